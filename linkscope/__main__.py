@@ -1,0 +1,3 @@
+from linkscope.cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,114 @@
+"""Turn a parsed ELF image into BinaryFacts: the only output of the `elf` stage."""
+
+from __future__ import annotations
+
+from linkscope.elf import constants as c
+from linkscope.elf.client import detect_client
+from linkscope.elf.image import Image
+from linkscope.elf.libc import GLIBC_MARKERS, MUSL_MARKERS, UCLIBC_MARKERS, LibcClues, classify
+from linkscope.elf.parse import Parsed, parse
+from linkscope.elf.toolchain import detect_toolchain, is_go
+from linkscope.model import BinaryFacts, ElfType, Linkage
+
+STATIC_MARKERS = GLIBC_MARKERS + MUSL_MARKERS + UCLIBC_MARKERS
+
+
+def facts_from_image(image: Image, path: str, mode: int | None = None) -> BinaryFacts:
+    parsed = parse(image)
+    header = parsed.header
+    elf_type = _elf_type(parsed)
+    linkage = _linkage(parsed, elf_type)
+    go = is_go(parsed)
+    markers = _scan(image, STATIC_MARKERS) if linkage is not Linkage.DYNAMIC else frozenset()
+    libc = classify(
+        LibcClues(
+            linkage=linkage,
+            interpreter=parsed.interpreter,
+            needed=parsed.needed,
+            requirements=parsed.requirements,
+            abi_tag=parsed.notes.abi_tag is not None,
+            android=parsed.notes.android,
+            go=go,
+            markers=markers,
+        )
+    )
+    return BinaryFacts(
+        path=path,
+        size=image.size,
+        elf_class=64 if header.is64 else 32,
+        endianness="little" if header.little else "big",
+        machine=parsed.machine,
+        e_machine=header.e_machine,
+        os_abi=c.OS_ABI.get(header.os_abi, f"osabi_{header.os_abi}"),
+        elf_type=elf_type,
+        entry=header.entry,
+        linkage=linkage,
+        interpreter=parsed.interpreter,
+        arm_float_abi=_arm_float_abi(parsed),
+        needed=parsed.needed,
+        rpath=parsed.rpath,
+        runpath=parsed.runpath,
+        soname=parsed.soname,
+        flags=_flag_names(parsed.flags, c.DF_FLAGS),
+        flags_1=_flag_names(parsed.flags_1, c.DF_1_FLAGS),
+        version_requirements=parsed.requirements,
+        version_definitions=parsed.definitions,
+        libc=libc,
+        toolchain=detect_toolchain(parsed, go=go),
+        runtime_client=detect_client(parsed),
+        mode=mode,
+    )
+
+
+def read_image(image: Image, path: str, mode: int | None = None) -> BinaryFacts:
+    return facts_from_image(image, path, mode)
+
+
+def _elf_type(parsed: Parsed) -> ElfType:  # noqa: PLR0911 - one return per ELF type
+    e_type = parsed.header.e_type
+    if e_type == c.ET_EXEC:
+        return ElfType.EXECUTABLE
+    if e_type == c.ET_REL:
+        return ElfType.RELOCATABLE
+    if e_type == c.ET_CORE:
+        return ElfType.CORE
+    if e_type != c.ET_DYN:
+        raise parsed.image.corrupt(f"unknown ELF type {e_type}")
+    if parsed.flags_1 and parsed.flags_1 & c.DF_1_PIE:
+        return ElfType.PIE_EXECUTABLE
+    if parsed.soname is not None:
+        return ElfType.SHARED_LIBRARY
+    if parsed.interpreter is not None:
+        return ElfType.PIE_EXECUTABLE
+    if not parsed.needed and parsed.dynamic is not None and parsed.header.entry != 0:
+        return ElfType.PIE_EXECUTABLE  # static-pie from a linker that does not set DF_1_PIE
+    return ElfType.SHARED_LIBRARY
+
+
+def _linkage(parsed: Parsed, elf_type: ElfType) -> Linkage:
+    if parsed.interpreter is not None or parsed.needed or elf_type is ElfType.SHARED_LIBRARY:
+        return Linkage.DYNAMIC
+    if parsed.dynamic is not None and elf_type is ElfType.PIE_EXECUTABLE:
+        return Linkage.STATIC_PIE
+    return Linkage.STATIC
+
+
+def _arm_float_abi(parsed: Parsed) -> str | None:
+    if parsed.machine != "arm":
+        return None
+    flags = parsed.header.flags
+    if flags & c.EF_ARM_ABI_FLOAT_HARD or (parsed.interpreter or "").endswith("armhf.so.3"):
+        return "hard"
+    if flags & c.EF_ARM_ABI_FLOAT_SOFT:
+        return "soft"
+    return None
+
+
+def _flag_names(value: int | None, names: dict[int, str]) -> tuple[str, ...]:
+    from linkscope.elf.dynamic import flag_names
+
+    return flag_names(value, names)
+
+
+def _scan(image: Image, needles: tuple[bytes, ...]) -> frozenset[bytes]:
+    return frozenset(needle for needle in needles if image.find(needle) >= 0)

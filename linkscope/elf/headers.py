@@ -1,0 +1,133 @@
+"""ELF header, program headers and section headers, read within bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linkscope.elf import constants as c
+from linkscope.elf.image import Image, Layouts, make_layouts
+
+MAX_PROGRAM_HEADERS = 4096
+MAX_SECTIONS = 1 << 17
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    is64: bool
+    little: bool
+    os_abi: int
+    e_type: int
+    e_machine: int
+    entry: int
+    phoff: int
+    shoff: int
+    flags: int
+    phentsize: int
+    phnum: int
+    shentsize: int
+    shnum: int
+    shstrndx: int
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    p_type: int
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+    align: int
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    sh_type: int
+    addr: int
+    offset: int
+    size: int
+    link: int
+    info: int
+    entsize: int
+
+
+def read_header(image: Image) -> tuple[Header, Layouts]:
+    image.check(0, 16, "ELF identification")
+    ident = image.read(0, 16, "ELF identification")
+    if ident[:4] != c.ELF_MAGIC:
+        raise image.corrupt("bad magic")
+    if ident[4] not in (1, 2):
+        raise image.corrupt(f"unknown ELF class {ident[4]}")
+    if ident[5] not in (1, 2):
+        raise image.corrupt(f"unknown byte order {ident[5]}")
+    is64, little = ident[4] == 2, ident[5] == 1
+    layouts = make_layouts(is64, little)
+    fields = image.unpack(layouts.header, 16, "ELF header")
+    (e_type, e_machine, _version, entry, phoff, shoff, flags, _ehsize, phentsize, phnum,
+     shentsize, shnum, shstrndx) = fields  # fmt: skip
+    header = Header(is64, little, ident[7], e_type, e_machine, entry, phoff, shoff, flags,
+                    phentsize, phnum, shentsize, shnum, shstrndx)  # fmt: skip
+    return header, layouts
+
+
+def read_segments(image: Image, header: Header, layouts: Layouts) -> tuple[Segment, ...]:
+    if header.phnum == 0 or header.phoff == 0:
+        return ()
+    if header.phentsize < layouts.phdr.size:
+        raise image.corrupt(f"program header entries of {header.phentsize} bytes are too small")
+    if header.phnum > MAX_PROGRAM_HEADERS:
+        raise image.corrupt(f"{header.phnum} program headers is more than any real binary has")
+    image.check(header.phoff, header.phnum * header.phentsize, "program header table")
+    segments = []
+    for index in range(header.phnum):
+        raw = image.unpack(layouts.phdr, header.phoff + index * header.phentsize, "program header")
+        if header.is64:
+            p_type, _flags, offset, vaddr, _paddr, filesz, memsz, align = raw
+        else:
+            p_type, offset, vaddr, _paddr, filesz, memsz, _flags, align = raw
+        segments.append(Segment(p_type, offset, vaddr, filesz, memsz, align))
+    return tuple(segments)
+
+
+def read_sections(image: Image, header: Header, layouts: Layouts) -> tuple[Section, ...]:
+    """Section headers with their names. Returns () when absent or unusable: they are optional
+    for running a program, so damage here must not stop the facts the loader relies on."""
+    if header.shoff == 0 or header.shentsize < layouts.shdr.size:
+        return ()
+    count, names_index = header.shnum, header.shstrndx
+    try:
+        if count == 0 or names_index == c.SHN_XINDEX:
+            first = image.unpack(layouts.shdr, header.shoff, "section header 0")
+            count = count or first[5]  # sh_size of section 0 holds the real count
+            names_index = first[6] if names_index == c.SHN_XINDEX else names_index
+        if count == 0 or count > MAX_SECTIONS:
+            return ()
+        image.check(header.shoff, count * header.shentsize, "section header table")
+        table = image.read(header.shoff, count * header.shentsize, "section header table")
+        raw = [layouts.shdr.unpack_from(table, i * header.shentsize) for i in range(count)]
+    except Exception:  # noqa: BLE001 - a damaged optional table is treated as absent
+        return ()
+    names = b""
+    if names_index < count:
+        offset, length = raw[names_index][4], raw[names_index][5]
+        if 0 <= offset and offset + length <= image.size and length <= 1 << 24:
+            names = image.read(offset, length, "section names")
+    return tuple(_section(entry, names) for entry in raw)
+
+
+def _section(raw: tuple[int, ...], names: bytes) -> Section:
+    sh_name, sh_type, _flags, addr, offset, size, link, info, _align, entsize = raw
+    end = names.find(b"\0", sh_name) if sh_name < len(names) else -1
+    name = names[sh_name:end].decode("utf-8", "backslashreplace") if end >= 0 else ""
+    return Section(name, sh_type, addr, offset, size, link, info, entsize)
+
+
+def vaddr_to_offset(segments: tuple[Segment, ...], vaddr: int, length: int = 1) -> int | None:
+    """File offset of a virtual address, through the PT_LOAD segment that maps it."""
+    for segment in segments:
+        if segment.p_type != c.PT_LOAD:
+            continue
+        start = segment.vaddr
+        if start <= vaddr and vaddr + length <= start + segment.filesz:
+            return segment.offset + (vaddr - start)
+    return None

@@ -1,0 +1,117 @@
+"""Parse one ELF image into the raw structures that classification works from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linkscope.elf import constants as c
+from linkscope.elf.dynamic import Dynamic, dynamic_segment, read_dynamic
+from linkscope.elf.headers import Header, Section, Segment, read_header, read_sections, read_segments
+from linkscope.elf.image import Image, Layouts
+from linkscope.elf.notes import Notes, read_notes
+from linkscope.elf.versions import VersionReader, read_requirements
+from linkscope.model import VersionRequirement
+
+MAX_INTERP = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """Everything read from the file, before classification."""
+
+    image: Image
+    header: Header
+    layouts: Layouts
+    machine: str
+    segments: tuple[Segment, ...]
+    sections: tuple[Section, ...]
+    interpreter: str | None
+    dynamic: Dynamic | None
+    needed: tuple[str, ...]
+    rpath: tuple[str, ...]
+    runpath: tuple[str, ...]
+    soname: str | None
+    flags: int | None
+    flags_1: int | None
+    requirements: tuple[VersionRequirement, ...]
+    definitions: tuple[str, ...]
+    notes: Notes
+
+    def section(self, name: str) -> Section | None:
+        return next((s for s in self.sections if s.name == name), None)
+
+    def section_bytes(self, name: str, limit: int = 1 << 26) -> bytes | None:
+        """A section's contents (None when absent, NOBITS, or outside the file)."""
+        section = self.section(name)
+        if section is None or section.sh_type == 8 or section.size > limit:
+            return None
+        if section.offset + section.size > self.image.size:
+            return None
+        return self.image.read(section.offset, section.size, name)
+
+
+def parse(image: Image) -> Parsed:
+    from linkscope.elf.constants import machine_name
+
+    header, layouts = read_header(image)
+    machine = machine_name(header.e_machine, header.is64, header.little)
+    segments = read_segments(image, header, layouts)
+    sections = read_sections(image, header, layouts)
+    interpreter = _interpreter(image, segments)
+    segment = dynamic_segment(segments)
+    dynamic = None
+    if segment is not None and segment.filesz > 0:
+        dynamic = read_dynamic(image, layouts, segment, segments, sections)
+    strings = _dynamic_strings(image, dynamic)
+    requirements: tuple[VersionRequirement, ...] = ()
+    definitions: tuple[str, ...] = ()
+    if dynamic is not None:
+        reader = VersionReader(image, layouts, dynamic, segments, sections)
+        requirements = read_requirements(reader)
+        definitions = tuple(reader.definitions())
+    notes = read_notes(image, layouts, segments, sections, machine)
+    return Parsed(
+        image=image,
+        header=header,
+        layouts=layouts,
+        machine=machine,
+        segments=segments,
+        sections=sections,
+        interpreter=interpreter,
+        dynamic=dynamic,
+        requirements=requirements,
+        definitions=definitions,
+        notes=notes,
+        **strings,  # type: ignore[arg-type]
+    )
+
+
+def _interpreter(image: Image, segments: tuple[Segment, ...]) -> str | None:
+    segment = next((s for s in segments if s.p_type == c.PT_INTERP), None)
+    if segment is None:
+        return None
+    if segment.filesz == 0 or segment.filesz > MAX_INTERP:
+        raise image.corrupt(f"PT_INTERP of {segment.filesz} bytes")
+    raw = image.read(segment.offset, segment.filesz, "interpreter path")
+    return raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+
+
+def _dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]:
+    from linkscope.elf.dynamic import split_search_path
+
+    if dynamic is None:
+        return {"needed": (), "rpath": (), "runpath": (), "soname": None, "flags": None,
+                "flags_1": None}  # fmt: skip
+
+    def strings(tag: int, what: str) -> list[str]:
+        return [dynamic.string(image, value, what) for value in dynamic.values(tag)]
+
+    soname = strings(c.DT_SONAME, "SONAME")
+    return {
+        "needed": tuple(strings(c.DT_NEEDED, "DT_NEEDED")),
+        "rpath": tuple(p for v in strings(c.DT_RPATH, "RPATH") for p in split_search_path(v)),
+        "runpath": tuple(p for v in strings(c.DT_RUNPATH, "RUNPATH") for p in split_search_path(v)),
+        "soname": soname[0] if soname else None,
+        "flags": dynamic.first(c.DT_FLAGS),
+        "flags_1": dynamic.first(c.DT_FLAGS_1),
+    }

@@ -1,0 +1,211 @@
+"""The vocabulary of linkscope: enums and frozen dataclasses for facts, findings and reports.
+
+Everything here is plain, immutable data. Readers produce it, rules consume it, renderers print it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ElfType(str, Enum):
+    EXECUTABLE = "executable"
+    PIE_EXECUTABLE = "pie-executable"
+    SHARED_LIBRARY = "shared-library"
+    RELOCATABLE = "relocatable"
+    CORE = "core"
+
+
+class Linkage(str, Enum):
+    STATIC = "static"
+    STATIC_PIE = "static-pie"
+    DYNAMIC = "dynamic"
+
+
+class LibcFamily(str, Enum):
+    GLIBC = "glibc"
+    MUSL = "musl"
+    BIONIC = "bionic"
+    UCLIBC = "uclibc"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+
+class Confidence(str, Enum):
+    CERTAIN = "certain"
+    LIKELY = "likely"
+    GUESS = "guess"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+_VERSION_RE = re.compile(r"^(?P<prefix>.+?)_(?P<number>\d+(?:\.\d+)*)$")
+
+
+def split_version(name: str) -> tuple[str, tuple[int, ...]] | None:
+    """`GLIBC_2.2.5` -> ("GLIBC", (2, 2, 5)); None for names without a number (`GLIBC_PRIVATE`)."""
+    match = _VERSION_RE.match(name)
+    if match is None:
+        return None
+    return match["prefix"], tuple(int(part) for part in match["number"].split("."))
+
+
+def version_key(number: str) -> tuple[int, ...]:
+    """Numeric sort key for "2.34" style numbers, so that 2.2.5 < 2.17."""
+    return tuple(int(part) for part in number.split(".") if part.isdigit())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionRequirement:
+    """One `.gnu.version_r` entry: `library` must define `version`; `symbols` are why."""
+
+    library: str
+    version: str
+    weak: bool = False
+    symbols: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibcInfo:
+    family: LibcFamily
+    confidence: Confidence
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoInfo:
+    version: str | None = None
+    main_module: str | None = None
+    dependencies: tuple[tuple[str, str], ...] = ()
+    settings: tuple[tuple[str, str], ...] = ()
+
+    def setting(self, key: str) -> str | None:
+        return next((value for name, value in self.settings if name == key), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RustInfo:
+    rustc_version: str | None = None
+    crates: tuple[tuple[str, str], ...] = ()
+    crates_source: str | None = None  # "cargo-auditable" or "panic-paths"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Toolchain:
+    """What built the binary, as far as the binary itself says."""
+
+    language: str | None = None  # "go", "rust", "c", "c++", "zig", ...
+    compilers: tuple[str, ...] = ()  # `.comment` lines
+    go: GoInfo | None = None
+    rust: RustInfo | None = None
+    x86_isa_needed: int | None = None  # x86-64-v<N> from .note.gnu.property
+    aarch64_features: tuple[str, ...] = ()  # BTI, PAC from .note.gnu.property
+    min_kernel: str | None = None  # from .note.ABI-tag
+    build_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeClient:
+    """A Lambda Runtime API client found inside the binary."""
+
+    name: str  # "aws-lambda-rust", "aws-lambda-go", "aws-lambda-cpp", ..., "custom"
+    version: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BinaryFacts:
+    """Everything linkscope knows about one ELF file. Rules see only this, never the file."""
+
+    path: str
+    size: int
+    elf_class: int
+    endianness: str
+    machine: str
+    e_machine: int
+    os_abi: str
+    elf_type: ElfType
+    entry: int
+    linkage: Linkage
+    interpreter: str | None = None
+    arm_float_abi: str | None = None  # "hard" or "soft" for 32-bit ARM
+    needed: tuple[str, ...] = ()
+    rpath: tuple[str, ...] = ()
+    runpath: tuple[str, ...] = ()
+    soname: str | None = None
+    flags: tuple[str, ...] = ()
+    flags_1: tuple[str, ...] = ()
+    version_requirements: tuple[VersionRequirement, ...] = ()
+    version_definitions: tuple[str, ...] = ()
+    libc: LibcInfo = field(
+        default_factory=lambda: LibcInfo(family=LibcFamily.UNKNOWN, confidence=Confidence.GUESS)
+    )
+    toolchain: Toolchain = field(default_factory=Toolchain)
+    runtime_client: RuntimeClient | None = None
+    mode: int | None = None  # Unix mode bits when known (folders, zips made on Unix)
+
+    @property
+    def is_shared_library(self) -> bool:
+        return self.elf_type is ElfType.SHARED_LIBRARY
+
+    @property
+    def is_executable(self) -> bool:
+        return self.elf_type in (ElfType.EXECUTABLE, ElfType.PIE_EXECUTABLE)
+
+    @property
+    def required_versions(self) -> dict[str, str]:
+        """Highest version per prefix over every requirement (`{"GLIBC": "2.34"}`)."""
+        best: dict[str, tuple[int, ...]] = {}
+        for requirement in self.version_requirements:
+            parsed = split_version(requirement.version)
+            if parsed is None:
+                continue
+            prefix, number = parsed
+            if number > best.get(prefix, ()):
+                best[prefix] = number
+        return {prefix: ".".join(map(str, number)) for prefix, number in sorted(best.items())}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    rule: str
+    severity: Severity
+    path: str
+    message: str
+    fix: str = ""
+    library: str | None = None
+    version: str | None = None
+    symbols: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileProblem:
+    """A file that could not be read as ELF inside a scan (reported, the scan goes on)."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeRef:
+    name: str
+    arch: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    binaries: tuple[BinaryFacts, ...]
+    findings: tuple[Finding, ...] = ()
+    problems: tuple[FileProblem, ...] = ()
+    runtime: RuntimeRef | None = None
+    verdict: str | None = None  # "compatible" | "incompatible" | None for inspect
