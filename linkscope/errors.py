@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 
 class LinkscopeError(Exception):
     """Base of every error linkscope raises on purpose."""
@@ -49,3 +51,12 @@ class UnknownProfileError(ProfileError, UsageError):
 
 class InvalidProfileError(ProfileError):
     pass
+
+
+class ExitCode(IntEnum):
+    """The exit-code contract (README "Exit codes"; a test keeps the two in step)."""
+
+    OK = 0  # compatible; for inspect: every file was read
+    INCOMPATIBLE = 1  # findings at or above --fail-on
+    USAGE_OR_INPUT_ERROR = 2  # bad option, unknown runtime, missing/unreadable/corrupt input
+    INTERNAL_ERROR = 3  # a bug in linkscope: one line, the traceback with --debug

@@ -177,6 +177,56 @@ class BinaryFacts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptFacts:
+    """A non-ELF file that starts with `#!` (a script bootstrap or extension)."""
+
+    path: str
+    interpreter: str
+    argument: str | None = None
+    crlf: bool = False
+    mode: int | None = None
+
+
+class EntryKind(str, Enum):
+    ELF = "elf"
+    SCRIPT = "script"
+    OTHER = "other"
+    DIRECTORY = "directory"
+    SYMLINK = "symlink"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageEntry:
+    """One file of a deployment package, as Lambda will lay it out."""
+
+    inner: str  # path inside the package ("bootstrap", "lib/libfoo.so")
+    location: str  # as reports show it
+    kind: EntryKind
+    size: int
+    mode: int | None = None
+    symlink_target: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScannedPackage:
+    """A function zip, layer or folder after reading: its entries and what was read from them."""
+
+    source: str
+    kind: str  # "file", "folder", "zip"
+    entries: tuple[PackageEntry, ...]
+    binaries: tuple[BinaryFacts, ...]
+    scripts: tuple[ScriptFacts, ...] = ()
+    problems: tuple[FileProblem, ...] = ()
+    zipped_size: int | None = None
+    notes: tuple[str, ...] = ()
+
+    def binary(self, inner: str) -> BinaryFacts | None:
+        location = next((e.location for e in self.entries if e.inner == inner), None)
+        return next((b for b in self.binaries if b.path == location), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     rule: str
     severity: Severity

@@ -1,0 +1,153 @@
+"""The command line: the only module that parses argv, prints, and picks the exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Annotated, TypeVar
+
+import typer
+
+from linkscope import __version__
+from linkscope.errors import ExitCode, LinkscopeError, UsageError
+from linkscope.render import OutputFormat
+
+app = typer.Typer(
+    name="linkscope",
+    help="Will this binary start on AWS Lambda? Reads ELF files, zips, folders and layers "
+    "without running them, and says why not.",
+    add_completion=True,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+_state = {"debug": False}
+
+PathsArg = Annotated[list[str], typer.Argument(help="ELF files, folders or zips ('-' reads stdin).",
+                                               show_default=False)]  # fmt: skip
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o",
+                                               help="Write the report to FILE (atomically).")]  # fmt: skip
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"linkscope {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
+                                                 help="Show the version and exit.")] = None,  # fmt: skip
+) -> None:
+    _state["debug"] = debug
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Map linkscope's errors to exit codes; anything unexpected is a bug (exit 3), never 1."""
+    try:
+        return action()
+    except LinkscopeError as exc:
+        typer.echo(f"linkscope: error: {exc}", err=True)
+        raise typer.Exit(ExitCode.USAGE_OR_INPUT_ERROR) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if _state["debug"]:
+            traceback.print_exc()
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        typer.echo(
+            f"linkscope: internal error: {type(exc).__name__}: {exc} "
+            f"(at {os.path.basename(where.filename)}:{where.lineno}); please report it, "
+            "rerun with --debug for the traceback",
+            err=True,
+        )
+        raise typer.Exit(ExitCode.INTERNAL_ERROR) from None
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    temporary = os.path.join(directory, f".{os.path.basename(output)}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, output)  # atomic: a reader never sees half a report
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+@app.command()
+def inspect(
+    paths: PathsArg,
+    output_format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    symbols: Annotated[bool, typer.Option("--symbols", help="List the symbols behind each "
+                                          "required version.")] = False,  # fmt: skip
+) -> None:
+    """What each ELF is and needs: machine, linkage, libc, interpreter, libraries, versions.
+
+    Example: linkscope inspect target/lambda/bootstrap/bootstrap --symbols
+    """
+
+    def action() -> int:
+        from linkscope import api
+
+        report = api.inspect(paths)
+        _emit(_render(report, output_format, symbols=symbols), output)
+        return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
+
+    raise typer.Exit(_run(action))
+
+
+def _render(report: object, output_format: OutputFormat, *, symbols: bool = False) -> str:
+    from linkscope.model import Report
+
+    assert isinstance(report, Report)
+    if output_format is OutputFormat.JSON:
+        from linkscope.render import json_report
+
+        return json_report.render(report)
+    if output_format is OutputFormat.TABLE:
+        from linkscope.render import table
+
+        return table.render(report, symbols=symbols)
+    raise UsageError(f"--format {output_format.value} is not available for this command yet")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI in-process and return the exit code (tests call this)."""
+    try:
+        code = app(args=list(argv) if argv is not None else None, prog_name="linkscope",
+                   standalone_mode=False)  # fmt: skip
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception as exc:  # noqa: BLE001 - click usage errors and friends
+        return _usage_error(exc)
+    return int(code) if isinstance(code, int) else ExitCode.OK
+
+
+def _usage_error(exc: Exception) -> int:
+    import click
+
+    if isinstance(exc, click.exceptions.ClickException):
+        exc.show()
+        return ExitCode.USAGE_OR_INPUT_ERROR
+    if isinstance(exc, click.exceptions.Abort):
+        return ExitCode.USAGE_OR_INPUT_ERROR
+    typer.echo(f"linkscope: internal error: {type(exc).__name__}: {exc}", err=True)
+    return ExitCode.INTERNAL_ERROR
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""Turn what the user named into packages of members: a file, a folder, a zip, or stdin.
+
+Nothing is extracted to disk. Zip members are read into memory one at a time, within limits that
+stop zip bombs; folder files are memory-mapped. Each member keeps its location
+(`function.zip!lib/libfoo.so`), its path inside the package, its Unix mode bits when known, its
+size, and whether it is a symlink.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+from linkscope.elf.image import Buffer
+from linkscope.errors import (
+    InputError,
+    LimitExceededError,
+    NotFoundError,
+    UnreadableError,
+    UnsupportedArchiveError,
+)
+
+STDIN = "-"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds on what one run will read. Users can raise them (`--max-member-size`)."""
+
+    max_member_bytes: int = 1 << 30  # one file inside a zip (Lambda allows 250 MB unzipped)
+    max_total_bytes: int = 4 << 30  # all members of one archive, uncompressed
+    max_ratio: int = 200  # uncompressed / compressed, per member above 1 MiB
+    max_members: int = 100_000
+    max_stdin_bytes: int = 1 << 30
+
+
+class PackageKind(str, Enum):
+    FILE = "file"
+    FOLDER = "folder"
+    ZIP = "zip"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    location: str  # what reports show: "bootstrap", "dist/bootstrap", "fn.zip!lib/libfoo.so"
+    inner: str  # path inside the package, "/"-separated, no leading "/"
+    size: int
+    mode: int | None = None  # permission bits (None: unknown, e.g. a zip made on Windows)
+    symlink_target: str | None = None
+    is_dir: bool = False
+    problem: str | None = None  # why it cannot be read (unreadable, encrypted, too large...)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Package:
+    source: str  # what the user typed
+    kind: PackageKind
+    members: tuple[Member, ...]
+    zipped_size: int | None = None  # size of the zip file itself
+    notes: tuple[str, ...] = field(default=())  # archive-level warnings (duplicates, ...)
+
+
+def open_package(source: str, limits: Limits) -> Package:
+    if source == STDIN:
+        return Package(source=source, kind=PackageKind.FILE,
+                       members=(Member(location="<stdin>", inner="<stdin>", size=-1),))  # fmt: skip
+    try:
+        info = os.stat(source)
+    except FileNotFoundError:
+        raise NotFoundError(f"{source}: no such file or directory") from None
+    except OSError as exc:
+        raise UnreadableError(f"{source}: cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        return _folder(source, limits)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{source}: not a regular file, folder or zip (a device, FIFO or socket)")
+    if not os.access(source, os.R_OK):
+        raise UnreadableError(f"{source}: permission denied")
+    if _looks_like_zip(source):
+        return _zip(source, info.st_size, limits)
+    name = os.path.basename(source)
+    return Package(source=source, kind=PackageKind.FILE,
+                   members=(Member(location=source, inner=name, size=info.st_size,
+                                   mode=stat.S_IMODE(info.st_mode)),))  # fmt: skip
+
+
+def _looks_like_zip(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror}") from None
+    return head in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+# ---------------------------------------------------------------- folders
+
+
+def _folder(root: str, limits: Limits) -> Package:
+    members = []
+    for member in _walk(root, root):
+        members.append(member)
+        if len(members) > limits.max_members:
+            raise LimitExceededError(f"{root}: more than {limits.max_members} files")
+    members.sort(key=lambda m: m.inner)
+    return Package(source=root, kind=PackageKind.FOLDER, members=tuple(members))
+
+
+def _walk(root: str, top: str) -> Iterator[Member]:
+    try:
+        entries = sorted(os.scandir(top), key=lambda e: e.name)
+    except OSError as exc:
+        inner = os.path.relpath(top, root)
+        yield Member(location=top, inner=inner, size=0, is_dir=True,
+                     problem=f"cannot list folder: {exc.strerror}")  # fmt: skip
+        return
+    for entry in entries:
+        inner = os.path.relpath(entry.path, root).replace(os.sep, "/")
+        member = _folder_member(entry, inner)
+        if member is None:
+            continue
+        if member.is_dir and member.symlink_target is None:
+            yield member
+            yield from _walk(root, entry.path)
+        else:
+            yield member
+
+
+def _folder_member(entry: os.DirEntry[str], inner: str) -> Member | None:
+    try:
+        info = entry.stat(follow_symlinks=False)
+    except OSError as exc:  # vanished or unreadable since the listing
+        return Member(location=entry.path, inner=inner, size=0,
+                      problem=f"cannot read: {exc.strerror}")  # fmt: skip
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.readlink(entry.path)
+        except OSError as exc:
+            return Member(location=entry.path, inner=inner, size=0,
+                          problem=f"cannot read link: {exc.strerror}")  # fmt: skip
+        return Member(location=entry.path, inner=inner, size=0, mode=mode, symlink_target=target)
+    if stat.S_ISDIR(info.st_mode):
+        return Member(location=entry.path, inner=inner, size=0, mode=mode, is_dir=True)
+    if not stat.S_ISREG(info.st_mode):
+        return None  # devices, FIFOs and sockets are never opened: a FIFO would block forever
+    return Member(location=entry.path, inner=inner, size=info.st_size, mode=mode)
+
+
+# ---------------------------------------------------------------- zips
+
+
+def _zip(path: str, size: int, limits: Limits) -> Package:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(infos) > limits.max_members:
+        raise LimitExceededError(f"{path}: {len(infos)} members is more than {limits.max_members}")
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_total_bytes:
+        raise LimitExceededError(
+            f"{path}: declares {declared} bytes uncompressed, more than the limit of "
+            f"{limits.max_total_bytes} (a zip bomb, or raise --max-total-size)"
+        )
+    members, notes, seen = [], [], set()
+    for info in infos:
+        member = _zip_member(path, info, limits)
+        if member.inner in seen:
+            notes.append(f"{path}: '{member.inner}' appears more than once; Lambda keeps one copy")
+        seen.add(member.inner)
+        members.append(member)
+    return Package(source=path, kind=PackageKind.ZIP, members=tuple(members), zipped_size=size,
+                   notes=tuple(notes))  # fmt: skip
+
+
+def _zip_member(path: str, info: zipfile.ZipInfo, limits: Limits) -> Member:
+    name = info.filename
+    inner = name.lstrip("/").rstrip("/")
+    location = f"{path}!{inner}"
+    unix = info.create_system == 3 and (info.external_attr >> 16) != 0
+    file_mode = info.external_attr >> 16 if unix else 0
+    mode = stat.S_IMODE(file_mode) if unix else None
+    is_dir = name.endswith("/") or stat.S_ISDIR(file_mode)
+    problem = _zip_member_problem(name, info, limits)
+    target = None
+    if unix and stat.S_ISLNK(file_mode) and problem is None:
+        target = "<zip symlink>"  # resolved on read: the target is the member's data
+    return Member(location=location, inner=inner, size=info.file_size, mode=mode,
+                  symlink_target=target, is_dir=is_dir, problem=problem)  # fmt: skip
+
+
+def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith("/") or ".." in parts:
+        return "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
+    if info.flag_bits & 0x1:
+        return "encrypted member: Lambda cannot read it"
+    if info.file_size > limits.max_member_bytes:
+        return f"{info.file_size} bytes uncompressed, over the per-file limit"
+    if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return (f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 "
+                "looks like a zip bomb")  # fmt: skip
+    return None
+
+
+class PackageReader:
+    """Keeps one package open while its members are read; members come back as buffers
+    (a read-only memory map for files, bounded bytes for zip members and stdin)."""
+
+    def __init__(self, package: Package, limits: Limits) -> None:
+        self.package, self.limits = package, limits
+        self._archive: zipfile.ZipFile | None = None
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._stdin: bytes | None = None
+
+    def __enter__(self) -> PackageReader:
+        if self.package.kind is PackageKind.ZIP:
+            try:
+                self._archive = zipfile.ZipFile(self.package.source)
+            except (zipfile.BadZipFile, OSError, ValueError) as exc:
+                raise UnsupportedArchiveError(f"{self.package.source}: {exc}") from None
+            for info in self._archive.infolist():
+                self._infos.setdefault(info.filename.lstrip("/").rstrip("/"), info)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._archive is not None:
+            self._archive.close()
+
+    def read(self, member: Member, limit: int | None = None) -> Buffer:
+        """The member's bytes (at most `limit` bytes when given)."""
+        if member.location == "<stdin>":
+            if self._stdin is None:
+                self._stdin = read_stdin(self.limits)  # stdin can be read once: keep it
+            return self._stdin[: limit if limit is not None else None]
+        if self._archive is not None:
+            return self._read_zip(member, limit)
+        return _read_file(member.location, limit)
+
+    def _read_zip(self, member: Member, limit: int | None) -> bytes:
+        assert self._archive is not None
+        info = self._infos.get(member.inner)
+        if info is None:
+            raise UnsupportedArchiveError(f"{member.location}: member vanished")
+        cap = min(info.file_size, self.limits.max_member_bytes)
+        want = cap + 1 if limit is None else min(limit, cap + 1)
+        try:
+            with self._archive.open(info) as stream:
+                data = stream.read(want)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, RuntimeError,
+                NotImplementedError, OSError) as exc:  # fmt: skip
+            raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
+        if limit is None and len(data) > cap:
+            raise LimitExceededError(f"{member.location}: member is larger than it declares")
+        return data
+
+
+def _read_file(path: str, limit: int | None) -> Buffer:
+    try:
+        with open(path, "rb") as handle:
+            if limit is not None:
+                return handle.read(limit)
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                return b""
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: vanished while being read") from None
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def read_stdin(limits: Limits) -> bytes:
+    data = sys.stdin.buffer.read(limits.max_stdin_bytes + 1)
+    if len(data) > limits.max_stdin_bytes:
+        raise LimitExceededError(f"<stdin>: more than {limits.max_stdin_bytes} bytes")
+    return data
