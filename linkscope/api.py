@@ -8,14 +8,20 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from linkscope.errors import InputError, NotElfError
+from linkscope.errors import InputError, NotElfError, UsageError
 from linkscope.inputs import Limits
-from linkscope.model import Finding, Report, ScannedPackage, Severity
+from linkscope.model import BinaryFacts, Finding, Report, RuntimeRef, ScannedPackage, Severity
 from linkscope.scan import scan_path
 
-__all__ = ["Limits", "inspect", "scan"]
+if TYPE_CHECKING:
+    from linkscope.profiles.model import Target
+    from linkscope.rules.base import Context
+
+__all__ = ["Limits", "check", "inspect", "scan"]
 
 
 def scan(paths: Sequence[str], limits: Limits | None = None) -> tuple[ScannedPackage, ...]:
@@ -54,3 +60,86 @@ def unreadable_findings(packages: Sequence[ScannedPackage]) -> list[Finding]:
         for package in packages
         for problem in package.problems
     ]
+
+
+def check(
+    paths: Sequence[str],
+    runtime: str = "provided.al2023",
+    arch: str = "x86_64",
+    *,
+    layers: Sequence[str] = (),
+    sysroot: str | None = None,
+    fail_on: Severity = Severity.ERROR,
+    ignore: Sequence[str] = (),
+    strict: bool = False,
+    today: datetime.date | None = None,
+    limits: Limits | None = None,
+) -> Report:
+    """Will each package under `paths` start on `runtime` (on `arch`)? Returns the facts, the
+    findings and a verdict: "incompatible" when a finding reaches `fail_on`."""
+    from linkscope.rules import Context
+
+    _check_ignores(ignore)
+    target = load_check_target(runtime, arch, sysroot)
+    context = Context(today=today or datetime.date.today(), strict=strict)
+    packages = scan(paths, limits)
+    for package in packages:
+        _require_content(package)
+    return check_scanned(packages, scan(layers, limits), target, context, fail_on=fail_on,
+                         ignore=ignore)  # fmt: skip
+
+
+def check_scanned(
+    packages: Sequence[ScannedPackage],
+    layer_packages: Sequence[ScannedPackage],
+    target: Target,
+    context: Context,
+    *,
+    fail_on: Severity = Severity.ERROR,
+    ignore: Sequence[str] = (),
+) -> Report:
+    """The check itself, on packages already read (matrix reuses one scan for every runtime)."""
+    from linkscope.resolve import build_world
+    from linkscope.rules import evaluate
+
+    binaries: list[BinaryFacts] = [b for layer in layer_packages for b in layer.binaries]
+    findings: list[Finding] = []
+    for package in packages:
+        world = build_world(package, layer_packages, target)
+        binaries.extend(package.binaries)
+        findings.extend(evaluate(world, context, ignore))
+    unique = tuple(dict.fromkeys(findings))
+    failed = any(f.severity.rank >= fail_on.rank for f in unique)
+    return Report(binaries=tuple(binaries), findings=unique,
+                  runtime=RuntimeRef(name=target.runtime.name, arch=target.arch),
+                  verdict="incompatible" if failed else "compatible")  # fmt: skip
+
+
+def load_check_target(runtime: str, arch: str, sysroot: str | None) -> Target:
+    from dataclasses import replace
+
+    from linkscope.profiles import load_target
+    from linkscope.profiles.sysroot import os_from_sysroot
+
+    target = load_target(runtime, arch)
+    if sysroot is None:
+        return target
+    return replace(target, os=os_from_sysroot(sysroot, arch), sysroot=sysroot)
+
+
+def _require_content(package: ScannedPackage) -> None:
+    if package.binaries or package.problems or package.scripts:
+        return
+    if package.kind == "file":
+        raise NotElfError(f"{package.source}: neither an ELF file nor a script")
+    if not package.entries:
+        raise InputError(f"{package.source}: empty {package.kind}")
+
+
+def _check_ignores(ignore: Sequence[str]) -> None:
+    from linkscope.rules import RULES_BY_ID
+
+    unknown = [rule for rule in ignore if rule not in RULES_BY_ID]
+    if unknown:
+        raise UsageError(f"--ignore {', '.join(unknown)}: no such rule (known: "
+                         f"{', '.join(RULES_BY_ID)})")  # fmt: skip

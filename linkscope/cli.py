@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import Annotated, TypeVar
 
 import typer
@@ -106,6 +108,138 @@ def inspect(
         return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
 
     raise typer.Exit(_run(action))
+
+
+RuntimeOpt = Annotated[str, typer.Option("--runtime", "-r", help="Lambda runtime identifier "
+                                         "(see `linkscope runtimes`).")]  # fmt: skip
+ArchOpt = Annotated[str, typer.Option("--arch", "-a", help="Function architecture: x86_64 or arm64.")]
+LayerOpt = Annotated[list[str] | None, typer.Option("--layer", "-l", help="A layer zip or folder, "
+                                                    "mounted at /opt (repeatable, in order).")]  # fmt: skip
+SysrootOpt = Annotated[str | None, typer.Option("--sysroot", help="Check against this root "
+                                                "filesystem instead of a bundled profile.")]  # fmt: skip
+TodayOpt = Annotated[str | None, typer.Option("--today", hidden=True,
+                                              help="Pretend today is YYYY-MM-DD (for tests).")]  # fmt: skip
+
+
+class FailOn(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@app.command()
+def check(
+    paths: PathsArg,
+    runtime: RuntimeOpt = "provided.al2023",
+    arch: ArchOpt = "x86_64",
+    layer: LayerOpt = None,
+    sysroot: SysrootOpt = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that fails.")] = FailOn.ERROR,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rule ID to skip "
+                                                     "(repeatable), e.g. LS402.")] = None,  # fmt: skip
+    strict: Annotated[bool, typer.Option("--strict", help="Libraries not known to be present "
+                                         "are errors, not warnings.")] = False,  # fmt: skip
+    output_format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Will it start on a Lambda runtime? Exit 0 if compatible, 1 if not, 2 on bad input.
+
+    Example: linkscope check function.zip --runtime provided.al2 --arch arm64 --layer deps.zip
+    """
+
+    def action() -> int:
+        from linkscope import api
+        from linkscope.model import Severity
+
+        report = api.check(paths, runtime, arch, layers=layer or (), sysroot=sysroot,
+                           fail_on=Severity(fail_on.value), ignore=ignore or (), strict=strict,
+                           today=_date(today))  # fmt: skip
+        _emit(_render(report, output_format), output)
+        return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
+
+    raise typer.Exit(_run(action))
+
+
+@app.command()
+def matrix(
+    paths: PathsArg,
+    layer: LayerOpt = None,
+    include_all: Annotated[bool, typer.Option("--all", help="Include deprecated runtimes.")] = False,
+    output_format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """One row per runtime and architecture: does it start there, and if not, the first reason.
+
+    Exit 0 if it starts on at least one runtime, 1 if on none.
+    Example: linkscope matrix target/lambda/bootstrap/bootstrap
+    """
+
+    def action() -> int:
+        from linkscope.matrix import build_matrix, render_matrix
+
+        rows = build_matrix(paths, layers=layer or (), include_all=include_all, today=_date(today))
+        _emit(render_matrix(rows, output_format.value), output)
+        return ExitCode.OK if any(row.starts for row in rows) else ExitCode.INCOMPATIBLE
+
+    raise typer.Exit(_run(action))
+
+
+@app.command()
+def runtimes(
+    name: Annotated[str | None, typer.Argument(help="Show one runtime in detail.")] = None,
+    output_format: FormatOpt = OutputFormat.TABLE,
+    today: TodayOpt = None,
+) -> None:
+    """The known Lambda runtimes: OS, glibc, libstdc++, architectures, status, sources.
+
+    Example: linkscope runtimes provided.al2
+    """
+
+    def action() -> int:
+        from linkscope.runtimes_view import render_runtime, render_runtimes
+
+        text = (render_runtime(name, output_format.value, _date(today)) if name else
+                render_runtimes(output_format.value, _date(today)))  # fmt: skip
+        _emit(text, None)
+        return ExitCode.OK
+
+    raise typer.Exit(_run(action))
+
+
+@app.command()
+def profile(
+    sysroot: Annotated[str, typer.Option("--sysroot", help="A root filesystem, e.g. an exported "
+                                         "public.ecr.aws/lambda/provided:al2023 image.")],  # fmt: skip
+    name: Annotated[str, typer.Option("--name", help="The profile's id.")] = "custom",
+    arch: Annotated[list[str] | None, typer.Option("--arch", help="Architectures to record "
+                                                   "(default: both).")] = None,  # fmt: skip
+    output: OutputOpt = None,
+) -> None:
+    """Write a runtime profile JSON from a real root filesystem (same format as the bundled ones).
+
+    Example: linkscope profile --sysroot ./al2023-rootfs --name al2023-image -o al2023.json
+    """
+
+    def action() -> int:
+        import json
+
+        from linkscope.profiles.sysroot import profile_document
+
+        document = profile_document(sysroot, name, tuple(arch or ("x86_64", "arm64")))
+        _emit(json.dumps(document, indent=2) + "\n", output)
+        return ExitCode.OK
+
+    raise typer.Exit(_run(action))
+
+
+def _date(value: str | None) -> datetime.date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value}: not a date (YYYY-MM-DD)") from None
 
 
 def _render(report: object, output_format: OutputFormat, *, symbols: bool = False) -> str:

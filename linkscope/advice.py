@@ -1,0 +1,80 @@
+"""How to fix what linkscope finds, in the words of the toolchain that built the binary.
+
+Pure functions of facts: rules use them for their `fix` text and `explain` for its advice.
+"""
+
+from __future__ import annotations
+
+from linkscope.model import BinaryFacts
+
+RUST_TRIPLES = {"x86_64": "x86_64-unknown-linux-gnu", "aarch64": "aarch64-unknown-linux-gnu"}
+RUST_MUSL = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
+ZIG_TRIPLES = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
+GOARCH = {"x86_64": "amd64", "aarch64": "arm64"}
+LAMBDA_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
+IMAGES = {"al2023": "public.ecr.aws/lambda/provided:al2023", "al2": "public.ecr.aws/lambda/provided:al2",
+          "al1": "public.ecr.aws/lambda/provided:alami"}  # fmt: skip
+
+
+def language(facts: BinaryFacts) -> str:
+    return facts.toolchain.language or "c"
+
+
+def glibc_fix(facts: BinaryFacts, glibc: str, machine: str, os_id: str) -> str:
+    """How to need no newer glibc than `glibc` (the runtime's)."""
+    lang = language(facts)
+    image = IMAGES.get(os_id, "the runtime's build image")
+    if lang == "rust":
+        return (f"Build for glibc {glibc}: `cargo lambda build --release` (it targets the runtime's "
+                f"glibc), or `cargo zigbuild --release --target {RUST_TRIPLES.get(machine, machine)}"
+                f".{glibc}`; or build the musl target `{RUST_MUSL.get(machine, machine)}`, which "
+                "links the C library statically.")  # fmt: skip
+    if lang == "go":
+        return (f"Build with `CGO_ENABLED=0 GOOS=linux GOARCH={GOARCH.get(machine, machine)}` so "
+                "that no C library is needed; if cgo is required, build inside "
+                f"{image} or use `CC=\"zig cc -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}\"`.")
+    if lang == "c++":
+        return (f"Build inside {image} (its glibc is {glibc}), or with "
+                f"`zig c++ -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}`.")
+    return (f"Build inside {image} (its glibc is {glibc}), or with "
+            f"`zig cc -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}`; "
+            "a newer build machine's glibc is what raised the requirement.")
+
+
+def libstdcxx_fix(facts: BinaryFacts, os_id: str) -> str:
+    image = IMAGES.get(os_id, "the runtime's build image")
+    return (f"Build with the runtime's GCC (inside {image}), link libstdc++ statically "
+            "(`-static-libstdc++ -static-libgcc`), or ship a newer libstdc++.so.6 in the package "
+            "and point RUNPATH at it (`-Wl,-rpath,'$ORIGIN/lib'`): /var/task/lib comes after /lib64 "
+            "on LD_LIBRARY_PATH, so a bundled copy is not found without RUNPATH.")
+
+
+def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:
+    arch = LAMBDA_ARCH.get(facts.machine)
+    lang = language(facts)
+    rebuild = {
+        "rust": f"`cargo lambda build --release{' --arm64' if want_machine == 'aarch64' else ''}`",
+        "go": f"`GOOS=linux GOARCH={GOARCH.get(want_machine, want_machine)} go build`",
+    }.get(lang, f"a {want_machine} compiler (e.g. `zig cc -target {ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)")
+    if arch is not None:
+        return (f"Set the function's architecture to {arch}, or rebuild for {want_machine} with "
+                f"{rebuild}.")
+    return f"Rebuild for 64-bit Linux {want_machine} with {rebuild}."
+
+
+def musl_dynamic_fix(facts: BinaryFacts) -> str:
+    lang = language(facts)
+    if lang == "rust":
+        return ("Link musl statically (the default for `*-unknown-linux-musl`: do not set "
+                "`-C target-feature=-crt-static`), or build the glibc target with "
+                "`cargo lambda build`.")
+    if lang == "go":
+        return "Build with `CGO_ENABLED=0` (no C library at all), or with cgo on a glibc system."
+    return ("Link statically (`musl-gcc -static`, or `zig cc -target <arch>-linux-musl`), or build "
+            "against glibc (Amazon Linux uses glibc; there is no musl on it).")
+
+
+def missing_library_fix(name: str) -> str:
+    return (f"Ship {name} (and what it needs) in the package's lib/ folder or a layer's lib/ "
+            "(both are on LD_LIBRARY_PATH), link it statically, or build against the runtime's "
+            "version of it.")

@@ -1,0 +1,87 @@
+"""`linkscope matrix`: the same package checked against every runtime and architecture."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from linkscope.api import _require_content, check_scanned, scan
+from linkscope.model import Severity
+from linkscope.profiles import load_runtimes, load_target
+from linkscope.rules.base import Context
+
+NOT_A_START_PROBLEM = ("LS501",)  # deprecated runtimes still run deployed functions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatrixRow:
+    runtime: str
+    arch: str
+    os: str
+    starts: bool
+    reason: str
+    status: str
+    errors: int
+    warnings: int
+
+
+def _status(runtime_dates: tuple[datetime.date | None, ...], today: datetime.date) -> str:
+    deprecation, block_create, block_update = runtime_dates
+    if block_update and today >= block_update:
+        return "blocked"
+    if deprecation and today >= deprecation:
+        return "deprecated"
+    return "supported"
+
+
+def build_matrix(
+    paths: Sequence[str],
+    *,
+    layers: Sequence[str] = (),
+    include_all: bool = False,
+    today: datetime.date | None = None,
+) -> tuple[MatrixRow, ...]:
+    day = today or datetime.date.today()
+    packages = scan(paths)
+    for package in packages:
+        _require_content(package)
+    layer_packages = scan(layers)
+    context = Context(today=day)
+    rows = []
+    for runtime in load_runtimes():
+        status = _status((runtime.deprecation, runtime.block_create, runtime.block_update), day)
+        if runtime.container_only or (status != "supported" and not include_all):
+            continue
+        for arch in runtime.architectures:
+            target = load_target(runtime.name, arch)
+            report = check_scanned(packages, layer_packages, target, context,
+                                   ignore=NOT_A_START_PROBLEM)  # fmt: skip
+            errors = [f for f in report.findings if f.severity is Severity.ERROR]
+            warnings = [f for f in report.findings if f.severity is Severity.WARNING]
+            reason = errors[0] if errors else (warnings[0] if warnings else None)
+            rows.append(MatrixRow(
+                runtime=runtime.name, arch=arch, os=target.os.name, starts=not errors,
+                reason="" if reason is None else f"{reason.rule}: {_short(reason.message)}",
+                status=status, errors=len(errors), warnings=len(warnings)))  # fmt: skip
+    return tuple(rows)
+
+
+def _short(message: str, limit: int = 110) -> str:
+    first = message.split(": it ")[0].split(": Lambda fails")[0]
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def render_matrix(rows: Sequence[MatrixRow], output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps({"schema_version": 1, "matrix": [
+            {"runtime": r.runtime, "arch": r.arch, "os": r.os, "starts": r.starts,
+             "status": r.status, "errors": r.errors, "warnings": r.warnings, "reason": r.reason}
+            for r in rows]}, indent=2) + "\n"  # fmt: skip
+    from tabulate import tabulate
+
+    table = [[r.runtime, r.arch, r.os, "yes" if r.starts else "NO", r.status, r.reason or "-"]
+             for r in rows]  # fmt: skip
+    return tabulate(table, headers=["runtime", "arch", "os", "starts", "status", "first reason"],
+                    tablefmt="simple") + "\n"  # fmt: skip

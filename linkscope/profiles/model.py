@@ -1,0 +1,137 @@
+"""What linkscope knows about a Lambda runtime, as frozen data (loaded from JSON, never coded)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from linkscope.model import split_version
+
+# Lambda's architecture names and the ELF machine each one runs.
+LAMBDA_ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LibraryInfo:
+    """A library the runtime provides, and the symbol versions it defines."""
+
+    soname: str
+    directory: str
+    provides: tuple[tuple[str, str], ...] = ()  # highest version per prefix: ("GLIBC", "2.34")
+    extra_versions: frozenset[str] = frozenset()  # unnumbered versions: GLIBC_PRIVATE
+    exact_versions: frozenset[str] | None = None  # the full set, when read from a real library
+    source: str = ""
+    note: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"{self.directory.rstrip('/')}/{self.soname}"
+
+    def ceiling(self, prefix: str) -> str | None:
+        return next((number for p, number in self.provides if p == prefix), None)
+
+    def defines(self, version: str) -> bool | None:
+        """True or False when known; None when the profile cannot tell."""
+        if self.exact_versions is not None:
+            return version in self.exact_versions
+        if version in self.extra_versions:
+            return True
+        parsed = split_version(version)
+        if parsed is None:
+            return None
+        prefix, number = parsed
+        ceiling = self.ceiling(prefix)
+        if ceiling is None:
+            return None
+        return number <= tuple(int(part) for part in ceiling.split("."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CpuBaseline:
+    x86_64_isa_level: int | None = None
+    arm_arch: str | None = None
+    features: tuple[str, ...] = ()
+    not_available: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OsProfile:
+    """One OS family on one architecture (for example AL2023 on arm64)."""
+
+    id: str
+    name: str
+    arch: str  # Lambda's name: x86_64 or arm64
+    glibc: str
+    loader: str
+    library_dirs: tuple[str, ...]
+    libraries: tuple[LibraryInfo, ...]
+    libraries_complete: bool
+    absent: frozenset[str]
+    shells: frozenset[str]
+    interpreters_absent: frozenset[str]
+    page_size: int
+    cpu: CpuBaseline
+    kernel: str | None
+    source: str = ""
+
+    @property
+    def machine(self) -> str:
+        return LAMBDA_ARCHES[self.arch]
+
+    def library(self, soname: str) -> LibraryInfo | None:
+        return next((lib for lib in self.libraries if lib.soname == soname), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    name: str
+    os: str
+    family: str
+    kind: str  # "os-only" or "managed"
+    architectures: tuple[str, ...]
+    entrypoint: str  # "bootstrap", "handler" (go1.x) or "runtime" (managed)
+    lang_lib: tuple[LibraryInfo, ...] = ()
+    deprecation: datetime.date | None = None
+    block_create: datetime.date | None = None
+    block_update: datetime.date | None = None
+    container_only: bool = False
+    source: str = ""
+    note: str = ""
+
+    @property
+    def os_only(self) -> bool:
+        return self.kind == "os-only"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Environment:
+    ld_library_path: tuple[str, ...]
+    path: tuple[str, ...]
+    task_root: str
+    layer_root: str
+    runtime_dir: str
+    bootstrap_search: tuple[str, ...]
+    extensions_dir: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeploymentLimits:
+    zipped_bytes: int
+    unzipped_bytes: int
+    layers: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """Everything a check runs against: the runtime, its OS on one architecture, its
+    environment and limits. `sysroot` is set when the OS comes from a real root filesystem."""
+
+    runtime: Runtime
+    os: OsProfile
+    environment: Environment
+    limits: DeploymentLimits
+    sysroot: str | None = None
+
+    @property
+    def arch(self) -> str:
+        return self.os.arch

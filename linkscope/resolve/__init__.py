@@ -1,0 +1,190 @@
+"""Build the simulated Lambda filesystem for one check and resolve every ELF in it."""
+
+from __future__ import annotations
+
+import glob
+import os
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from linkscope.model import BinaryFacts, ScannedPackage
+from linkscope.profiles.model import Target
+from linkscope.resolve.fs import Node, Origin, PackageFs, ProfileFs, SysrootFs
+from linkscope.resolve.loader import Loader, Resolution, SearchConfig
+
+__all__ = ["Node", "Origin", "Resolution", "Role", "Placed", "World", "build_world"]
+
+MULTIARCH = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
+
+
+class Role(str, Enum):
+    BOOTSTRAP = "bootstrap"
+    EXTENSION = "extension"
+    EXECUTABLE = "executable"
+    LIBRARY = "library"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Placed:
+    """One ELF of the deployment, where Lambda puts it, and what loading it would find."""
+
+    facts: BinaryFacts
+    node: Node
+    role: Role
+    interpreter: Node | None  # None when absent from the runtime (or the binary has none)
+    resolution: Resolution | None
+    needed_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class World:
+    target: Target
+    function: tuple[ScannedPackage, ...]
+    layers: tuple[ScannedPackage, ...]
+    placed: tuple[Placed, ...]
+    bundle: PackageFs
+    system: ProfileFs | SysrootFs
+
+    def find(self, path: str) -> Node | None:
+        return self.bundle.lookup(path) or self.system.lookup(path)
+
+
+class _Composite:
+    def __init__(self, bundle: PackageFs, system: ProfileFs | SysrootFs) -> None:
+        self.bundle, self.system = bundle, system
+
+    def lookup(self, path: str) -> Node | None:
+        return self.bundle.lookup(path) or self.system.lookup(path)
+
+
+def build_world(
+    function: ScannedPackage,
+    layers: Sequence[ScannedPackage],
+    target: Target,
+) -> World:
+    bundle = PackageFs()
+    bundle.mount(function, _function_root(function, target), Origin.FUNCTION)
+    for layer in layers:  # later layers are laid over earlier ones, as Lambda extracts them
+        bundle.mount(layer, target.environment.layer_root, Origin.LAYER)
+    system: ProfileFs | SysrootFs = (
+        SysrootFs(target.sysroot) if target.sysroot else ProfileFs(target.os, target.runtime)
+    )
+    composite = _Composite(bundle, system)
+    loader = Loader(composite, _search_config(target))
+    placed = [
+        _place(node, composite, loader, target)
+        for node in bundle.nodes.values()
+        if node.facts is not None
+    ]
+    placed = _with_users(placed)
+    return World(target=target, function=(function,), layers=tuple(layers),
+                 placed=tuple(sorted(placed, key=lambda p: p.node.location)), bundle=bundle,
+                 system=system)  # fmt: skip
+
+
+def _function_root(function: ScannedPackage, target: Target) -> str:
+    """Where the function's files go. A single file checked against a sysroot that contains it
+    stays where it is (so `$ORIGIN` means what it means there); otherwise /var/task."""
+    task = target.environment.task_root
+    if function.kind != "file" or not target.sysroot:
+        return task
+    real = os.path.abspath(function.source)
+    root = os.path.abspath(target.sysroot)
+    if real.startswith(root.rstrip("/") + "/") or root == "/":
+        return "/" + posixpath.dirname(os.path.relpath(real, root))
+    return task
+
+
+def _search_config(target: Target) -> SearchConfig:
+    machine = target.os.machine
+    if target.sysroot:
+        system_dirs = sysroot_dirs(target.sysroot, machine)
+    else:
+        system_dirs = target.os.library_dirs
+    return SearchConfig(
+        ld_library_path=target.environment.ld_library_path,
+        system_dirs=tuple(system_dirs),
+        platform=machine,
+        lib="lib64",
+        cwd=target.environment.task_root,
+    )
+
+
+def sysroot_dirs(root: str, machine: str) -> list[str]:
+    """The cache's directories (etc/ld.so.conf and its includes), then the usual defaults."""
+    dirs = _ld_so_conf(root, "/etc/ld.so.conf", depth=0)
+    triplet = MULTIARCH.get(machine)
+    defaults = ["/lib64", "/usr/lib64"]
+    if triplet:
+        defaults += [f"/lib/{triplet}", f"/usr/lib/{triplet}"]
+    defaults += ["/lib", "/usr/lib"]
+    return list(dict.fromkeys(dirs + defaults))
+
+
+def _ld_so_conf(root: str, path: str, depth: int) -> list[str]:
+    if depth > 8:
+        return []
+    host = os.path.join(root, path.lstrip("/"))
+    try:
+        with open(host, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read(1 << 20).splitlines()
+    except OSError:
+        return []
+    dirs: list[str] = []
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("include"):
+            pattern = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
+            if not pattern.startswith("/"):
+                pattern = posixpath.join(posixpath.dirname(path), pattern)
+            for match in sorted(glob.glob(os.path.join(root, pattern.lstrip("/")))):
+                inner = "/" + os.path.relpath(match, root)
+                dirs += _ld_so_conf(root, inner, depth + 1)
+        elif line.startswith("/"):
+            dirs.append(posixpath.normpath(line.split("=", 1)[0]))
+    return dirs
+
+
+def _role(node: Node, target: Target) -> Role:
+    facts = node.facts
+    assert facts is not None
+    env = target.environment
+    if node.path in (posixpath.join(env.task_root, "bootstrap"),
+                     posixpath.join(env.layer_root, "bootstrap")):  # fmt: skip
+        return Role.BOOTSTRAP
+    if posixpath.dirname(node.path) == env.extensions_dir:
+        return Role.EXTENSION
+    if facts.is_shared_library:
+        return Role.LIBRARY
+    return Role.EXECUTABLE if facts.is_executable else Role.LIBRARY
+
+
+def _place(node: Node, fs: _Composite, loader: Loader, target: Target) -> Placed:
+    facts = node.facts
+    assert facts is not None
+    role = _role(node, target)
+    interpreter: Node | None = None
+    if facts.interpreter and role is not Role.LIBRARY:
+        interpreter = fs.lookup(facts.interpreter)
+    elif facts.needed:
+        interpreter = fs.lookup(target.os.loader)
+    resolution = None
+    if facts.needed and facts.machine == target.os.machine:
+        resolution = loader.resolve(node, interpreter)
+    return Placed(facts=facts, node=node, role=role, interpreter=interpreter,
+                  resolution=resolution)  # fmt: skip
+
+
+def _with_users(placed: list[Placed]) -> list[Placed]:
+    users: dict[str, set[str]] = {}
+    for item in placed:
+        if item.resolution is None:
+            continue
+        for requester, _name, provider in item.resolution.chosen:
+            if provider.origin.bundled and requester == item.node.location:
+                users.setdefault(provider.location, set()).add(requester)
+    from dataclasses import replace
+
+    return [replace(p, needed_by=tuple(sorted(users.get(p.node.location, ())))) for p in placed]

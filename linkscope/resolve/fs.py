@@ -1,0 +1,181 @@
+"""The simulated Lambda filesystem: the function at /var/task, layers at /opt, the language
+runtime's private libraries at /var/lang/lib, and the OS libraries from a profile or a real root.
+
+Lookups never touch the user's files again: package members are facts already read. Only a
+sysroot (a real root filesystem the user points at) is read, lazily and read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from dataclasses import dataclass
+from enum import Enum
+
+from linkscope.elf import facts_from_file
+from linkscope.errors import LinkscopeError
+from linkscope.model import BinaryFacts, EntryKind, ScannedPackage
+from linkscope.profiles.model import LibraryInfo, OsProfile, Runtime
+
+MAX_LINK_DEPTH = 40
+
+
+class Origin(str, Enum):
+    FUNCTION = "function"
+    LAYER = "layer"
+    LANGUAGE = "language runtime"
+    SYSTEM = "runtime"
+    SYSROOT = "sysroot"
+
+    @property
+    def bundled(self) -> bool:
+        return self in (Origin.FUNCTION, Origin.LAYER)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Node:
+    path: str  # absolute path in the simulated filesystem
+    origin: Origin
+    location: str  # how reports name it (package location, or the simulated path)
+    facts: BinaryFacts | None = None
+    library: LibraryInfo | None = None
+    kind: EntryKind = EntryKind.ELF
+
+    @property
+    def soname(self) -> str:
+        if self.facts is not None and self.facts.soname:
+            return self.facts.soname
+        return posixpath.basename(self.path)
+
+
+class PackageFs:
+    """The function package and layers, mounted where Lambda puts them."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.links: dict[str, str] = {}
+
+    def mount(self, package: ScannedPackage, root: str, origin: Origin) -> None:
+        facts = {b.path: b for b in package.binaries}
+        for entry in package.entries:
+            path = posixpath.normpath(posixpath.join(root, entry.inner))
+            if entry.kind is EntryKind.SYMLINK and entry.symlink_target is not None:
+                self.links[path] = entry.symlink_target
+                continue
+            if entry.kind is EntryKind.DIRECTORY:
+                continue
+            self.links.pop(path, None)  # a later layer's file replaces an earlier link
+            self.nodes[path] = Node(path=path, origin=origin, location=entry.location,
+                                    facts=facts.get(entry.location), kind=entry.kind)  # fmt: skip
+
+    def resolve_links(self, path: str) -> str:
+        """Follow symlinks inside the package (never outside it), with a bound on depth."""
+        for _ in range(MAX_LINK_DEPTH):
+            target = self.links.get(path)
+            if target is None:
+                parent, name = posixpath.split(path)
+                if parent not in ("/", "") and parent != path:
+                    resolved_parent = self.resolve_links(parent)
+                    if resolved_parent != parent:
+                        path = posixpath.join(resolved_parent, name)
+                        continue
+                return path
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        return path
+
+    def lookup(self, path: str) -> Node | None:
+        return self.nodes.get(self.resolve_links(posixpath.normpath(path)))
+
+    def named(self, name: str) -> list[Node]:
+        return [node for path, node in sorted(self.nodes.items())
+                if posixpath.basename(path) == name]  # fmt: skip
+
+
+class ProfileFs:
+    """The runtime's OS libraries and loader, as the profile knows them."""
+
+    def __init__(self, os_profile: OsProfile, runtime: Runtime) -> None:
+        self.os = os_profile
+        self.dirs = {posixpath.normpath(d) for d in os_profile.library_dirs}
+        self.libraries = {lib.soname: lib for lib in os_profile.libraries}
+        self.lang = {lib.soname: lib for lib in runtime.lang_lib}
+
+    def lookup(self, path: str) -> Node | None:
+        directory, name = posixpath.split(posixpath.normpath(path))
+        if directory == "/var/lang/lib" and name in self.lang:
+            return Node(path=path, origin=Origin.LANGUAGE, location=path, library=self.lang[name])
+        if directory in self.dirs and name in self.libraries:
+            return Node(path=path, origin=Origin.SYSTEM, location=path,
+                        library=self.libraries[name])  # fmt: skip
+        if posixpath.normpath(path) == posixpath.normpath(self.os.loader):
+            loader = self.libraries.get(name) or LibraryInfo(soname=name, directory=directory)
+            return Node(path=path, origin=Origin.SYSTEM, location=path, library=loader)
+        return None
+
+    def known_absent(self, name: str) -> bool:
+        return name in self.os.absent
+
+    @property
+    def complete(self) -> bool:
+        return self.os.libraries_complete
+
+
+class SysrootFs:
+    """A real root filesystem (an exported Lambda image, or `/`), read lazily."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self._cache: dict[str, Node | None] = {}
+
+    def host_path(self, path: str) -> str | None:
+        """Where a simulated absolute path lives on this machine, symlinks resolved inside the
+        root (an absolute link target is taken relative to the root, as chroot would)."""
+        parts = [p for p in posixpath.normpath(path).split("/") if p]
+        resolved: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            candidate = os.path.join(self.root, *resolved, part)
+            try:
+                info = os.lstat(candidate)
+            except OSError:
+                return None
+            if stat.S_ISLNK(info.st_mode):
+                hops += 1
+                if hops > MAX_LINK_DEPTH:
+                    return None
+                target = os.readlink(candidate)
+                if target.startswith("/"):
+                    resolved = []
+                parts = [p for p in target.split("/") if p and p != "."] + parts
+                continue
+            resolved.append(part)
+        return os.path.join(self.root, *resolved)
+
+    def lookup(self, path: str) -> Node | None:
+        key = posixpath.normpath(path)
+        if key not in self._cache:
+            self._cache[key] = self._read(key)
+        return self._cache[key]
+
+    def _read(self, path: str) -> Node | None:
+        real = self.host_path(path)
+        if real is None or not os.path.isfile(real):
+            return None
+        try:
+            facts = facts_from_file(real, display=path)
+        except (LinkscopeError, OSError):
+            return Node(path=path, origin=Origin.SYSROOT, location=path, kind=EntryKind.OTHER)
+        return Node(path=path, origin=Origin.SYSROOT, location=path, facts=facts)
+
+    def known_absent(self, name: str) -> bool:
+        return True
+
+    @property
+    def complete(self) -> bool:
+        return True

@@ -1,0 +1,212 @@
+"""Emulate the glibc dynamic loader inside the simulated filesystem.
+
+For each object: find every DT_NEEDED the way ld.so does (DT_RPATH of the object and its loaders
+when it has no DT_RUNPATH, then LD_LIBRARY_PATH, DT_RUNPATH, the cache and default directories),
+load breadth-first, then check every version requirement against what the provider defines.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from linkscope.model import BinaryFacts
+from linkscope.resolve.fs import Node, Origin
+
+MAX_OBJECTS = 2048
+
+
+class Filesystem(Protocol):
+    def lookup(self, path: str) -> Node | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchConfig:
+    ld_library_path: tuple[str, ...]
+    system_dirs: tuple[str, ...]  # the cache's and the default directories, in order
+    platform: str  # $PLATFORM
+    lib: str  # $LIB
+    cwd: str = "/var/task"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MissingLibrary:
+    requester: str
+    name: str
+    searched: tuple[str, ...]
+    unusable: tuple[str, ...] = ()  # candidates skipped (wrong class or machine)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionProblem:
+    requester: str
+    library: str
+    version: str
+    provider: Node
+    symbols: tuple[str, ...]
+    known: bool  # False: the profile cannot tell whether the provider defines it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolution:
+    root: str
+    loaded: tuple[Node, ...]
+    missing: tuple[MissingLibrary, ...]
+    version_problems: tuple[VersionProblem, ...]
+    chosen: tuple[tuple[str, str, Node], ...] = ()  # (requester, needed name, provider)
+
+
+@dataclass(slots=True)
+class _Loaded:
+    node: Node
+    parent: _Loaded | None
+    deps: dict[str, Node] = field(default_factory=dict)
+
+
+class Loader:
+    def __init__(self, filesystem: Filesystem, config: SearchConfig) -> None:
+        self.fs, self.config = filesystem, config
+
+    def resolve(self, root: Node, interpreter: Node | None = None) -> Resolution:
+        assert root.facts is not None
+        loaded: list[_Loaded] = [_Loaded(root, None)]
+        names: dict[str, _Loaded] = {root.path: loaded[0]}
+        if root.facts.soname:
+            names[root.facts.soname] = loaded[0]
+        if interpreter is not None:  # ld.so is loaded first and answers to its soname
+            rtld = _Loaded(interpreter, None)
+            names[posixpath.basename(interpreter.path)] = rtld
+            names[interpreter.soname] = rtld
+        missing: list[MissingLibrary] = []
+        chosen: list[tuple[str, str, Node]] = []
+        queue = deque(loaded)
+        while queue and len(loaded) < MAX_OBJECTS:
+            current = queue.popleft()
+            facts = current.node.facts
+            if facts is None:
+                continue
+            for name in facts.needed:
+                known = names.get(name)
+                if known is not None:
+                    current.deps[name] = known.node
+                    continue
+                node, searched, unusable = self._search(name, current, root.facts)
+                if node is None:
+                    missing.append(MissingLibrary(requester=current.node.location, name=name,
+                                                  searched=searched, unusable=unusable))  # fmt: skip
+                    continue
+                existing = names.get(node.path) or names.get(node.soname)
+                if existing is None:
+                    existing = _Loaded(node, current)
+                    loaded.append(existing)
+                    queue.append(existing)
+                    names[node.path] = existing
+                    names.setdefault(node.soname, existing)
+                names[name] = existing
+                current.deps[name] = existing.node
+                chosen.append((current.node.location, name, existing.node))
+        problems = [p for obj in loaded for p in self._versions(obj, names)]
+        return Resolution(root=root.location, loaded=tuple(o.node for o in loaded),
+                          missing=tuple(missing), version_problems=tuple(problems),
+                          chosen=tuple(chosen))  # fmt: skip
+
+    # ---------------------------------------------------------------- search
+
+    def _search(
+        self, name: str, requester: _Loaded, root: BinaryFacts
+    ) -> tuple[Node | None, tuple[str, ...], tuple[str, ...]]:
+        if "/" in name:
+            path = name if name.startswith("/") else posixpath.join(self.config.cwd, name)
+            node = self.fs.lookup(path)
+            return (node if node is not None and _usable(node, root) else None), (path,), ()
+        unusable: list[str] = []
+        searched: list[str] = []
+        for directory in self._directories(requester):
+            if directory in searched:
+                continue
+            searched.append(directory)
+            node = self.fs.lookup(posixpath.join(directory, name))
+            if node is None:
+                continue
+            if _usable(node, root):
+                return node, tuple(searched), tuple(unusable)
+            unusable.append(node.location)
+        return None, tuple(searched), tuple(unusable)
+
+    def _directories(self, requester: _Loaded) -> list[str]:
+        facts = requester.node.facts
+        assert facts is not None
+        dirs: list[str] = []
+        if not facts.runpath:
+            chain: _Loaded | None = requester
+            while chain is not None:  # RPATH of the object, then of each object that loaded it
+                chain_facts = chain.node.facts
+                if chain_facts is not None and not chain_facts.runpath:
+                    dirs.extend(self._expand(chain_facts.rpath, chain.node))
+                chain = chain.parent
+        dirs.extend(self._expand(self.config.ld_library_path, requester.node))
+        dirs.extend(self._expand(facts.runpath, requester.node))
+        if "NODEFLIB" not in facts.flags_1:
+            dirs.extend(self.config.system_dirs)
+        return [posixpath.normpath(d) for d in dirs if d]
+
+    def _expand(self, entries: tuple[str, ...], owner: Node) -> list[str]:
+        origin = posixpath.dirname(owner.path)
+        out = []
+        for entry in entries:
+            value = entry
+            for token, replacement in (("$ORIGIN", origin), ("$PLATFORM", self.config.platform),
+                                       ("$LIB", self.config.lib)):  # fmt: skip
+                value = value.replace("${" + token[1:] + "}", replacement).replace(token, replacement)
+            if not value.startswith("/"):
+                value = posixpath.join(self.config.cwd, value)  # relative entries follow the cwd
+            out.append(value)
+        return out
+
+    # ---------------------------------------------------------------- versions
+
+    def _versions(self, obj: _Loaded, names: dict[str, _Loaded]) -> list[VersionProblem]:
+        facts = obj.node.facts
+        if facts is None:
+            return []
+        problems = []
+        for requirement in facts.version_requirements:
+            provider = obj.deps.get(requirement.library)
+            if provider is None:
+                known = names.get(requirement.library)
+                provider = known.node if known is not None else None
+            if provider is None:
+                continue  # the library itself is missing: reported once, as a missing library
+            defined = _defines(provider, requirement.version)
+            if defined is True or requirement.weak:
+                continue  # a missing weak version is only a warning in ld.so's verbose mode
+            problems.append(VersionProblem(requester=obj.node.location,
+                                           library=requirement.library,
+                                           version=requirement.version, provider=provider,
+                                           symbols=requirement.symbols,
+                                           known=defined is False))  # fmt: skip
+        return problems
+
+
+def _usable(node: Node, root: BinaryFacts) -> bool:
+    """ld.so skips candidates of another class or machine and keeps searching."""
+    if node.facts is None:
+        return node.library is not None  # profile libraries match the runtime's architecture
+    return node.facts.elf_class == root.elf_class and node.facts.e_machine == root.e_machine
+
+
+def _defines(provider: Node, version: str) -> bool | None:
+    if provider.facts is not None:
+        definitions = provider.facts.version_definitions
+        if not definitions:
+            return True  # no version information: ld.so only warns
+        return version in definitions
+    if provider.library is not None:
+        return provider.library.defines(version)
+    return None
+
+
+def origin_is_bundled(node: Node) -> bool:
+    return node.origin in (Origin.FUNCTION, Origin.LAYER)

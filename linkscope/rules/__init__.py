@@ -1,0 +1,36 @@
+"""The rule catalogue: stable IDs (SARIF rule IDs and `--ignore` handles), one module a family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from linkscope.model import Finding
+from linkscope.resolve import World
+from linkscope.rules import arch, libc, libraries, lifecycle, unreadable, versions
+from linkscope.rules.base import Context, Rule
+
+ALL_RULES: tuple[Rule, ...] = tuple(
+    sorted(
+        (*unreadable.RULES, *arch.RULES, *libc.RULES, *versions.RULES, *libraries.RULES,
+         *lifecycle.RULES),
+        key=lambda rule: rule.id,
+    )
+)  # fmt: skip
+RULES_BY_ID = {rule.id: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_ID", "Context", "Rule", "evaluate"]
+
+
+def evaluate(world: World, ctx: Context, ignore: Iterable[str] = ()) -> tuple[Finding, ...]:
+    skipped = set(ignore)
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, str | None, str | None, str]] = set()
+    for rule in ALL_RULES:
+        if rule.id in skipped:
+            continue
+        for finding in rule.check(world, ctx):
+            key = (finding.rule, finding.path, finding.library, finding.version, finding.message)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    return tuple(findings)

@@ -1,0 +1,102 @@
+"""LS201 interpreter absent, LS202 dynamic musl, LS203 a bundled libc or loader."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from linkscope.advice import musl_dynamic_fix
+from linkscope.model import Finding, LibcFamily, Linkage, Severity
+from linkscope.resolve import Role, World
+from linkscope.rules.base import Context, Rule, essential, named
+
+BUNDLED_LIBC = ("libc.so.6", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so")
+
+
+def _is_musl_dynamic(facts: object) -> bool:
+    from linkscope.model import BinaryFacts
+
+    assert isinstance(facts, BinaryFacts)
+    return facts.linkage is Linkage.DYNAMIC and facts.libc.family is LibcFamily.MUSL
+
+
+def check_interpreter(world: World, ctx: Context) -> Iterator[Finding]:
+    for item in world.placed:
+        facts = item.facts
+        if (not facts.interpreter or item.role is Role.LIBRARY or item.interpreter is not None
+                or facts.machine != world.target.os.machine or _is_musl_dynamic(facts)):  # fmt: skip
+            continue
+        nix = "/nix/store/" in facts.interpreter
+        why = (" (a Nix store path from the build machine)" if nix else
+               f" (the runtime's loader is {world.target.os.loader})")  # fmt: skip
+        yield INTERPRETER.finding(
+            facts.path,
+            f"{named(facts.path)} asks for the program interpreter {facts.interpreter}, which "
+            f"{world.target.runtime.name} does not have{why}: Lambda fails with "
+            "`fork/exec ...: no such file or directory`.",
+            ("Rebuild without Nix's loader (`patchelf --set-interpreter "
+             f"{world.target.os.loader}`, or build outside Nix)") if nix else
+            f"Link against the runtime's loader {world.target.os.loader}, or link statically.",
+        )  # fmt: skip
+
+
+def check_musl(world: World, ctx: Context) -> Iterator[Finding]:
+    for item in world.placed:
+        facts = item.facts
+        if not _is_musl_dynamic(facts) or facts.machine != world.target.os.machine:
+            continue
+        if facts.interpreter and item.interpreter is not None:
+            continue  # the package brings its own musl loader at that path
+        loader = facts.interpreter or next((n for n in facts.needed if "musl" in n), "libc.so")
+        yield MUSL.finding(
+            facts.path,
+            f"{named(facts.path)} is linked dynamically against musl and needs {loader} at start; "
+            "Amazon Linux uses glibc and has no musl, so "
+            + ("Lambda fails with `fork/exec ...: no such file or directory`."
+               if facts.interpreter else f"loading it fails: `{loader}: cannot open shared object "
+               "file`.") + " A statically linked musl binary would run: it carries its C library "
+            "inside.",
+            musl_dynamic_fix(facts),
+            severity=Severity.ERROR if essential(item, world) or facts.is_shared_library
+            else Severity.WARNING,
+        )  # fmt: skip
+
+
+def check_bundled_libc(world: World, ctx: Context) -> Iterator[Finding]:
+    for node in world.bundle.nodes.values():
+        name = posixpath.basename(node.path)
+        if node.facts is None or not name.startswith(BUNDLED_LIBC):
+            continue
+        yield BUNDLED.finding(
+            node.location,
+            f"{named(node.location)} is a C library or dynamic loader bundled in the package. "
+            "Mixing it with the runtime's own loader or libc fails in confusing ways; it only "
+            "works when every binary is started through the bundled loader "
+            "(`ld-linux... --library-path`), as aws-lambda-cpp's packager does.",
+            "Remove it and build for the runtime's glibc, or start the program through the "
+            "bundled loader from a script bootstrap.",
+        )
+
+
+INTERPRETER = Rule(
+    id="LS201",
+    title="program interpreter absent from the runtime",
+    severity=Severity.ERROR,
+    help="PT_INTERP names a loader the runtime does not have (musl, Nix, 32-bit, other distros).",
+    check=check_interpreter,
+)
+MUSL = Rule(
+    id="LS202",
+    title="dynamically linked against musl",
+    severity=Severity.ERROR,
+    help="Amazon Linux has no musl loader or libc; static musl binaries are fine.",
+    check=check_musl,
+)
+BUNDLED = Rule(
+    id="LS203",
+    title="the package bundles its own libc or dynamic loader",
+    severity=Severity.WARNING,
+    help="A bundled libc.so.6 or ld-linux does not mix with the runtime's.",
+    check=check_bundled_libc,
+)
+RULES = (INTERPRETER, MUSL, BUNDLED)

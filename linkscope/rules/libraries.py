@@ -1,0 +1,151 @@
+"""LS401 library not found, LS402 not known to be present, LS403 shadowing, LS404 build-machine
+RPATH/RUNPATH."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from linkscope.advice import missing_library_fix
+from linkscope.model import Finding, Severity
+from linkscope.resolve import Origin, World
+from linkscope.resolve.loader import MissingLibrary
+from linkscope.rules.base import Context, Rule, named
+
+LAMBDA_PREFIXES = ("/var/task", "/opt", "/var/lang", "/var/runtime", "/lib64", "/usr/lib64",
+                   "/lib", "/usr/lib")  # fmt: skip
+
+
+def _musl_libc(name: str) -> bool:
+    # Explained by LS202 (dynamic musl); reporting the missing musl libc again adds nothing.
+    return name == "libc.so" or name.startswith(("libc.musl-", "ld-musl-"))
+
+
+def _missing(world: World) -> Iterator[MissingLibrary]:
+    seen: set[tuple[str, str]] = set()
+    for item in world.placed:
+        if item.resolution is None:
+            continue
+        for missing in item.resolution.missing:
+            if (missing.requester, missing.name) not in seen and not _musl_libc(missing.name):
+                seen.add((missing.requester, missing.name))
+                yield missing
+
+
+def _unknown(world: World, name: str) -> bool:
+    system = world.system
+    return not system.complete and not system.known_absent(name)
+
+
+def _elsewhere(world: World, missing: MissingLibrary) -> str:
+    copies = [n.location for n in world.bundle.named(missing.name)]
+    if not copies:
+        return ""
+    return (f" A copy is in the package at {', '.join(copies[:3])}, but not on the search path"
+            " (the package's lib/ folder, /opt/lib, or the binary's RUNPATH).")
+
+
+def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
+    for missing in _missing(world):
+        if _unknown(world, missing.name):
+            continue
+        unusable = (f" ({', '.join(missing.unusable)} is for another architecture)"
+                    if missing.unusable else "")  # fmt: skip
+        yield MISSING.finding(
+            missing.requester,
+            f"{named(missing.requester)} needs {missing.name}, which "
+            f"{world.target.runtime.name} ({world.target.arch}) does not have and the package "
+            f"does not provide{unusable}: it fails with `{missing.name}: cannot open shared "
+            f"object file`.{_elsewhere(world, missing)}",
+            missing_library_fix(missing.name),
+            library=missing.name,
+        )
+
+
+def check_unknown(world: World, ctx: Context) -> Iterator[Finding]:
+    for missing in _missing(world):
+        if not _unknown(world, missing.name):
+            continue
+        yield UNKNOWN.finding(
+            missing.requester,
+            f"{named(missing.requester)} needs {missing.name}, which the package does not "
+            f"provide; linkscope's list of {world.target.os.name} libraries is incomplete, so it "
+            f"cannot tell whether {world.target.runtime.name} has it.{_elsewhere(world, missing)}",
+            missing_library_fix(missing.name) + " Or check against the real image with "
+            "`--sysroot`.",
+            severity=Severity.ERROR if ctx.strict else Severity.WARNING,
+            library=missing.name,
+        )
+
+
+def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
+    seen: set[tuple[str, str]] = set()
+    for item in world.placed:
+        if item.resolution is None:
+            continue
+        for requester, name, provider in item.resolution.chosen:
+            other = _other_copy(world, name, provider)
+            if other is None or (requester, name) in seen:
+                continue
+            seen.add((requester, name))
+            if provider.origin.bundled:
+                message = (f"{named(requester)} loads the bundled {provider.location}, which "
+                           f"shadows the runtime's own {other.path}.")  # fmt: skip
+            else:
+                message = (f"{named(requester)} loads {provider.path} from "
+                           f"{'the language runtime' if provider.origin is Origin.LANGUAGE else 'the runtime'}, "
+                           f"not the bundled {other.location}: "
+                           f"{posixpath.dirname(provider.path)} comes first on the search path.")  # fmt: skip
+            yield SHADOW.finding(requester, message,
+                                 "Make the choice explicit: RUNPATH `$ORIGIN/lib` to use the "
+                                 "bundled copy, or remove it.", library=name)  # fmt: skip
+
+
+def _other_copy(world: World, name: str, provider: object) -> object | None:
+    from linkscope.resolve import Node
+
+    assert isinstance(provider, Node)
+    if provider.origin.bundled:
+        for directory in (*world.target.os.library_dirs, "/var/lang/lib"):
+            system = world.system.lookup(posixpath.join(directory, name))
+            if system is not None:
+                return system
+        return None
+    copies = [n for n in world.bundle.named(name) if n.facts is not None]
+    return copies[0] if copies else None
+
+
+def check_build_paths(world: World, ctx: Context) -> Iterator[Finding]:
+    for item in world.placed:
+        facts = item.facts
+        entries = [(kind, entry) for kind, values in (("RPATH", facts.rpath),
+                                                      ("RUNPATH", facts.runpath))
+                   for entry in values]  # fmt: skip
+        for kind, entry in entries:
+            if entry.startswith(("$ORIGIN", "${ORIGIN}")) or entry.startswith(LAMBDA_PREFIXES):
+                continue
+            yield BUILD_PATH.finding(
+                facts.path,
+                f"{named(facts.path)} has {kind} {entry}, a path from the build machine that does "
+                "not exist on Lambda; libraries are not looked for there.",
+                "Use `$ORIGIN`-relative paths (`-Wl,-rpath,'$ORIGIN/lib'`, or `patchelf "
+                "--set-rpath '$ORIGIN/lib'`).",
+            )
+
+
+MISSING = Rule(id="LS401", title="needed library not found", severity=Severity.ERROR,
+               help="Neither the runtime, the function nor its layers have the library.",
+               check=check_missing)  # fmt: skip
+UNKNOWN = Rule(id="LS402", title="needed library not known to be present",
+               severity=Severity.WARNING,
+               help="The runtime's library list is incomplete; --strict makes this an error.",
+               check=check_unknown)  # fmt: skip
+SHADOW = Rule(id="LS403", title="a bundled library shadows the runtime's copy (or is shadowed)",
+              severity=Severity.WARNING,
+              help="Two copies of one soname; the search order decides which one loads.",
+              check=check_shadowing)  # fmt: skip
+BUILD_PATH = Rule(id="LS404", title="RPATH/RUNPATH pointing outside the package",
+                  severity=Severity.WARNING,
+                  help="An absolute build-machine path in RPATH or RUNPATH.",
+                  check=check_build_paths)  # fmt: skip
+RULES = (MISSING, UNKNOWN, SHADOW, BUILD_PATH)

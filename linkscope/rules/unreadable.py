@@ -1,0 +1,23 @@
+"""LS001: a file in the package that looks like ELF but cannot be read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linkscope.model import Finding, Severity
+from linkscope.resolve import World
+from linkscope.rules.base import Context, Rule
+
+
+def check_unreadable(world: World, ctx: Context) -> Iterator[Finding]:
+    for package in (*world.function, *world.layers):
+        for problem in package.problems:
+            yield UNREADABLE.finding(
+                problem.path, f"`{problem.path}`: {problem.message}",
+                "Rebuild or re-copy the file; a damaged binary cannot be loaded.")  # fmt: skip
+
+
+UNREADABLE = Rule(id="LS001", title="unreadable or corrupt ELF", severity=Severity.ERROR,
+                  help="The file could not be read, or its ELF structures point outside it.",
+                  check=check_unreadable)  # fmt: skip
+RULES = (UNREADABLE,)
