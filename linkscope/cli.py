@@ -8,13 +8,18 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+from typing_extensions import assert_never
 
 import typer
 
 from linkscope import __version__
 from linkscope.errors import ExitCode, LinkscopeError, UsageError
 from linkscope.render import OutputFormat
+
+if TYPE_CHECKING:
+    from linkscope.model import Report
 
 app = typer.Typer(
     name="linkscope",
@@ -32,8 +37,13 @@ _state = {"debug": False}
 PathsArg = Annotated[list[str], typer.Argument(help="ELF files, folders or zips ('-' reads stdin).",
                                                show_default=False)]  # fmt: skip
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatsOpt = Annotated[list[OutputFormat] | None, typer.Option(
+    "--format", "-f", help="Output format: table, json, sarif or markdown. Repeat it with "
+    "--output to write several reports in one run.", show_default="table")]  # fmt: skip
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o",
                                                help="Write the report to FILE (atomically).")]  # fmt: skip
+OutputsOpt = Annotated[list[str] | None, typer.Option(
+    "--output", "-o", help="Write the report to FILE (atomically); pairs with --format in order.")]
 
 
 def _version(value: bool) -> None:
@@ -90,8 +100,8 @@ def _emit(text: str, output: str | None) -> None:
 @app.command()
 def inspect(
     paths: PathsArg,
-    output_format: FormatOpt = OutputFormat.TABLE,
-    output: OutputOpt = None,
+    output_format: FormatsOpt = None,
+    output: OutputsOpt = None,
     symbols: Annotated[bool, typer.Option("--symbols", help="List the symbols behind each "
                                           "required version.")] = False,  # fmt: skip
 ) -> None:
@@ -103,8 +113,9 @@ def inspect(
     def action() -> int:
         from linkscope import api
 
+        pairs = _pairs(output_format, output)
         report = api.inspect(paths)
-        _emit(_render(report, output_format, symbols=symbols), output)
+        _emit_all(report, pairs, symbols=symbols)
         return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
 
     raise typer.Exit(_run(action))
@@ -138,8 +149,8 @@ def check(
                                                      "(repeatable), e.g. LS402.")] = None,  # fmt: skip
     strict: Annotated[bool, typer.Option("--strict", help="Libraries not known to be present "
                                          "are errors, not warnings.")] = False,  # fmt: skip
-    output_format: FormatOpt = OutputFormat.TABLE,
-    output: OutputOpt = None,
+    output_format: FormatsOpt = None,
+    output: OutputsOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Will it start on a Lambda runtime? Exit 0 if compatible, 1 if not, 2 on bad input.
@@ -151,10 +162,12 @@ def check(
         from linkscope import api
         from linkscope.model import Severity
 
+        pairs = _pairs(output_format, output)
         report = api.check(paths, runtime, arch, layers=layer or (), sysroot=sysroot,
                            fail_on=Severity(fail_on.value), ignore=ignore or (), strict=strict,
                            today=_date(today))  # fmt: skip
-        _emit(_render(report, output_format), output)
+        _emit_all(report, pairs)
+        _annotate(report)
         return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
 
     raise typer.Exit(_run(action))
@@ -242,10 +255,25 @@ def _date(value: str | None) -> datetime.date | None:
         raise UsageError(f"--today {value}: not a date (YYYY-MM-DD)") from None
 
 
-def _render(report: object, output_format: OutputFormat, *, symbols: bool = False) -> str:
-    from linkscope.model import Report
+def _pairs(formats: list[OutputFormat] | None, outputs: list[str] | None
+           ) -> list[tuple[OutputFormat, str | None]]:  # fmt: skip
+    formats = formats or [OutputFormat.TABLE]
+    outputs = outputs or []
+    if len(outputs) > len(formats):
+        raise UsageError("more --output than --format options: give one --format per --output")
+    if len(formats) > 1 and len(outputs) < len(formats) - 1:
+        raise UsageError("with several --format options, give an --output for each (one may go "
+                         "to stdout)")  # fmt: skip
+    return [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
 
-    assert isinstance(report, Report)
+
+def _emit_all(report: Report, pairs: list[tuple[OutputFormat, str | None]], *,
+              symbols: bool = False) -> None:  # fmt: skip
+    for output_format, output in pairs:
+        _emit(_render(report, output_format, symbols=symbols), output)
+
+
+def _render(report: Report, output_format: OutputFormat, *, symbols: bool = False) -> str:
     if output_format is OutputFormat.JSON:
         from linkscope.render import json_report
 
@@ -254,7 +282,52 @@ def _render(report: object, output_format: OutputFormat, *, symbols: bool = Fals
         from linkscope.render import table
 
         return table.render(report, symbols=symbols)
-    raise UsageError(f"--format {output_format.value} is not available for this command yet")
+    if output_format is OutputFormat.SARIF:
+        from linkscope.render import sarif
+
+        return sarif.render(report)
+    if output_format is OutputFormat.MARKDOWN:
+        from linkscope.render import markdown
+
+        return markdown.render(report)
+    assert_never(output_format)
+
+
+def _annotate(report: Report) -> None:
+    """Under GitHub Actions, findings also become workflow annotations (`::error file=...::`).
+    GitHub reads workflow commands from stdout, so they follow the report there."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    from linkscope.render import annotations
+
+    sys.stdout.write(annotations.render(report))
+
+
+@app.command()
+def explain(
+    path: Annotated[str, typer.Argument(help="An ELF file, folder or zip.", show_default=False)],
+    runtime: RuntimeOpt = "provided.al2023",
+    arch: ArchOpt = "x86_64",
+    layer: LayerOpt = None,
+    output_format: FormatOpt = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The plain-language answer: what it is, whether its C library is inside it, will it run
+    on each Lambda runtime, and how to fix what stops it. `--format json` gives the same content.
+
+    Example: linkscope explain target/x86_64-unknown-linux-musl/release/bootstrap
+    """
+
+    def action() -> int:
+        from linkscope.explain import explain as explain_path
+        from linkscope.explain import render_explanation
+
+        explanation = explain_path(path, runtime, arch, layers=layer or (), today=_date(today))
+        _emit(render_explanation(explanation, output_format.value), output)
+        return ExitCode.OK
+
+    raise typer.Exit(_run(action))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

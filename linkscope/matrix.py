@@ -27,15 +27,6 @@ class MatrixRow:
     warnings: int
 
 
-def _status(runtime_dates: tuple[datetime.date | None, ...], today: datetime.date) -> str:
-    deprecation, block_create, block_update = runtime_dates
-    if block_update and today >= block_update:
-        return "blocked"
-    if deprecation and today >= deprecation:
-        return "deprecated"
-    return "supported"
-
-
 def build_matrix(
     paths: Sequence[str],
     *,
@@ -51,7 +42,7 @@ def build_matrix(
     context = Context(today=day)
     rows = []
     for runtime in load_runtimes():
-        status = _status((runtime.deprecation, runtime.block_create, runtime.block_update), day)
+        status = runtime.status(day)
         if runtime.container_only or (status != "supported" and not include_all):
             continue
         for arch in runtime.architectures:

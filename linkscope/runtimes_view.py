@@ -11,13 +11,7 @@ from linkscope.profiles.model import Runtime
 
 
 def _status(runtime: Runtime, today: datetime.date) -> str:
-    if runtime.block_update and today >= runtime.block_update:
-        return "blocked"
-    if runtime.block_create and today >= runtime.block_create:
-        return "deprecated, create blocked"
-    if runtime.deprecation and today >= runtime.deprecation:
-        return "deprecated"
-    return "supported"
+    return runtime.status(today)
 
 
 def _summary(runtime: Runtime, today: datetime.date) -> dict[str, Any]:

@@ -56,6 +56,7 @@ class RuntimeFile(TypedDict, total=False):
     block_create: str | None
     block_update: str | None
     container_only: bool
+    blocked: bool
     source: str
     note: str
 
@@ -161,6 +162,7 @@ def _runtime(entry: RuntimeFile) -> Runtime:
         block_create=_date(entry.get("block_create")),
         block_update=_date(entry.get("block_update")),
         container_only=bool(entry.get("container_only", False)),
+        blocked=bool(entry.get("blocked", False)),
         source=entry.get("source", ""),
         note=entry.get("note", ""),
     )

@@ -95,12 +95,22 @@ class Runtime:
     block_create: datetime.date | None = None
     block_update: datetime.date | None = None
     container_only: bool = False
+    blocked: bool = False  # blocked on a date the sources do not give exactly
     source: str = ""
     note: str = ""
 
     @property
     def os_only(self) -> bool:
         return self.kind == "os-only"
+
+    def status(self, today: datetime.date) -> str:
+        if self.blocked or (self.block_update is not None and today >= self.block_update):
+            return "blocked"
+        if self.block_create is not None and today >= self.block_create:
+            return "deprecated, create blocked"
+        if self.deprecation is not None and today >= self.deprecation:
+            return "deprecated"
+        return "supported"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,10 +12,11 @@ from linkscope.rules.base import Context, Rule, named
 def check_deprecation(world: World, ctx: Context) -> Iterator[Finding]:
     runtime = world.target.runtime
     path = world.function[0].source if world.function else runtime.name
-    if runtime.block_update and ctx.today >= runtime.block_update:
+    if runtime.blocked or (runtime.block_update and ctx.today >= runtime.block_update):
         yield DEPRECATED.finding(
-            path, f"{runtime.name} has been blocked for function updates since "
-            f"{runtime.block_update}: a deploy to it fails.",
+            path, f"{runtime.name} is blocked for function updates"
+            + (f" since {runtime.block_update}" if runtime.block_update else "")
+            + ": a deploy to it fails.",
             _upgrade(world), severity=Severity.ERROR)  # fmt: skip
     elif runtime.block_create and ctx.today >= runtime.block_create:
         yield DEPRECATED.finding(
