@@ -78,3 +78,36 @@ def missing_library_fix(name: str) -> str:
     return (f"Ship {name} (and what it needs) in the package's lib/ folder or a layer's lib/ "
             "(both are on LD_LIBRARY_PATH), link it statically, or build against the runtime's "
             "version of it.")
+
+
+def runtime_client_fix(facts: BinaryFacts, *, extension: bool = False) -> str:
+    """How to give a bootstrap (or extension) a Lambda API client, in its own language."""
+    if extension:
+        return ("Register with the Extensions API at start (POST "
+                "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register), then loop on "
+                "GET .../2020-01-01/extension/event/next; if this file only launches the real "
+                "extension, check that one instead.")  # fmt: skip
+    lang = language(facts)
+    loop = ("or implement the loop: GET http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/"
+            "invocation/next, then POST .../runtime/invocation/<request id>/response")  # fmt: skip
+    if lang == "rust":
+        return ("Use the `lambda_runtime` crate (`lambda_runtime::run(service_fn(handler))` in "
+                f"main) and build with `cargo lambda build --release`; {loop}.")
+    if lang == "go":
+        return ("Call `lambda.Start(handler)` from github.com/aws/aws-lambda-go/lambda in main, "
+                f"and build with `-tags lambda.norpc` for provided.* runtimes; {loop}.")
+    if lang == "c++":
+        return ("Link aws-lambda-cpp and call `aws::lambda_runtime::run_handler(handler)`; "
+                f"{loop}.")
+    return (f"Implement the Runtime API loop ({loop.removeprefix('or implement the loop: ')}), or "
+            "if this file only launches the real program, check that one instead.")
+
+
+def cxx_runtime_fix(facts: BinaryFacts, os_id: str) -> str:
+    """The C++ standard library question, by the C++ toolchain that built the binary."""
+    if any(c.startswith("clang") for c in facts.toolchain.compilers) and not any(
+        n.startswith("libstdc++") for n in facts.needed
+    ):
+        return ("Nothing to do for the C++ library: it is linked into the binary (zig c++ links "
+                "LLVM libc++ statically).")  # fmt: skip
+    return libstdcxx_fix(facts, os_id)

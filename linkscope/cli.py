@@ -10,9 +10,13 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from typing_extensions import assert_never
 
 import typer
+
+if sys.version_info >= (3, 11):
+    from typing import assert_never
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import assert_never
 
 from linkscope import __version__
 from linkscope.errors import ExitCode, LinkscopeError, UsageError
@@ -277,7 +281,7 @@ def _render(report: Report, output_format: OutputFormat, *, symbols: bool = Fals
     if output_format is OutputFormat.JSON:
         from linkscope.render import json_report
 
-        return json_report.render(report)
+        return str(json_report.render(report))
     if output_format is OutputFormat.TABLE:
         from linkscope.render import table
 
@@ -285,11 +289,11 @@ def _render(report: Report, output_format: OutputFormat, *, symbols: bool = Fals
     if output_format is OutputFormat.SARIF:
         from linkscope.render import sarif
 
-        return sarif.render(report)
+        return str(sarif.render(report))
     if output_format is OutputFormat.MARKDOWN:
         from linkscope.render import markdown
 
-        return markdown.render(report)
+        return str(markdown.render(report))
     assert_never(output_format)
 
 
@@ -300,7 +304,7 @@ def _annotate(report: Report) -> None:
         return
     from linkscope.render import annotations
 
-    sys.stdout.write(annotations.render(report))
+    sys.stdout.write(str(annotations.render(report)))
 
 
 @app.command()

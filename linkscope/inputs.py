@@ -14,7 +14,7 @@ import stat
 import sys
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from linkscope.elf.image import Buffer
@@ -27,6 +27,8 @@ from linkscope.errors import (
 )
 
 STDIN = "-"
+MAX_LINK_BYTES = 4096  # a symlink member's data is its target; PATH_MAX is 4096 on Linux
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,7 @@ class Member:
     symlink_target: str | None = None
     is_dir: bool = False
     problem: str | None = None  # why it cannot be read (unreadable, encrypted, too large...)
+    index: int | None = None  # position in the zip's central directory (duplicate names differ)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +87,9 @@ def open_package(source: str, limits: Limits) -> Package:
         raise UnreadableError(f"{source}: permission denied")
     if _looks_like_zip(source):
         return _zip(source, info.st_size, limits)
+    if source.lower().endswith(".zip"):
+        raise UnsupportedArchiveError(f"{source}: named .zip but is not a zip archive "
+                                      "(it does not start with 'PK')")  # fmt: skip
     name = os.path.basename(source)
     return Package(source=source, kind=PackageKind.FILE,
                    members=(Member(location=source, inner=name, size=info.st_size,
@@ -96,7 +102,7 @@ def _looks_like_zip(path: str) -> bool:
             head = handle.read(4)
     except OSError as exc:
         raise UnreadableError(f"{path}: cannot read: {exc.strerror}") from None
-    return head in (b"PK\x03\x04", b"PK\x05\x06")
+    return head in ZIP_MAGICS
 
 
 # ---------------------------------------------------------------- folders
@@ -109,7 +115,8 @@ def _folder(root: str, limits: Limits) -> Package:
         if len(members) > limits.max_members:
             raise LimitExceededError(f"{root}: more than {limits.max_members} files")
     members.sort(key=lambda m: m.inner)
-    return Package(source=root, kind=PackageKind.FOLDER, members=tuple(members))
+    return Package(source=root, kind=PackageKind.FOLDER, members=tuple(members),
+                   notes=tuple(_link_notes(members)))  # fmt: skip
 
 
 def _walk(root: str, top: str) -> Iterator[Member]:
@@ -160,10 +167,19 @@ def _zip(path: str, size: int, limits: Limits) -> Package:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
+            _check_totals(path, infos, limits)
+            members = [_zip_member(path, index, info, limits) for index, info in enumerate(infos)]
+            members = [_with_link_target(archive, infos, m) for m in members]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
     except OSError as exc:
         raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    notes = _duplicate_notes(path, members) + _link_notes(members)
+    return Package(source=path, kind=PackageKind.ZIP, members=tuple(members), zipped_size=size,
+                   notes=tuple(notes))  # fmt: skip
+
+
+def _check_totals(path: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     if len(infos) > limits.max_members:
         raise LimitExceededError(f"{path}: {len(infos)} members is more than {limits.max_members}")
     declared = sum(info.file_size for info in infos)
@@ -172,21 +188,24 @@ def _zip(path: str, size: int, limits: Limits) -> Package:
             f"{path}: declares {declared} bytes uncompressed, more than the limit of "
             f"{limits.max_total_bytes} (a zip bomb, or raise --max-total-size)"
         )
-    members, notes, seen = [], [], set()
-    for info in infos:
-        member = _zip_member(path, info, limits)
-        if member.inner in seen:
-            notes.append(f"{path}: '{member.inner}' appears more than once; Lambda keeps one copy")
-        seen.add(member.inner)
-        members.append(member)
-    return Package(source=path, kind=PackageKind.ZIP, members=tuple(members), zipped_size=size,
-                   notes=tuple(notes))  # fmt: skip
 
 
-def _zip_member(path: str, info: zipfile.ZipInfo, limits: Limits) -> Member:
+def _duplicate_notes(path: str, members: list[Member]) -> list[str]:
+    counts: dict[str, int] = {}
+    for member in members:
+        if not member.is_dir:
+            counts[member.inner] = counts.get(member.inner, 0) + 1
+    return [f"{path}: '{inner}' appears {count} times; Lambda keeps one copy (linkscope checks "
+            "the last, which unzip leaves in place)" for inner, count in counts.items()
+            if count > 1]  # fmt: skip
+
+
+def _zip_member(path: str, index: int, info: zipfile.ZipInfo, limits: Limits) -> Member:
     name = info.filename
     inner = name.lstrip("/").rstrip("/")
     location = f"{path}!{inner}"
+    # Only a zip made on Unix (create_system 3) carries st_mode in the high 16 bits of
+    # external_attr; a zip made on Windows (create_system 0) has none, and some Unix tools write 0.
     unix = info.create_system == 3 and (info.external_attr >> 16) != 0
     file_mode = info.external_attr >> 16 if unix else 0
     mode = stat.S_IMODE(file_mode) if unix else None
@@ -194,14 +213,62 @@ def _zip_member(path: str, info: zipfile.ZipInfo, limits: Limits) -> Member:
     problem = _zip_member_problem(name, info, limits)
     target = None
     if unix and stat.S_ISLNK(file_mode) and problem is None:
-        target = "<zip symlink>"  # resolved on read: the target is the member's data
+        target = ""  # filled in by _with_link_target: the target is the member's data
     return Member(location=location, inner=inner, size=info.file_size, mode=mode,
-                  symlink_target=target, is_dir=is_dir, problem=problem)  # fmt: skip
+                  symlink_target=target, is_dir=is_dir, problem=problem,
+                  index=index)  # fmt: skip
+
+
+def _with_link_target(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+                      member: Member) -> Member:  # fmt: skip
+    """A zip symlink stores its target as the member's data: read it, at most 4 KiB."""
+    if member.symlink_target != "" or member.index is None:
+        return member
+    info = infos[member.index]
+    problem = None
+    try:
+        with archive.open(info) as stream:
+            data = stream.read(MAX_LINK_BYTES + 1)
+    except (zipfile.BadZipFile, ValueError, EOFError, RuntimeError, NotImplementedError,
+            OSError) as exc:  # fmt: skip
+        problem, data = f"cannot read symlink target: {exc}", b""
+    if problem is None and len(data) > MAX_LINK_BYTES:
+        problem = f"symlink target longer than {MAX_LINK_BYTES} bytes"
+    elif problem is None and (not data or b"\0" in data):
+        problem = "symlink with an empty or malformed target"
+    if problem is not None:
+        return replace(member, symlink_target=None, problem=problem)
+    return replace(member, symlink_target=data.decode("utf-8", "replace"))
+
+
+def _link_notes(members: list[Member]) -> list[str]:
+    # Absolute targets are left to the checks: /var/task/bin/app is inside the function once
+    # Lambda has placed it, /etc/passwd is not; only the simulated filesystem can tell.
+    return [f"{m.location}: a symlink to {m.symlink_target}, which climbs out of the package: "
+            "not followed" for m in members
+            if m.symlink_target and not m.symlink_target.startswith("/")
+            and link_escapes(m.inner, m.symlink_target)]  # fmt: skip
+
+
+def link_escapes(inner: str, target: str) -> bool:
+    """Whether a symlink at `inner` (inside a package) points outside the package: an absolute
+    target, or one whose `..` climbs above the package root."""
+    if target.startswith("/"):
+        return True
+    depth = len(inner.split("/")) - 1
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
 
 
 def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str | None:
     parts = name.replace("\\", "/").split("/")
-    if name.startswith("/") or ".." in parts:
+    if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
         return "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
     if info.flag_bits & 0x1:
         return "encrypted member: Lambda cannot read it"
@@ -220,7 +287,7 @@ class PackageReader:
     def __init__(self, package: Package, limits: Limits) -> None:
         self.package, self.limits = package, limits
         self._archive: zipfile.ZipFile | None = None
-        self._infos: dict[str, zipfile.ZipInfo] = {}
+        self._infos: list[zipfile.ZipInfo] = []
         self._stdin: bytes | None = None
 
     def __enter__(self) -> PackageReader:
@@ -229,8 +296,7 @@ class PackageReader:
                 self._archive = zipfile.ZipFile(self.package.source)
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
                 raise UnsupportedArchiveError(f"{self.package.source}: {exc}") from None
-            for info in self._archive.infolist():
-                self._infos.setdefault(info.filename.lstrip("/").rstrip("/"), info)
+            self._infos = self._archive.infolist()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -249,9 +315,11 @@ class PackageReader:
 
     def _read_zip(self, member: Member, limit: int | None) -> bytes:
         assert self._archive is not None
-        info = self._infos.get(member.inner)
-        if info is None:
-            raise UnsupportedArchiveError(f"{member.location}: member vanished")
+        index = member.index
+        if index is None or index >= len(self._infos) or \
+                self._infos[index].filename.lstrip("/").rstrip("/") != member.inner:
+            raise UnsupportedArchiveError(f"{member.location}: member vanished (the zip changed)")
+        info = self._infos[index]
         cap = min(info.file_size, self.limits.max_member_bytes)
         want = cap + 1 if limit is None else min(limit, cap + 1)
         try:

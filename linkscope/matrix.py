@@ -74,5 +74,6 @@ def render_matrix(rows: Sequence[MatrixRow], output_format: str) -> str:
 
     table = [[r.runtime, r.arch, r.os, "yes" if r.starts else "NO", r.status, r.reason or "-"]
              for r in rows]  # fmt: skip
-    return tabulate(table, headers=["runtime", "arch", "os", "starts", "status", "first reason"],
-                    tablefmt="simple") + "\n"  # fmt: skip
+    text = tabulate(table, headers=["runtime", "arch", "os", "starts", "status", "first reason"],
+                    tablefmt="simple")  # fmt: skip
+    return str(text) + "\n"

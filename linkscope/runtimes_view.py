@@ -45,8 +45,8 @@ def render_runtimes(output_format: str, today: datetime.date | None) -> str:
 
     table = [[r["name"], r["os"], r["glibc"], r["glibcxx"] or "-", ", ".join(r["architectures"]),
               r["status"], r["deprecation"] or "-", r["block_update"] or "-"] for r in rows]  # fmt: skip
-    return (tabulate(table, headers=["runtime", "os", "glibc", "GLIBCXX", "arches", "status",
-                                     "deprecated", "updates blocked"], tablefmt="simple")
+    return (str(tabulate(table, headers=["runtime", "os", "glibc", "GLIBCXX", "arches", "status",
+                                         "deprecated", "updates blocked"], tablefmt="simple"))
             + f"\n\nfacts as of {as_of()}; `linkscope runtimes NAME` shows sources\n")  # fmt: skip
 
 

@@ -1,13 +1,32 @@
 """Read every member of a package: ELF files become BinaryFacts, `#!` files ScriptFacts, and
-files that cannot be read become FileProblems (a scan never stops at one bad file)."""
+files that cannot be read become FileProblems (a scan never stops at one bad file).
+
+Two passes: the first reads the first bytes of every member to sort ELF files from the rest;
+the second reads the ELF files, in a process pool when there are many of them (each worker
+opens the package itself and reads the members it is given by name; nothing is extracted).
+"""
 
 from __future__ import annotations
 
 import mmap
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.errors import InputError, LinkscopeError
-from linkscope.inputs import Limits, Member, Package, PackageKind, PackageReader, open_package
+from linkscope.inputs import (
+    ZIP_MAGICS,
+    Limits,
+    Member,
+    Package,
+    PackageKind,
+    PackageReader,
+    open_package,
+)
 from linkscope.model import (
     BinaryFacts,
     EntryKind,
@@ -18,71 +37,208 @@ from linkscope.model import (
 )
 
 HEAD_BYTES = 512
+PARALLEL_MIN_ELVES = 64  # below this, starting a pool (~50 ms) costs more than it saves
+
+Progress = Callable[[int, int], None]  # (members done, members in total)
 
 
-def scan_path(source: str, limits: Limits) -> ScannedPackage:
+def scan_path(source: str, limits: Limits, *, progress: Progress | None = None,
+              workers: int | None = None) -> ScannedPackage:  # fmt: skip
+    """Read one file, folder or zip. `progress` is called as members are read (the pure API
+    passes none; see `terminal_progress`). `workers` overrides the pool size (default: one per
+    core; 1 never starts a pool)."""
     package = open_package(source, limits)
-    entries: list[PackageEntry] = []
-    binaries: list[BinaryFacts] = []
+    total = len(package.members)
+    kinds: list[EntryKind] = []
     scripts: list[ScriptFacts] = []
-    problems: list[FileProblem] = []
+    problems: dict[int, FileProblem] = {}
+    elves: list[int] = []
+    nested: list[str] = []
     with PackageReader(package, limits) as reader:
-        for member in package.members:
-            kind = _read_member(reader, package, member, binaries, scripts, problems)
-            entries.append(
-                PackageEntry(inner=member.inner, location=member.location, kind=kind,
-                             size=member.size, mode=member.mode,
-                             symlink_target=member.symlink_target)  # fmt: skip
-            )
+        for index, member in enumerate(package.members):
+            kind = _classify(reader, package, member, scripts, nested)
+            if isinstance(kind, FileProblem):
+                problems[index] = kind
+                kind = EntryKind.UNREADABLE
+            elif kind is EntryKind.ELF:
+                elves.append(index)
+            kinds.append(kind)
+            if progress is not None and kind is not EntryKind.ELF:
+                progress(index + 1 - len(elves), total)
+        done = total - len(elves)
+        results = _read_elves(package, [package.members[i] for i in elves], reader, limits,
+                              workers, _counter(progress, done, total))  # fmt: skip
+    binaries: list[BinaryFacts] = []
+    for index, result in zip(elves, results):
+        if isinstance(result, BinaryFacts):
+            binaries.append(result)
+        else:
+            problems[index] = result
+            kinds[index] = EntryKind.UNREADABLE
     return ScannedPackage(
         source=source,
         kind=package.kind.value,
-        entries=tuple(entries),
+        entries=tuple(_entry(m, k) for m, k in zip(package.members, kinds)),
         binaries=tuple(binaries),
         scripts=tuple(scripts),
-        problems=tuple(problems),
+        problems=tuple(problems[i] for i in sorted(problems)),
         zipped_size=package.zipped_size,
-        notes=package.notes,
+        notes=package.notes + _nested_note(package, nested),
     )
 
 
-def _read_member(
+def _entry(member: Member, kind: EntryKind) -> PackageEntry:
+    return PackageEntry(inner=member.inner, location=member.location, kind=kind,
+                        size=member.size, mode=member.mode,
+                        symlink_target=member.symlink_target)  # fmt: skip
+
+
+def _counter(progress: Progress | None, start: int, total: int) -> Progress | None:
+    if progress is None:
+        return None
+    state = [start]
+
+    def tick(_done: int, _total: int) -> None:
+        state[0] += 1
+        progress(state[0], total)
+
+    return tick
+
+
+def _classify(
     reader: PackageReader,
     package: Package,
     member: Member,
-    binaries: list[BinaryFacts],
     scripts: list[ScriptFacts],
-    problems: list[FileProblem],
-) -> EntryKind:
+    nested: list[str],
+) -> EntryKind | FileProblem:
     if member.is_dir:
         return EntryKind.DIRECTORY
     if member.symlink_target is not None:
         return EntryKind.SYMLINK
     if member.problem is not None:
-        problems.append(FileProblem(path=member.location, message=member.problem))
-        return EntryKind.UNREADABLE
-    single = package.kind is PackageKind.FILE
+        return FileProblem(path=member.location, message=member.problem)
     try:
         head = bytes(reader.read(member, HEAD_BYTES))
-        if is_elf(head):
-            data = reader.read(member)
-            try:
-                binaries.append(facts_from_bytes(data, member.location, member.mode))
-            finally:
-                if isinstance(data, mmap.mmap):
-                    data.close()
-            return EntryKind.ELF
     except InputError as exc:
-        if single:
+        if package.kind is PackageKind.FILE:
             raise  # the one file the user named: an input error, exit 2
-        problems.append(FileProblem(path=member.location, message=_strip_location(exc, member)))
-        return EntryKind.UNREADABLE
-    except LinkscopeError:
-        raise
+        return FileProblem(path=member.location, message=_strip_location(exc, member))
+    if is_elf(head):
+        return EntryKind.ELF
     if head.startswith(b"#!"):
         scripts.append(parse_shebang(head, member.location, member.mode))
         return EntryKind.SCRIPT
+    if head[:4] in ZIP_MAGICS and package.kind is not PackageKind.FILE:
+        nested.append(member.inner)
     return EntryKind.OTHER
+
+
+def _nested_note(package: Package, nested: list[str]) -> tuple[str, ...]:
+    if not nested:
+        return ()
+    shown = ", ".join(nested[:5]) + (f" and {len(nested) - 5} more" if len(nested) > 5 else "")
+    return (f"{package.source}: {len(nested)} member(s) are zip archives ({shown}); linkscope "
+            "does not look inside them, and Lambda does not extract them either",)  # fmt: skip
+
+
+# ---------------------------------------------------------------- reading ELF files
+
+
+def _read_elves(
+    package: Package,
+    members: Sequence[Member],
+    reader: PackageReader,
+    limits: Limits,
+    workers: int | None,
+    tick: Progress | None,
+) -> list[BinaryFacts | FileProblem]:
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    count = min(count, len(members))
+    if count > 1 and len(members) > PARALLEL_MIN_ELVES and package.kind is not PackageKind.FILE:
+        return _read_parallel(package, members, limits, count, tick)
+    results = []
+    for member in members:
+        results.append(read_elf(reader, package, member))
+        if tick is not None:
+            tick(0, 0)
+    return results
+
+
+def read_elf(reader: PackageReader, package: Package, member: Member) -> BinaryFacts | FileProblem:
+    try:
+        data = reader.read(member)
+        try:
+            return facts_from_bytes(data, member.location, member.mode)
+        finally:
+            if isinstance(data, mmap.mmap):
+                data.close()
+    except InputError as exc:
+        if package.kind is PackageKind.FILE:
+            raise
+        return FileProblem(path=member.location, message=_strip_location(exc, member))
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork starts in milliseconds and writes nothing (forkserver binds a socket file in /tmp);
+    # the scan runs before any thread exists.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _read_parallel(package: Package, members: Sequence[Member], limits: Limits, count: int,
+                   tick: Progress | None) -> list[BinaryFacts | FileProblem]:  # fmt: skip
+    chunk = max(1, min(16, len(members) // (count * 8)))
+    results: list[BinaryFacts | FileProblem] = []
+    lite = Package(source=package.source, kind=package.kind, members=())
+    with ProcessPoolExecutor(max_workers=count, mp_context=_pool_context(),
+                             initializer=_worker_open, initargs=(lite, limits)) as pool:  # fmt: skip
+        for result in pool.map(_worker_read, members, chunksize=chunk):  # keeps input order
+            results.append(result)
+            if tick is not None:
+                tick(0, 0)
+    return results
+
+
+_WORKER: tuple[PackageReader, Package] | None = None
+
+
+def _worker_open(package: Package, limits: Limits) -> None:
+    global _WORKER
+    reader = PackageReader(package, limits)
+    reader.__enter__()  # kept open for the worker's life; closed when the process exits
+    _WORKER = (reader, package)
+
+
+def _worker_read(member: Member) -> BinaryFacts | FileProblem:
+    assert _WORKER is not None
+    reader, package = _WORKER
+    return read_elf(reader, package, member)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def terminal_progress(stream: object = None, interval: float = 0.1) -> Progress | None:
+    """A progress callback writing `\\r[123/456] scanning...` to stderr, or None when stderr is
+    not a terminal (a pipe or a file never gets progress lines)."""
+    out = stream if stream is not None else sys.stderr
+    isatty = getattr(out, "isatty", None)
+    if isatty is None or not isatty():
+        return None
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < interval:
+            return
+        last[0] = now
+        end = "\r" + " " * 40 + "\r" if done >= total else ""
+        out.write(f"\r[{done}/{total}] scanning...{end}")  # type: ignore[attr-defined]
+        out.flush()  # type: ignore[attr-defined]
+
+    return show
 
 
 def _strip_location(exc: Exception, member: Member) -> str:

@@ -30,6 +30,7 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
             android=parsed.notes.android,
             go=go,
             markers=markers,
+            definitions=parsed.definitions,
         )
     )
     return BinaryFacts(

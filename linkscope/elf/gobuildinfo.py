@@ -38,7 +38,9 @@ def _find_header(parsed: Parsed) -> int | None:
     section = parsed.section(".go.buildinfo")
     if section is not None and parsed.image.find(MAGIC, section.offset, section.offset + 32) >= 0:
         return section.offset
-    # No section headers (or renamed): search the file at 16-byte alignment, as `go version` does.
+    if parsed.sections:
+        return None  # the Go linker always names the section; without it, build info was removed
+    # No section headers: search the file at 16-byte alignment, as `go version` does.
     position = parsed.image.find(MAGIC)
     while position >= 0:
         if position % 16 == 0 and position + 32 <= parsed.image.size:
@@ -99,6 +101,11 @@ def _parse_modinfo(version: str, modinfo: str) -> GoInfo:
             main_module = fields[1]
         elif kind == "dep" and len(fields) > 2:
             dependencies.append((fields[1], fields[2]))
+        elif kind == "=>" and len(fields) > 1 and dependencies:
+            # A `replace` directive: the line after a dep names what was built instead.
+            name, built = dependencies[-1]
+            target = fields[1] + (f" {fields[2]}" if len(fields) > 2 and fields[2] else "")
+            dependencies[-1] = (name, f"{built} => {target}")
         elif kind == "build" and len(fields) > 1 and "=" in fields[1]:
             key, _, value = fields[1].partition("=")
             settings.append((key, value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linkscope.elf import constants as c
-from linkscope.elf.image import Image, Layouts, make_layouts
+from linkscope.elf.image import MAX_STRING, Image, Layouts, make_layouts
 
 MAX_PROGRAM_HEADERS = 4096
 MAX_SECTIONS = 1 << 17
@@ -117,7 +117,8 @@ def read_sections(image: Image, header: Header, layouts: Layouts) -> tuple[Secti
 
 def _section(raw: tuple[int, ...], names: bytes) -> Section:
     sh_name, sh_type, _flags, addr, offset, size, link, info, _align, entsize = raw
-    end = names.find(b"\0", sh_name) if sh_name < len(names) else -1
+    # Bounded: 100,000 headers each scanning a 16 MiB table without NULs would never end.
+    end = names.find(b"\0", sh_name, sh_name + MAX_STRING) if sh_name < len(names) else -1
     name = names[sh_name:end].decode("utf-8", "backslashreplace") if end >= 0 else ""
     return Section(name, sh_type, addr, offset, size, link, info, entsize)
 

@@ -29,6 +29,7 @@ class LibcClues:
     android: bool
     go: bool
     markers: frozenset[bytes]
+    definitions: tuple[str, ...] = ()  # .gnu.version_d names (ld.so and libc.so.6 define GLIBC_*)
 
 
 def glibc_loader(path: str) -> bool:
@@ -59,7 +60,7 @@ def _dynamic(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per de
                      f"interpreter {interp}" if interp else "Android ident note")  # fmt: skip
     if "ld-uClibc" in interp_name or "libc.so.0" in clues.needed:
         return _info(LibcFamily.UCLIBC, Confidence.CERTAIN, f"interpreter {interp or '-'}")
-    glibc_evidence = _glibc_evidence(clues.needed, clues.requirements)
+    glibc_evidence = _glibc_evidence(clues.needed, clues.requirements, clues.definitions)
     if glibc_evidence:
         return _info(LibcFamily.GLIBC, Confidence.CERTAIN, *glibc_evidence)
     if clues.go and not clues.needed:
@@ -76,9 +77,13 @@ def _dynamic(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per de
 
 
 def _glibc_evidence(
-    needed: Iterable[str], requirements: Iterable[VersionRequirement]
+    needed: Iterable[str],
+    requirements: Iterable[VersionRequirement],
+    definitions: Iterable[str] = (),
 ) -> list[str]:
     evidence = [f"needs {name}" for name in needed if name in ("libc.so.6", "libc.so.6.1")]
+    if any(name.startswith("GLIBC_") and name != "GLIBC_PRIVATE" for name in definitions):
+        evidence.append("defines GLIBC_ versions: part of glibc itself (ld.so, libc.so.6, libm)")
     versions = sorted({r.version for r in requirements if r.version.startswith("GLIBC_")})
     if versions:
         evidence.append(f"requires {versions[-1]}" if len(versions) == 1 else

@@ -4,16 +4,26 @@ binaries: none of it uses `.symtab`."""
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import defaultdict
+from itertools import compress
 
 from linkscope.elf import constants as c
 from linkscope.elf.dynamic import Dynamic, Table, locate, section_table
 from linkscope.elf.headers import Section, Segment
-from linkscope.elf.image import Image, Layouts
+from linkscope.elf.image import MAX_STRING, Image, Layouts
+from linkscope.errors import LimitExceededError
 from linkscope.model import VersionRequirement, split_version
 
-MAX_VERSION_ENTRIES = 4096
+# Bounds on the version tables: real objects have a few dozen entries (glibc's libc.so.6 defines
+# about 40 versions). Past these a file is hostile or damaged, and the limit is reported.
+MAX_VERSION_ENTRIES = 4096  # in each table, and all vernaux entries together
 MAX_SYMBOLS = 1 << 22
+
+# Maps every byte with bit 0 set to 1, every other byte to 0 (GNU hash chain ends).
+_ODD = bytes(i & 1 for i in range(256))
+NATIVE_LITTLE = sys.byteorder == "little"
 
 
 class VersionReader:
@@ -40,7 +50,15 @@ class VersionReader:
         if count is None:
             section = section_table(self.sections, sh_type)
             count = 0 if section is None else section.info
-        return min(count, MAX_VERSION_ENTRIES)
+        return self._bounded(count, "version table entries")
+
+    def _bounded(self, count: int, what: str) -> int:
+        if count > MAX_VERSION_ENTRIES:
+            raise LimitExceededError(
+                f"{self.image.what}: {count} {what}, more than the limit of {MAX_VERSION_ENTRIES} "
+                "(real binaries have a few dozen): the file is damaged or hostile"
+            )
+        return count
 
     def needs(self) -> list[tuple[str, str, bool, int]]:
         """(library, version, weak, index) for every vernaux entry, in file order."""
@@ -58,6 +76,7 @@ class VersionReader:
             )
             library = self.dynamic.string(self.image, file_name, "version need file")
             found.extend(self._aux_needs(library, offset + aux, count))
+            self._bounded(len(found), "version requirements")
             if next_entry == 0:
                 break
             offset += next_entry
@@ -65,7 +84,7 @@ class VersionReader:
 
     def _aux_needs(self, library: str, offset: int, count: int) -> list[tuple[str, str, bool, int]]:
         found = []
-        for _ in range(min(count, MAX_VERSION_ENTRIES)):
+        for _ in range(self._bounded(count, "version requirements of one library")):
             _hash, flags, other, name, next_aux = self.image.unpack(
                 self.layouts.vernaux, offset, "version need entry"
             )
@@ -118,26 +137,29 @@ class VersionReader:
         return None if table is None else self._gnu_hash_count(table.offset)
 
     def _gnu_hash_count(self, offset: int) -> int:
-        u32 = self.layouts.u32
+        """Symbols covered by DT_GNU_HASH: the end of the chain of the highest bucket. Read with
+        array and translate (C speed): a hostile table can hold millions of buckets or words."""
+        image, u32 = self.image, self.layouts.u32
         nbuckets, symoffset, bloom_size, _shift = (
-            self.image.unpack(u32, offset + 4 * i, "GNU hash header")[0] for i in range(4)
+            image.unpack(u32, offset + 4 * i, "GNU hash header")[0] for i in range(4)
         )
         buckets = offset + 16 + bloom_size * self.layouts.word.size
-        self.image.check(buckets, nbuckets * 4, "GNU hash buckets")
-        top = max(
-            (u32.unpack_from(self.image.data, buckets + 4 * i)[0] for i in range(nbuckets)),  # type: ignore[arg-type]
-            default=0,
-        )
+        words = array("I", image.read(buckets, nbuckets * 4, "GNU hash buckets"))
+        if words.itemsize != 4:  # pragma: no cover - every CPython platform has a 4-byte "I"
+            raise image.corrupt("unsupported platform for GNU hash tables")
+        if (u32.format[0] == "<") != NATIVE_LITTLE:
+            words.byteswap()
+        top = max(words, default=0)
         if top < symoffset:
             return symoffset
-        chain = buckets + nbuckets * 4
-        index = top
-        while index - symoffset < MAX_SYMBOLS:
-            value = self.image.unpack(u32, chain + 4 * (index - symoffset), "GNU hash chain")[0]
-            if value & 1:
-                return index + 1
-            index += 1
-        raise self.image.corrupt("GNU hash chain does not end")
+        chain = buckets + nbuckets * 4 + 4 * (top - symoffset)
+        end = min(image.size, chain + 4 * MAX_SYMBOLS)
+        # The chain ends at the first word with bit 0 set: look at each word's low byte only.
+        low_bytes = image.data[chain + (0 if u32.format[0] == "<" else 3) : end : 4]
+        position = bytes(low_bytes).translate(_ODD).find(1)
+        if position < 0 or chain < 0 or chain + 4 * position + 4 > image.size:
+            raise image.corrupt("GNU hash chain does not end inside the file")
+        return top + position + 1
 
     def symbols_by_version(self, indexes: set[int]) -> dict[int, list[str]]:
         """Undefined dynamic symbols grouped by the version index `.gnu.version` gives them."""
@@ -164,7 +186,7 @@ class VersionReader:
             name_offset = raw[0]
             if raw[shndx_field] != c.SHN_UNDEF or name_offset == 0:
                 continue
-            end = names.find(b"\0", name_offset)
+            end = names.find(b"\0", name_offset, name_offset + MAX_STRING)
             if end < 0 or name_offset >= len(names):
                 raise self.image.corrupt("symbol name lies outside the string table")
             version = u16.unpack_from(versions, index * 2)[0] & 0x7FFF
@@ -182,6 +204,12 @@ class VersionReader:
     def _positions(self, versions: bytes, indexes: set[int]) -> set[int]:
         """Symbol indexes whose version is one of `indexes` (C-speed search, no Python loop
         over every symbol: large libraries have 100,000 of them)."""
+        if len(indexes) > 8:  # one C-speed pass instead of two finds per index
+            values = array("H", versions)
+            if (self.layouts.u16.format[0] == "<") != NATIVE_LITTLE:
+                values.byteswap()
+            hits = map(indexes.__contains__, map((0x7FFF).__and__, values))
+            return set(compress(range(len(values)), hits))
         positions: set[int] = set()
         for wanted in indexes:
             for value in (wanted, wanted | 0x8000):

@@ -22,6 +22,13 @@ LOADERS = {"x86_64": ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-x86-64.so.2"
 SHELLS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/env", "/bin/dash")
 INTERPRETERS = ("python", "python2", "python3", "perl", "node", "ruby")
 MAX_LIBRARIES = 20_000
+# The schema requires a CPU baseline; a root filesystem does not say which CPU runs it.
+LAMBDA_CPU: dict[str, dict[str, Any]] = {
+    "x86_64": {"x86_64_isa_level": 3},
+    "arm64": {"arm_arch": "armv8.2-a", "features": ["fp16", "rcpc", "dotprod", "crypto", "lse",
+                                                    "crc"],
+              "not_available": ["sve", "sve2", "pauth", "bti", "rng"]},
+}  # fmt: skip
 
 
 def _require_root(root: str) -> None:
@@ -126,7 +133,8 @@ def profile_document(root: str, name: str, arches: tuple[str, ...]) -> dict[str,
             "libraries": [_library_json(lib) for lib in profile.libraries],
             "absent": [],
             "page_size": {"value": 4096, "source": "assumed"},
-            "cpu": {"value": {}, "source": "not recorded by profile --sysroot"},
+            "cpu": {"value": LAMBDA_CPU[arch], "source": "not read from the root: Lambda's "
+                    "baseline (lambda-facts section 7; x86-64-v3, Graviton2 Armv8.2-a)"},
         }
     if first is None:
         raise InputError(f"{root}: no libc.so.6 for {', '.join(arches)} in its library folders")

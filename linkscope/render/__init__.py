@@ -1,7 +1,7 @@
 """One pure function per output format: Report in, text out."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: it would bind the name `annotations` in this
+# package and shadow the `render.annotations` submodule.
 from enum import Enum
 
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from linkscope.model import BinaryFacts, ScannedPackage
+from linkscope.model import BinaryFacts, ScannedPackage, version_key
 from linkscope.profiles.model import Target
 from linkscope.resolve.fs import Node, Origin, PackageFs, ProfileFs, SysrootFs
+from linkscope.resolve.ldcache import read_cache
 from linkscope.resolve.loader import Loader, Resolution, SearchConfig
 
 __all__ = ["Node", "Origin", "Resolution", "Role", "Placed", "World", "build_world"]
@@ -99,28 +100,48 @@ def _function_root(function: ScannedPackage, target: Target) -> str:
 
 def _search_config(target: Target) -> SearchConfig:
     machine = target.os.machine
+    hwcaps = _hwcaps(target)
     if target.sysroot:
-        system_dirs = sysroot_dirs(target.sysroot, machine)
+        # ld.so reads the cache that ldconfig built from etc/ld.so.conf (never the .conf
+        # itself), then its built-in folders.
+        cache = read_cache(target.sysroot, machine, hwcaps)
+        system_dirs = tuple(default_dirs(machine))
     else:
-        system_dirs = target.os.library_dirs
+        cache, system_dirs = None, target.os.library_dirs
     return SearchConfig(
         ld_library_path=target.environment.ld_library_path,
-        system_dirs=tuple(system_dirs),
+        system_dirs=system_dirs,
         platform=machine,
         lib="lib64",
         cwd=target.environment.task_root,
+        cache=cache,
+        hwcaps=hwcaps,
     )
+
+
+def _hwcaps(target: Target) -> tuple[str, ...]:
+    """glibc-hwcaps subfolders (glibc >= 2.33, x86-64 only among Lambda's machines) up to the
+    runtime's guaranteed ISA level: x86-64-v3 unless the profile says otherwise."""
+    if target.os.machine != "x86_64" or version_key(target.os.glibc) < (2, 33):
+        return ()
+    level = target.os.cpu.x86_64_isa_level or 3
+    return tuple(f"glibc-hwcaps/x86-64-v{n}" for n in range(level, 1, -1))
 
 
 def sysroot_dirs(root: str, machine: str) -> list[str]:
     """The cache's directories (etc/ld.so.conf and its includes), then the usual defaults."""
     dirs = _ld_so_conf(root, "/etc/ld.so.conf", depth=0)
+    return list(dict.fromkeys(dirs + default_dirs(machine)))
+
+
+def default_dirs(machine: str) -> list[str]:
+    """ld.so's built-in folders: /lib64 and /usr/lib64 on Amazon Linux and Fedora, the multiarch
+    ones, then /lib and /usr/lib on Debian; linkscope searches the union."""
     triplet = MULTIARCH.get(machine)
     defaults = ["/lib64", "/usr/lib64"]
     if triplet:
         defaults += [f"/lib/{triplet}", f"/usr/lib/{triplet}"]
-    defaults += ["/lib", "/usr/lib"]
-    return list(dict.fromkeys(dirs + defaults))
+    return [*defaults, "/lib", "/usr/lib"]
 
 
 def _ld_so_conf(root: str, path: str, depth: int) -> list[str]:

@@ -54,14 +54,16 @@ class PackageFs:
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
-        self.links: dict[str, str] = {}
+        self.links: dict[str, tuple[str, str]] = {}  # path -> (target, root of its package)
 
     def mount(self, package: ScannedPackage, root: str, origin: Origin) -> None:
         facts = {b.path: b for b in package.binaries}
+        root = posixpath.normpath(root)
         for entry in package.entries:
             path = posixpath.normpath(posixpath.join(root, entry.inner))
             if entry.kind is EntryKind.SYMLINK and entry.symlink_target is not None:
-                self.links[path] = entry.symlink_target
+                self.nodes.pop(path, None)  # a later layer's link replaces an earlier file
+                self.links[path] = (entry.symlink_target, root)
                 continue
             if entry.kind is EntryKind.DIRECTORY:
                 continue
@@ -69,27 +71,50 @@ class PackageFs:
             self.nodes[path] = Node(path=path, origin=origin, location=entry.location,
                                     facts=facts.get(entry.location), kind=entry.kind)  # fmt: skip
 
-    def resolve_links(self, path: str) -> str:
-        """Follow symlinks inside the package (never outside it), with a bound on depth."""
-        for _ in range(MAX_LINK_DEPTH):
-            target = self.links.get(path)
-            if target is None:
-                parent, name = posixpath.split(path)
-                if parent not in ("/", "") and parent != path:
-                    resolved_parent = self.resolve_links(parent)
-                    if resolved_parent != parent:
-                        path = posixpath.join(resolved_parent, name)
-                        continue
-                return path
-            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-        return path
+    def resolve_links(self, path: str) -> str | None:
+        """Follow symlinks one component at a time, inside the package that holds each link and
+        never outside it (a link to /etc/passwd or ../../x resolves to None), with a bound on
+        the number of links followed (loops resolve to None)."""
+        parts = [p for p in posixpath.normpath(path).split("/") if p]
+        resolved: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            if part == ".":
+                continue
+            current = "/" + "/".join([*resolved, part])
+            link = self.links.get(current)
+            if link is None:
+                resolved.append(part)
+                continue
+            hops += 1
+            target, root = link
+            destination = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
+            if hops > MAX_LINK_DEPTH or not _inside(destination, root):
+                return None
+            resolved = [p for p in destination.split("/") if p]
+        return "/" + "/".join(resolved)
+
+    def link_target(self, path: str) -> str | None:
+        """The raw target when `path` itself is a symlink in the package."""
+        link = self.links.get(posixpath.normpath(path))
+        return link[0] if link else None
 
     def lookup(self, path: str) -> Node | None:
-        return self.nodes.get(self.resolve_links(posixpath.normpath(path)))
+        resolved = self.resolve_links(path)
+        return self.nodes.get(resolved) if resolved is not None else None
 
     def named(self, name: str) -> list[Node]:
         return [node for path, node in sorted(self.nodes.items())
                 if posixpath.basename(path) == name]  # fmt: skip
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 class ProfileFs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from linkscope.model import BinaryFacts
 from linkscope.resolve.fs import Node, Origin
 
 MAX_OBJECTS = 2048
+CACHE = "(ld.so.cache)"  # stands for the cache in the list of places searched
 
 
 class Filesystem(Protocol):
@@ -29,6 +31,11 @@ class SearchConfig:
     platform: str  # $PLATFORM
     lib: str  # $LIB
     cwd: str = "/var/task"
+    # /etc/ld.so.cache of a real root ({soname: path}), consulted after RUNPATH and before
+    # system_dirs; None for a profile, whose library folders stand in for cache and defaults.
+    cache: Mapping[str, str] | None = None
+    # glibc-hwcaps subfolders (glibc >= 2.33) looked at first in every folder, in priority order.
+    hwcaps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,13 +134,22 @@ class Loader:
             if directory in searched:
                 continue
             searched.append(directory)
-            node = self.fs.lookup(posixpath.join(directory, name))
-            if node is None:
-                continue
-            if _usable(node, root):
-                return node, tuple(searched), tuple(unusable)
-            unusable.append(node.location)
+            for candidate in self._candidates(directory, name, requester):
+                node = self.fs.lookup(candidate)
+                if node is None:
+                    continue
+                if _usable(node, root):
+                    return node, tuple(searched), tuple(unusable)
+                unusable.append(node.location)
         return None, tuple(searched), tuple(unusable)
+
+    def _candidates(self, directory: str, name: str, requester: _Loaded) -> list[str]:
+        if directory == CACHE:  # ld.so.cache: one path per soname, no hwcaps expansion
+            assert self.config.cache is not None
+            path = self.config.cache.get(name)
+            return [path] if path else []
+        return [*(posixpath.join(directory, sub, name) for sub in self.config.hwcaps),
+                posixpath.join(directory, name)]
 
     def _directories(self, requester: _Loaded) -> list[str]:
         facts = requester.node.facts
@@ -148,9 +164,12 @@ class Loader:
                 chain = chain.parent
         dirs.extend(self._expand(self.config.ld_library_path, requester.node))
         dirs.extend(self._expand(facts.runpath, requester.node))
-        if "NODEFLIB" not in facts.flags_1:
-            dirs.extend(self.config.system_dirs)
-        return [posixpath.normpath(d) for d in dirs if d]
+        dirs = [posixpath.normpath(d) for d in dirs if d]
+        if "NODEFLIB" not in facts.flags_1:  # DF_1_NODEFLIB skips the cache and the defaults
+            if self.config.cache is not None:
+                dirs.append(CACHE)
+            dirs.extend(posixpath.normpath(d) for d in self.config.system_dirs)
+        return dirs
 
     def _expand(self, entries: tuple[str, ...], owner: Node) -> list[str]:
         origin = posixpath.dirname(owner.path)

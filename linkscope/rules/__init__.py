@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from linkscope.model import Finding
 from linkscope.resolve import World
 from linkscope.rules import arch, libc, libraries, lifecycle, unreadable, versions
+from linkscope.rules import client as client_rules
+from linkscope.rules import package as package_rules
 from linkscope.rules.base import Context, Rule
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
         (*unreadable.RULES, *arch.RULES, *libc.RULES, *versions.RULES, *libraries.RULES,
-         *lifecycle.RULES),
+         *lifecycle.RULES, *client_rules.RULES, *package_rules.RULES),
         key=lambda rule: rule.id,
     )
 )  # fmt: skip

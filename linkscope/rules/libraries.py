@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from linkscope.advice import missing_library_fix
 from linkscope.model import Finding, Severity
-from linkscope.resolve import Origin, World
+from linkscope.resolve import Node, Origin, World
 from linkscope.resolve.loader import MissingLibrary
 from linkscope.rules.base import Context, Rule, named
 
@@ -101,10 +101,7 @@ def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
                                  "bundled copy, or remove it.", library=name)  # fmt: skip
 
 
-def _other_copy(world: World, name: str, provider: object) -> object | None:
-    from linkscope.resolve import Node
-
-    assert isinstance(provider, Node)
+def _other_copy(world: World, name: str, provider: Node) -> Node | None:
     if provider.origin.bundled:
         for directory in (*world.target.os.library_dirs, "/var/lang/lib"):
             system = world.system.lookup(posixpath.join(directory, name))

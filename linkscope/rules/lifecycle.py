@@ -43,7 +43,7 @@ def check_kernel(world: World, ctx: Context) -> Iterator[Finding]:
         return
     for item in world.placed:
         needed = item.facts.toolchain.min_kernel
-        if needed and version_key(needed) > version_key(kernel):
+        if needed and _newer_kernel(needed, kernel):
             yield KERNEL.finding(
                 item.facts.path,
                 f"{named(item.facts.path)} declares (in .note.ABI-tag) that it needs Linux "
@@ -52,6 +52,14 @@ def check_kernel(world: World, ctx: Context) -> Iterator[Finding]:
                 "Build with a glibc configured for an older kernel (the runtime's build image), "
                 "or link statically against musl.",
             )
+
+
+def _newer_kernel(needed: str, kernel: str) -> bool:
+    """Compare at the profile's precision: the profile's "4.14" is any 4.14.x, so a binary that
+    asks for 4.14.0 (or 4.14.5) fits, while 4.15 or 5.10.0 does not."""
+    have = version_key(kernel)
+    want = version_key(needed)[: len(have)]
+    return want > have + (0,) * (len(want) - len(have))
 
 
 DEPRECATED = Rule(id="LS501", title="deprecated runtime, or past a block date",

@@ -1,0 +1,131 @@
+"""Explanations as plain text ("table"), JSON or Markdown. Pure functions returning strings."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from linkscope.errors import UsageError
+from linkscope.explain import BinaryExplanation, Explanation, RuntimeLine
+
+WIDTH = 100
+EXPLAIN_SCHEMA_VERSION = 1
+
+
+def render(explanation: Explanation, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(to_dict(explanation), indent=2) + "\n"
+    if fmt == "markdown":
+        return markdown(explanation)
+    if fmt == "table":
+        return text(explanation)
+    raise UsageError(f"explain has no {fmt.upper() if fmt == 'sarif' else fmt} output: SARIF "
+                     "describes findings, not explanations; use --format json, markdown or "
+                     "table (or `linkscope check --format sarif` for the findings).")  # fmt: skip
+
+
+def to_dict(explanation: Explanation) -> dict[str, Any]:
+    from linkscope import __version__
+
+    return {
+        "schema_version": EXPLAIN_SCHEMA_VERSION,
+        "linkscope_version": __version__,
+        "path": explanation.path,
+        "runtime": {"name": explanation.runtime, "arch": explanation.arch},
+        "date": explanation.today.isoformat(),
+        "binaries": [_binary_dict(b) for b in explanation.binaries],
+        "notes": list(explanation.notes),
+    }
+
+
+def _binary_dict(b: BinaryExplanation) -> dict[str, Any]:
+    client = None if b.client is None else {"name": b.client.name, "version": b.client.version,
+                                            "evidence": list(b.client.evidence)}  # fmt: skip
+    return {
+        "path": b.path,
+        "statements": [{"topic": s.topic, "title": s.title, "text": s.text,
+                        "because": list(s.because)} for s in b.statements],  # fmt: skip
+        "runtimes": [{"runtime": r.runtime, "arch": r.arch, "os": r.os, "starts": r.starts,
+                      "status": r.status, "text": r.text, "because": list(r.because),
+                      "rules": list(r.rules)} for r in b.runtimes],  # fmt: skip
+        "problems": [{"rule": p.rule, "severity": p.severity, "runtime": p.runtime,
+                      "text": p.text, "fix": p.fix, "because": list(p.because)}
+                     for p in b.problems],  # fmt: skip
+        "toolchain": b.toolchain,
+        "runtime_client": client,
+    }
+
+
+def _wrap(body: str, indent: str, first: str = "") -> list[str]:
+    return textwrap.wrap(body, WIDTH, initial_indent=indent + first,
+                         subsequent_indent=indent + " " * len(first),
+                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+
+
+def _because(facts: tuple[str, ...], indent: str) -> list[str]:
+    return _wrap("; ".join(facts), indent, "because: ") if facts else []
+
+
+def _verdict(line: RuntimeLine) -> str:
+    return {True: "starts", False: "FAILS", None: "n/a"}[line.starts]
+
+
+def text(explanation: Explanation) -> str:
+    out: list[str] = []
+    for b in explanation.binaries:
+        out.append(b.path)
+        for s in b.statements:
+            out.append(f"  {s.title}:")
+            out += _wrap(s.text, "    ")
+            out += _because(s.because, "    ")
+        out.append(f"  On Lambda ({explanation.arch}, as of {explanation.today.isoformat()}):")
+        for r in b.runtimes:
+            status = "" if r.status in ("supported", "unavailable") else f" ({r.status})"
+            out.append(f"    {r.runtime}{status}:")
+            out += _wrap(r.text, "      ")
+            out += _because(r.because, "      ")
+        if b.problems:
+            out.append("  Problems and fixes:")
+            for n, p in enumerate(b.problems, 1):
+                out.append(f"    {n}. {p.rule} ({p.severity}) on {p.runtime}:")
+                out += _wrap(p.text, "       ")
+                out += _because(p.because, "       ")
+                out += _wrap(p.fix, "       ", "fix: ")
+        else:
+            out.append("  Problems and fixes: none found.")
+        out.append("")
+    out += [f"note: {n}" for n in explanation.notes]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def markdown(explanation: Explanation) -> str:
+    out: list[str] = []
+    for b in explanation.binaries:
+        out += [f"## `{b.path}`", ""]
+        for s in b.statements:
+            out.append(f"- **{s.title}:** {s.text}")
+            if s.because:
+                out.append(f"  <br>*because:* {'; '.join(_code(f) for f in s.because)}")
+        out += ["", f"### On Lambda ({explanation.arch}, {explanation.today.isoformat()})", "",
+                "| runtime | OS | status | starts | why |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        for r in b.runtimes:
+            out.append(f"| {r.runtime} | {r.os or '-'} | {r.status} | {_verdict(r)} | "
+                       f"{_cell(r.text)} |")  # fmt: skip
+        out += ["", "### Problems and fixes", ""]
+        if not b.problems:
+            out.append("None found.")
+        for n, p in enumerate(b.problems, 1):
+            out.append(f"{n}. **{p.rule}** ({p.severity}, {p.runtime}): {p.text}")
+            out.append(f"   - *fix:* {p.fix}")
+        out.append("")
+    out += [f"> note: {n}" for n in explanation.notes]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _code(fact: str) -> str:
+    return fact.replace("|", "\\|")
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
