@@ -351,6 +351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _usage_error(exc: Exception) -> int:
     import click
 
+    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `linkscope`: the help, as click shows it
+        typer.echo(exc.format_message(), err=True)
+        return ExitCode.USAGE_OR_INPUT_ERROR
+    if isinstance(exc, click.exceptions.UsageError):
+        command = exc.ctx.command_path if exc.ctx is not None else "linkscope"
+        typer.echo(f"linkscope: error: {exc.format_message()} (see `{command} --help`)", err=True)
+        return ExitCode.USAGE_OR_INPUT_ERROR
     if isinstance(exc, click.exceptions.ClickException):
         exc.show()
         return ExitCode.USAGE_OR_INPUT_ERROR
