@@ -102,12 +102,3 @@ def runtime_client_fix(facts: BinaryFacts, *, extension: bool = False) -> str:
     return (f"Implement the Runtime API loop ({loop.removeprefix('or implement the loop: ')}), or "
             "if this file only launches the real program, check that one instead.")
 
-
-def cxx_runtime_fix(facts: BinaryFacts, os_id: str) -> str:
-    """The C++ standard library question, by the C++ toolchain that built the binary."""
-    if any(c.startswith("clang") for c in facts.toolchain.compilers) and not any(
-        n.startswith("libstdc++") for n in facts.needed
-    ):
-        return ("Nothing to do for the C++ library: it is linked into the binary (zig c++ links "
-                "LLVM libc++ statically).")  # fmt: skip
-    return libstdcxx_fix(facts, os_id)

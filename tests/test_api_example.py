@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from _golden import ROOT
 
-SOURCES = [ROOT / "docs" / "README-sections.md", ROOT / "README.md"]
+SOURCES = [ROOT / "README.md"]
 
 
 def fenced_after(text: str, marker: str, language: str) -> str | None:
@@ -28,8 +28,7 @@ def example(path: Path) -> tuple[str, str]:
     text = path.read_text(encoding="utf-8")
     code = fenced_after(text, "api-example", "python")
     output = fenced_after(text, "api-example-output", "text")
-    if path.name == "README.md" and code is None:
-        pytest.skip("README.md has no API example yet (docs/README-sections.md is to be merged)")
+    assert code is not None, f"{path.name} lost its api-example block"
     assert code is not None and output is not None, f"{path.name}: API example or output missing"
     return code, output
 
@@ -47,7 +46,7 @@ def test_api_example_runs_and_prints_what_it_says(
 
 
 def test_the_comparison_can_fail() -> None:
-    text = (ROOT / "docs" / "README-sections.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     code = fenced_after(text, "api-example", "python")
     assert code is not None and "linkscope.check(" in code and "linkscope.inspect(" in code
     assert fenced_after("no example here", "api-example", "python") is None

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT, manifest
+
 from linkscope.errors import UsageError
 from linkscope.explain import Explanation, explain, render_explanation
 from linkscope.model import version_key

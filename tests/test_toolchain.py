@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from conftest import fixture_path, manifest
+
 from linkscope.elf import facts_from_file
 from linkscope.elf.gobuildinfo import _parse_modinfo
 from linkscope.elf.image import Image
@@ -39,7 +39,7 @@ def versions(b: BinaryFacts, name: str) -> set[str]:
 
 
 @pytest.mark.parametrize("entry", known(), ids=lambda e: e["name"])
-def test_fingerprint_matches_recipe(entry: dict[str, Any]) -> None:  # noqa: PLR0912
+def test_fingerprint_matches_recipe(entry: dict[str, Any]) -> None:
     b = facts(entry)
     tc, builder = b.toolchain, guess_builder(b)
     kind = entry["toolchain"]

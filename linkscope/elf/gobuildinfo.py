@@ -7,6 +7,8 @@ varint-length-prefixed strings; before that, two pointers lead to Go string head
 
 from __future__ import annotations
 
+from typing import Literal
+
 from linkscope.elf.headers import vaddr_to_offset
 from linkscope.elf.parse import Parsed
 from linkscope.model import GoInfo
@@ -67,7 +69,7 @@ def _varint_string(parsed: Parsed, offset: int) -> tuple[str | None, int]:
 def _pointer_string(parsed: Parsed, offset: int, size: int, big: bool) -> str | None:
     if size not in (4, 8):
         return None
-    order = "big" if big else "little"
+    order: Literal["big", "little"] = "big" if big else "little"
     pointer = int.from_bytes(parsed.image.read(offset, size, "Go build info"), order)
     header_at = vaddr_to_offset(parsed.segments, pointer, 2 * size)
     if header_at is None:

@@ -207,11 +207,11 @@ def guess_builder(facts: BinaryFacts) -> Builder | None:  # noqa: PLR0911 - one 
         return Builder(name="go", certain=True, evidence=(why,))
     zig = _zig_evidence(facts, compilers)
     if tc.rust is not None:
-        why = (f".comment: rustc version {tc.rust.rustc_version}",) if tc.rust.rustc_version else (
-            f"crates from {tc.rust.crates_source}",)
+        rust_why = (f".comment: rustc version {tc.rust.rustc_version}" if tc.rust.rustc_version
+                    else f"crates from {tc.rust.crates_source}")  # fmt: skip
         if zig:
-            return Builder(name="cargo-zigbuild", certain=False, evidence=(*why, *zig))
-        return Builder(name="cargo", certain=True, evidence=why)
+            return Builder(name="cargo-zigbuild", certain=False, evidence=(rust_why, *zig))
+        return Builder(name="cargo", certain=True, evidence=(rust_why,))
     if zig:
         cxx = tc.language == "c++"
         return Builder(name="zig c++" if cxx else "zig cc", certain=False, evidence=zig)

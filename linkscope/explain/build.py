@@ -176,7 +176,7 @@ def _vkey(version: str) -> tuple[int, ...]:
 
 
 def _first_clause(message: str) -> str:
-    text = message.split(": Lambda fails")[0].split(": it will")[0].split(": loading")[0]
+    text = message.split(": Lambda fails", maxsplit=1)[0].split(": it will", maxsplit=1)[0].split(": loading", maxsplit=1)[0]
     # Drop the leading `path` the message starts with: the line is about this binary already.
     if text.startswith("`") and "` " in text:
         text = text.split("` ", 1)[1]
