@@ -144,3 +144,8 @@ def test_profile_from_a_small_root(tmp_path: Path, capsys: pytest.CaptureFixture
     assert profile.cpu.x86_64_isa_level == 3  # Lambda's baseline: the schema requires one
     with pytest.raises(Exception, match="arm64"):
         os_from_dict(document, "arm64")  # no aarch64 libc in that root: no arm64 section
+    # The document has the bundled profiles' format: it validates against their schema.
+    import jsonschema
+
+    schema_path = Path(__file__).resolve().parent.parent / "linkscope/profiles/profile-schema.json"
+    jsonschema.validate(document, json.loads(schema_path.read_text()))

@@ -18,7 +18,7 @@ def render(report: Report, *, symbols: bool = False) -> str:
     if report.binaries:
         rows = [_row(b) for b in sorted(report.binaries, key=lambda b: b.path)]
         headers = ["path", "machine", "type", "linkage", "libc", "interpreter", "needs",
-                   "needed"]  # fmt: skip
+                   "needed", "built with", "lambda client"]  # fmt: skip
         parts.append(tabulate(rows, headers=headers, tablefmt="simple"))
     if symbols:
         parts.extend(_symbols(b) for b in sorted(report.binaries, key=lambda b: b.path)
@@ -35,8 +35,25 @@ def _row(b: BinaryFacts) -> list[str]:
     needs = ", ".join(f"{k} {v}" for k, v in b.required_versions.items()) or "-"
     libc = b.libc.family.value + ("" if b.libc.confidence.value == "certain"
                                   else f" ({b.libc.confidence.value})")  # fmt: skip
+    client = "-" if b.runtime_client is None else (
+        b.runtime_client.name + (f" {b.runtime_client.version}" if b.runtime_client.version else ""))
     return [b.path, b.machine, b.elf_type.value, b.linkage.value, libc, b.interpreter or "-",
-            needs, ", ".join(b.needed) or "-"]  # fmt: skip
+            needs, ", ".join(b.needed) or "-", _built_with(b), client]  # fmt: skip
+
+
+def _built_with(b: BinaryFacts) -> str:
+    """The toolchain in a few words: the Go or rustc version, else the first compiler named."""
+    from linkscope.elf.toolchain import compilers_of
+
+    toolchain = b.toolchain
+    if toolchain.go is not None:
+        return toolchain.go.version or "go"
+    if toolchain.rust is not None:
+        return f"rustc {toolchain.rust.rustc_version}" if toolchain.rust.rustc_version else "rust"
+    compilers = compilers_of(b)
+    if compilers:
+        return f"{compilers[0].name} {compilers[0].version}"
+    return toolchain.language or "-"
 
 
 def _symbols(b: BinaryFacts) -> str:
