@@ -7,9 +7,14 @@ installed are reported as missing, not fatal (see bench/requirements.txt). Every
 own fresh subprocess, one at a time, over the same list of files; the page cache is warmed first.
 """
 
+# Each tool is imported inside the worker that measures it (so import cost and memory are
+# attributed to that tool alone), and the peers are benchmarked here, never used by linkscope.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -17,6 +22,7 @@ import platform
 import re
 import resource
 import shutil
+import stat
 import statistics
 import subprocess
 import sys
@@ -49,7 +55,7 @@ NOTES = {
 # ---------------------------------------------------------------- per-tool extraction (workers)
 
 
-def _load(tool: str):  # noqa: C901, PLR0915 - one small closure per tool, kept together
+def _load(tool: str):  # noqa: C901 - one small closure per tool, kept together
     """Import a tool and return `extract(path) -> int`; imports happen here, outside timing."""
     if tool == "linkscope":
         from linkscope.elf import facts_from_file
@@ -67,31 +73,9 @@ def _load(tool: str):  # noqa: C901, PLR0915 - one small closure per tool, kept 
         def extract(path: str) -> int:
             with open(path, "rb") as handle:
                 elf = ELFFile(handle)
-                found: list[str] = []
-                for segment in elf.iter_segments():
-                    if segment["p_type"] == "PT_INTERP":
-                        found.append(segment.get_interp_name())
-                    elif segment["p_type"] == "PT_DYNAMIC":
-                        for tag in segment.iter_tags():
-                            kind = tag.entry.d_tag
-                            if kind == "DT_NEEDED":
-                                found.append(tag.needed)
-                            elif kind in ("DT_RPATH", "DT_RUNPATH", "DT_SONAME"):
-                                found.append(str(tag.entry.d_val))
-                needs: dict[int, str] = {}
-                section = elf.get_section_by_name(".gnu.version_r")
-                if section is not None:
-                    for verneed, auxes in section.iter_versions():
-                        for aux in auxes:
-                            needs[aux["vna_other"] & 0x7FFF] = f"{verneed.name}:{aux.name}"
-                symbols: dict[int, list[str]] = defaultdict(list)
-                dynsym = elf.get_section_by_name(".dynsym")
-                versym = elf.get_section_by_name(".gnu.version")
-                if with_symbols and needs and dynsym is not None and versym is not None:
-                    for sym, ver in zip(dynsym.iter_symbols(), versym.iter_symbols()):
-                        index = ver["ndx"]
-                        if sym["st_shndx"] == "SHN_UNDEF" and isinstance(index, int):
-                            symbols[index & 0x7FFF].append(sym.name)
+                found = _pyelftools_dynamic(elf)
+                needs = _pyelftools_needs(elf)
+                symbols = _pyelftools_symbols(elf) if with_symbols and needs else {}
                 return len(found) + len(needs) + sum(map(len, symbols.values()))
 
         return extract
@@ -135,6 +119,45 @@ def _load(tool: str):  # noqa: C901, PLR0915 - one small closure per tool, kept 
     raise SystemExit(f"unknown tool {tool}")
 
 
+def _pyelftools_dynamic(elf) -> list[str]:
+    found: list[str] = []
+    for segment in elf.iter_segments():
+        if segment["p_type"] == "PT_INTERP":
+            found.append(segment.get_interp_name())
+        elif segment["p_type"] == "PT_DYNAMIC":
+            for tag in segment.iter_tags():
+                kind = tag.entry.d_tag
+                if kind == "DT_NEEDED":
+                    found.append(tag.needed)
+                elif kind in ("DT_RPATH", "DT_RUNPATH", "DT_SONAME"):
+                    found.append(str(tag.entry.d_val))
+    return found
+
+
+def _pyelftools_needs(elf) -> dict[int, str]:
+    needs: dict[int, str] = {}
+    section = elf.get_section_by_name(".gnu.version_r")
+    if section is not None:
+        for verneed, auxes in section.iter_versions():
+            for aux in auxes:
+                needs[aux["vna_other"] & 0x7FFF] = f"{verneed.name}:{aux.name}"
+    return needs
+
+
+def _pyelftools_symbols(elf) -> dict[int, list[str]]:
+    """The naive .dynsym x .gnu.version join: one Python object per symbol."""
+    symbols: dict[int, list[str]] = defaultdict(list)
+    dynsym = elf.get_section_by_name(".dynsym")
+    versym = elf.get_section_by_name(".gnu.version")
+    if dynsym is None or versym is None:
+        return symbols
+    for sym, ver in zip(dynsym.iter_symbols(), versym.iter_symbols(), strict=False):
+        index = ver["ndx"]
+        if sym["st_shndx"] == "SHN_UNDEF" and isinstance(index, int):
+            symbols[index & 0x7FFF].append(sym.name)
+    return symbols
+
+
 def worker_throughput(tool: str, listing: str, profile: bool, repeat: int) -> None:
     paths = Path(listing).read_text().splitlines()
     start = time.perf_counter()
@@ -161,7 +184,7 @@ def worker_throughput(tool: str, listing: str, profile: bool, repeat: int) -> No
             began = clock()
             try:
                 extract(path)
-            except Exception as exc:  # noqa: BLE001 - a peer's failure is a data point
+            except Exception as exc:  # a peer's failure is a data point, not a crash
                 errors[type(exc).__name__] += 1
             slowest.append((clock() - began, path))
         passes.append(clock() - start)
@@ -173,12 +196,16 @@ def worker_throughput(tool: str, listing: str, profile: bool, repeat: int) -> No
             break
     seconds = min(passes)
     slowest = sorted(best_slowest, reverse=True)
-    report: dict[str, object] = {"files": len(paths), "seconds": seconds, "import_s": import_s,
-                                 "cpu_seconds": min(cpu_passes),
-                                 "passes": [round(p, 3) for p in passes],
-                                 "errors": dict(errors),
-                                 "slowest": [(round(1000 * t, 1), p) for t, p in slowest[:8]],
-                                 "slowest_share": sum(t for t, _ in slowest[:15]) / seconds}  # fmt: skip
+    report: dict[str, object] = {
+        "files": len(paths),
+        "seconds": seconds,
+        "import_s": import_s,
+        "cpu_seconds": min(cpu_passes),
+        "passes": [round(p, 3) for p in passes],
+        "errors": dict(errors),
+        "slowest": [(round(1000 * t, 1), p) for t, p in slowest[:8]],
+        "slowest_share": sum(t for t, _ in slowest[:15]) / seconds,
+    }
     if profiler is not None:
         profiler.disable()
         report["profile"] = _profile_text(profiler)
@@ -197,27 +224,57 @@ def _profile_text(profiler) -> str:
 
 
 def worker_one(tool: str, path: str, import_only: bool) -> None:
+    import threading
+
     extract = _load(tool)
+    peaks = {"RssAnon": 0, "RssFile": 0}
+    done = threading.Event()
+
+    def take() -> None:
+        for key, value in _status(("RssAnon", "RssFile")).items():
+            peaks[key] = max(peaks[key], value)
+
+    def sample() -> None:  # file-backed (mmap'd) pages count in RSS but are reclaimable cache
+        while not done.wait(0.005):
+            take()
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     start = time.perf_counter()
     error = None
     if not import_only:
         try:
             extract(path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # recorded, not raised: see above
             error = f"{type(exc).__name__}: {exc}"[:200]
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "error": error, "vmhwm": _vmhwm()}))
+    take()
+    done.set()
+    sampler.join()
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "error": error,
+                "vmhwm": _status(("VmHWM",)).get("VmHWM"),
+                "anon_peak": peaks["RssAnon"],
+                "file_peak": peaks["RssFile"],
+            }
+        )
+    )
 
 
-def _vmhwm() -> int | None:
-    """This process's own peak RSS in bytes (Linux), a cross-check for GNU time's number."""
+def _status(keys: tuple[str, ...]) -> dict[str, int]:
+    """Fields of /proc/self/status in bytes (Linux only; empty elsewhere)."""
+    found = {}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
+            key = line.split(":", 1)[0]
+            if key in keys:
+                found[key] = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return None
+    return found
 
 
 # ---------------------------------------------------------------- helpers for the parent
@@ -247,16 +304,15 @@ def list_elves(roots: tuple[str, ...]) -> list[str]:
 def big_elves(minimum: int = 50 * MIB) -> list[tuple[int, str]]:
     found = []
     for root in BIG_ROOTS:
-        for folder, dirs, files in os.walk(root):
+        for folder, _dirs, files in os.walk(root):
             for name in files:
                 path = os.path.join(folder, name)
                 try:
                     info = os.lstat(path)
                 except OSError:
                     continue
-                if info.st_size >= minimum and os.path.isfile(path) and not os.path.islink(path):
-                    if is_elf(path):
-                        found.append((info.st_size, path))
+                if info.st_size >= minimum and stat.S_ISREG(info.st_mode) and is_elf(path):
+                    found.append((info.st_size, path))
     return sorted(found, reverse=True)
 
 
@@ -274,8 +330,11 @@ def measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, int, 
     this process's rusage: a child forked from this (20 MiB) Python inherits its RSS high-water
     mark across exec, which inflates every small child by the parent's size."""
     gnu_time = Path("/usr/bin/time")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:  # fmt: skip
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".rss") as rss,
+    ):
         full = [str(gnu_time), "-f", "%M", "-o", rss.name, *cmd] if gnu_time.exists() else cmd
         start = time.perf_counter()
         proc = subprocess.Popen(full, stdout=out, stderr=err, env=env)
@@ -288,8 +347,13 @@ def measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, int, 
             peak = int(text[-1]) * 1024 if text and text[-1].isdigit() else peak
         out.seek(0)
         err.seek(0)
-        return (wall, peak, proc.returncode,
-                out.read().decode(errors="replace"), err.read().decode(errors="replace"))  # fmt: skip
+        return (
+            wall,
+            peak,
+            proc.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+        )
 
 
 def me(*args: str) -> list[str]:
@@ -304,8 +368,13 @@ def last_json(text: str) -> dict:
 
 
 def available(tool: str) -> bool:
-    module = {"linkscope": "linkscope", "pyelftools": "elftools", "pyelftools+syms": "elftools",
-              "lddtree": "auditwheel", "lief": "lief"}[tool]  # fmt: skip
+    module = {
+        "linkscope": "linkscope",
+        "pyelftools": "elftools",
+        "pyelftools+syms": "elftools",
+        "lddtree": "auditwheel",
+        "lief": "lief",
+    }[tool]
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
@@ -318,7 +387,9 @@ def ratio(ours: float, theirs: float | None) -> str:
 def table(headers: list[str], rows: list[list[object]]) -> str:
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -326,11 +397,24 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
 # ---------------------------------------------------------------- the three measurements
 
 
-def bench_throughput(paths: list[str], tools: list[str], profile: bool, readelf_too: bool,
-                     repeat: int) -> dict:
+def bench_throughput(
+    paths: list[str], tools: list[str], profile: bool, readelf_too: bool, repeat: int
+) -> dict:
     print(f"\n== 1. Throughput: {len(paths)} ELF files under {', '.join(THROUGHPUT_ROOTS)}")
     print(f"   total size {sum(os.path.getsize(p) for p in paths) / MIB:.0f} MiB; warming cache")
     warm(paths)
+    results = _python_throughput(paths, tools, profile, repeat)
+    if readelf_too and shutil.which("readelf"):
+        results["readelf"] = _readelf_throughput(paths, repeat)
+    for result in results.values():
+        if "seconds" in result:
+            result["files_per_s"] = result["files"] / result["seconds"]
+            result["files_per_cpu_s"] = result["files"] / max(result["cpu_seconds"], 1e-9)
+    _print_throughput(results, tools)
+    return results
+
+
+def _python_throughput(paths: list[str], tools: list[str], profile: bool, repeat: int) -> dict:
     results: dict[str, dict] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(paths))
@@ -340,7 +424,8 @@ def bench_throughput(paths: list[str], tools: list[str], profile: bool, readelf_
                 results[tool] = {"missing": True}
                 continue
             _wall, _rss, code, out, err = measured(
-                me("--worker", tool, listing.name, "--repeat", str(repeat)))
+                me("--worker", tool, listing.name, "--repeat", str(repeat))
+            )
             if code != 0:
                 results[tool] = {"failed": err[-400:]}
                 continue
@@ -351,30 +436,40 @@ def bench_throughput(paths: list[str], tools: list[str], profile: bool, readelf_
             results["linkscope"]["profile"] = last_json(out).get("profile", err[-400:])
     finally:
         os.unlink(listing.name)
-    readelf = shutil.which("readelf") if readelf_too else None
-    if readelf:
-        passes, cpu_passes = [], []
-        while not passes or (len(passes) < repeat and sum(passes) < REPEAT_BUDGET_S):
-            errors = 0
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            start = time.perf_counter()
-            for path in paths:
-                code = subprocess.run([readelf, "-lWdV", "--dyn-syms", path],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      check=False).returncode  # fmt: skip
-                errors += code != 0
-            passes.append(time.perf_counter() - start)
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu_passes.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-        print(f"   readelf: passes {[round(p, 3) for p in passes]} s (best kept)")
-        results["readelf"] = {"files": len(paths), "seconds": min(passes),
-                              "cpu_seconds": min(cpu_passes),
-                              "passes": [round(p, 3) for p in passes],
-                              "errors": {"exit!=0": errors} if errors else {}}  # fmt: skip
-    for result in results.values():
-        if "seconds" in result:
-            result["files_per_s"] = result["files"] / result["seconds"]
-            result["files_per_cpu_s"] = result["files"] / max(result["cpu_seconds"], 1e-9)
+    return results
+
+
+def _readelf_throughput(paths: list[str], repeat: int) -> dict:
+    readelf = shutil.which("readelf") or "readelf"
+    passes: list[float] = []
+    cpu_passes: list[float] = []
+    errors = 0
+    while not passes or (len(passes) < repeat and sum(passes) < REPEAT_BUDGET_S):
+        errors = 0
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        for path in paths:
+            code = subprocess.run(
+                [readelf, "-lWdV", "--dyn-syms", path],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            ).returncode
+            errors += code != 0
+        passes.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_passes.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    print(f"   readelf: passes {[round(p, 3) for p in passes]} s (best kept)")
+    return {
+        "files": len(paths),
+        "seconds": min(passes),
+        "cpu_seconds": min(cpu_passes),
+        "passes": [round(p, 3) for p in passes],
+        "errors": {"exit!=0": errors} if errors else {},
+    }
+
+
+def _print_throughput(results: dict, tools: list[str]) -> None:
     ours = results.get("linkscope", {}).get("files_per_s")
     ours_cpu = results.get("linkscope", {}).get("files_per_cpu_s")
     rows = []
@@ -387,25 +482,47 @@ def bench_throughput(paths: list[str], tools: list[str], profile: bool, readelf_
             continue
         errs = ", ".join(f"{k} {v}" for k, v in sorted(result["errors"].items())) or "0"
         mine = tool == "linkscope"
-        rows.append([tool, f"{result['files_per_s']:,.0f}", f"{result['seconds']:.2f}",
-                     "" if mine else ratio(ours, result["files_per_s"]),
-                     f"{result['files_per_cpu_s']:,.0f}",
-                     "" if mine else ratio(ours_cpu, result["files_per_cpu_s"]),
-                     f"{1000 * result.get('import_s', 0):.0f}" if "import_s" in result else "-",
-                     errs])  # fmt: skip
+        rows.append(
+            [
+                tool,
+                f"{result['files_per_s']:,.0f}",
+                f"{result['seconds']:.2f}",
+                "" if mine else ratio(ours, result["files_per_s"]),
+                f"{result['files_per_cpu_s']:,.0f}",
+                "" if mine else ratio(ours_cpu, result["files_per_cpu_s"]),
+                f"{1000 * result.get('import_s', 0):.0f}" if "import_s" in result else "-",
+                errs,
+            ]
+        )
     print()
-    print(table(["tool", "files/s", "best pass s", "linkscope x", "files/CPU-s", "linkscope x (CPU)",
-                 "import ms", "errors"], rows))  # fmt: skip
+    print(
+        table(
+            [
+                "tool",
+                "files/s",
+                "best pass s",
+                "linkscope x",
+                "files/CPU-s",
+                "linkscope x (CPU)",
+                "import ms",
+                "errors",
+            ],
+            rows,
+        )
+    )
     if ours is not None:
         top = results["linkscope"]
-        print(f"   linkscope's 15 slowest files take {100 * top['slowest_share']:.0f} % of its time;"
-              " slowest (ms):")
+        print(
+            f"   linkscope's 15 slowest files take {100 * top['slowest_share']:.0f} % of its time;"
+            " slowest (ms):"
+        )
         for ms, path in top["slowest"]:
             print(f"     {ms:8.1f}  {path} ({os.path.getsize(path) / MIB:.1f} MiB)")
         verdict = "meets" if ours >= TARGETS["files_per_s"] else "MISSES"
-        print(f"   target >= {TARGETS['files_per_s']:,} files/s: linkscope {verdict} "
-              f"({ours:,.0f} files/s wall; {ours_cpu:,.0f} files per CPU-second)")  # fmt: skip
-    return results
+        print(
+            f"   target >= {TARGETS['files_per_s']:,} files/s: linkscope {verdict} "
+            f"({ours:,.0f} files/s wall; {ours_cpu:,.0f} files per CPU-second)"
+        )
 
 
 def bench_memory(files: list[str], tools: list[str]) -> dict:
@@ -425,10 +542,17 @@ def bench_memory(files: list[str], tools: list[str]) -> dict:
             _w, imp_rss, _c, _o, _e = measured(me("--one", tool, path, "--import-only"))
             wall, rss, code, out, err = measured(me("--one", tool, path))
             info = last_json(out) if code == 0 else {"seconds": None, "error": err[-300:]}
-            per_file[tool] = {"peak_rss": rss, "over_baseline": rss - baseline,
-                              "import_over_baseline": imp_rss - baseline, "process_wall": wall,
-                              "parse_s": info["seconds"], "error": info["error"],
-                              "vmhwm": info.get("vmhwm")}  # fmt: skip
+            per_file[tool] = {
+                "peak_rss": rss,
+                "over_baseline": rss - baseline,
+                "import_over_baseline": imp_rss - baseline,
+                "process_wall": wall,
+                "parse_s": info["seconds"],
+                "error": info["error"],
+                "vmhwm": info.get("vmhwm"),
+                "anon_peak": info.get("anon_peak"),
+                "file_peak": info.get("file_peak"),
+            }
         commands = {}
         if readelf:
             commands["readelf -lWdV --dyn-syms"] = [readelf, "-lWdV", "--dyn-syms", path]
@@ -436,41 +560,78 @@ def bench_memory(files: list[str], tools: list[str]) -> dict:
             commands["linkscope inspect (CLI)"] = [cli, "inspect", path]
         for name, cmd in commands.items():
             wall, rss, code, _o, err = measured(cmd)
-            per_file[name] = {"peak_rss": rss, "process_wall": wall,
-                              "error": None if code in (0, 1, 2) else err[-300:]}  # fmt: skip
+            per_file[name] = {
+                "peak_rss": rss,
+                "process_wall": wall,
+                "error": None if code in (0, 1, 2) else err[-300:],
+            }
         for name, r in per_file.items():
             python = "over_baseline" in r
-            rows.append(["(harness, no tool)" if name == "none" else name, f"{r['peak_rss'] / MIB:.1f}",
-                         f"{r['over_baseline'] / MIB:.1f}" if python else "(native)",
-                         f"{r['import_over_baseline'] / MIB:.1f}" if python else "-",
-                         f"{1000 * r['parse_s']:.0f}" if r.get("parse_s") is not None else "-",
-                         f"{1000 * r['process_wall']:.0f}", r["error"] or ""])  # fmt: skip
+            rows.append(
+                [
+                    "(harness, no tool)" if name == "none" else name,
+                    f"{r['peak_rss'] / MIB:.1f}",
+                    f"{r['over_baseline'] / MIB:.1f}" if python else "(native)",
+                    f"{r['import_over_baseline'] / MIB:.1f}" if python else "-",
+                    _mib(r.get("anon_peak")),
+                    _mib(r.get("file_peak")),
+                    f"{1000 * r['parse_s']:.0f}" if r.get("parse_s") is not None else "-",
+                    f"{1000 * r['process_wall']:.0f}",
+                    r["error"] or "",
+                ]
+            )
         print(f"   baseline `python -c pass`: {baseline / MIB:.1f} MiB")
-        print(table(["tool", "peak RSS MiB", "minus python", "of which import", "parse ms",
-                     "process ms", "error"], rows))  # fmt: skip
+        print(
+            table(
+                [
+                    "tool",
+                    "peak RSS MiB",
+                    "minus python",
+                    "of which import",
+                    "anon MiB~",
+                    "file MiB~",
+                    "parse ms",
+                    "process ms",
+                    "error",
+                ],
+                rows,
+            )
+        )
+        print(
+            "   anon/file: peak RssAnon / RssFile sampled every 5 ms in the process (~: a sample, "
+            "may miss a short spike); file pages are the mmap'd input, reclaimable page cache"
+        )
         ours = per_file.get("linkscope", {}).get("over_baseline")
         if ours is not None:
             verdict = "meets" if ours < TARGETS["peak_mib"] * MIB else "MISSES"
-            print(f"   target < {TARGETS['peak_mib']} MiB: linkscope {verdict} ({ours / MIB:.1f} MiB "
-                  f"over bare python)")  # fmt: skip
+            print(
+                f"   target < {TARGETS['peak_mib']} MiB: linkscope {verdict} ({ours / MIB:.1f} MiB "
+                f"over bare python)"
+            )
         results[path] = {"size": size, "tools": per_file}
     return results
 
 
-def interleaved_walls(commands: dict[str, tuple[list[str], dict | None]], runs: int
-                      ) -> dict[str, list[tuple[float, float]]]:
+def interleaved_walls(
+    commands: dict[str, tuple[list[str], dict | None]], runs: int
+) -> dict[str, list[tuple[float, float]]]:
     """Round-robin over the commands so that load from elsewhere hits them all alike."""
     walls: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for round_number in range(runs + 2):  # two warm-up rounds: page cache and .pyc files
         for name, (cmd, env) in commands.items():
             start = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    env=env)  # fmt: skip
+            proc = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+            )
             _pid, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
             if round_number >= 2:
                 walls[name].append((time.perf_counter() - start, usage.ru_utime + usage.ru_stime))
     return walls
+
+
+def _mib(value: int | None) -> str:
+    return "-" if value is None else f"{value / MIB:.1f}"
 
 
 def pyc_env() -> dict:
@@ -485,8 +646,10 @@ def pyc_env() -> dict:
 def bench_cold(runs: int, target: str = "/usr/bin/ls") -> dict:
     print(f"\n== 3. Cold start of `inspect {target}` (fresh process each run; median of {runs})")
     nopyc = os.environ.get("PYTHONDONTWRITEBYTECODE")
-    print(f"   PYTHONDONTWRITEBYTECODE={nopyc!r} here: rows marked '.pyc' use a bytecode cache "
-          "outside the repo (what an installed wheel has)")  # fmt: skip
+    print(
+        f"   PYTHONDONTWRITEBYTECODE={nopyc!r} here: rows marked '.pyc' use a bytecode cache "
+        "outside the repo (what an installed wheel has)"
+    )
     bindir = Path(sys.executable).parent
     cli = shutil.which("linkscope", path=str(bindir))
     commands: dict[str, tuple[list[str], dict | None]] = {}
@@ -502,28 +665,49 @@ def bench_cold(runs: int, target: str = "/usr/bin/ls") -> dict:
     results = {}
     for name, samples in interleaved_walls(commands, runs).items():
         walls = [wall for wall, _cpu in samples]
-        results[name] = {"median_s": statistics.median(walls), "min_s": min(walls),
-                         "max_s": max(walls),
-                         "median_cpu_s": statistics.median(cpu for _w, cpu in samples)}  # fmt: skip
-    print(table(["command", "median ms", "min ms", "max ms", "median CPU ms (user+sys)"],
-                [[n, f"{1000 * r['median_s']:.1f}", f"{1000 * r['min_s']:.1f}",
-                  f"{1000 * r['max_s']:.1f}", f"{1000 * r['median_cpu_s']:.1f}"]
-                 for n, r in results.items()]))  # fmt: skip
+        results[name] = {
+            "median_s": statistics.median(walls),
+            "min_s": min(walls),
+            "max_s": max(walls),
+            "median_cpu_s": statistics.median(cpu for _w, cpu in samples),
+        }
+    print(
+        table(
+            ["command", "median ms", "min ms", "max ms", "median CPU ms (user+sys)"],
+            [
+                [
+                    n,
+                    f"{1000 * r['median_s']:.1f}",
+                    f"{1000 * r['min_s']:.1f}",
+                    f"{1000 * r['max_s']:.1f}",
+                    f"{1000 * r['median_cpu_s']:.1f}",
+                ]
+                for n, r in results.items()
+            ],
+        )
+    )
     for name in ("linkscope inspect", "linkscope inspect (.pyc)"):
         if name not in results:
             continue
         ours = results[name]["median_s"]
         verdict = "meets" if ours * 1000 < TARGETS["cold_ms"] else "MISSES"
-        print(f"   target < {TARGETS['cold_ms']} ms: {name} {verdict} ({1000 * ours:.0f} ms; "
-              f"{1000 * (ours - results['python -c pass']['median_s']):.0f} ms above bare python)")
+        print(
+            f"   target < {TARGETS['cold_ms']} ms: {name} {verdict} ({1000 * ours:.0f} ms; "
+            f"{1000 * (ours - results['python -c pass']['median_s']):.0f} ms above bare python)"
+        )
     results["importtime"] = importtime(target)
     return results
 
 
 def importtime(target: str) -> dict:
     """`python -X importtime`: the top imports by cumulative time, and self time per top package."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "linkscope", "inspect", target],
-                          capture_output=True, text=True, check=False, env=pyc_env())  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "linkscope", "inspect", target],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=pyc_env(),
+    )
     entries = []
     for line in proc.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -533,15 +717,28 @@ def importtime(target: str) -> dict:
     by_package: Counter[str] = Counter()
     for _cum, self_us, _depth, name in entries:
         by_package[name.split(".")[0]] += self_us
-    print("\n   `python -X importtime -m linkscope inspect` (.pyc cached): top 10 by cumulative time")
-    print(table(["cumulative ms", "self ms", "depth", "module"],
-                [[f"{c / 1000:.1f}", f"{s / 1000:.1f}", d, n] for c, s, d, n in top]))  # fmt: skip
+    print(
+        "\n   `python -X importtime -m linkscope inspect` (.pyc cached): top 10 by cumulative time"
+    )
+    print(
+        table(
+            ["cumulative ms", "self ms", "depth", "module"],
+            [[f"{c / 1000:.1f}", f"{s / 1000:.1f}", d, n] for c, s, d, n in top],
+        )
+    )
     print("\n   self time summed per top-level package (top 10)")
-    print(table(["package", "self ms"],
-                [[n, f"{us / 1000:.1f}"] for n, us in by_package.most_common(10)]))  # fmt: skip
-    return {"top_cumulative": [{"module": n, "cumulative_us": c, "self_us": s, "depth": d}
-                               for c, s, d, n in top],
-            "self_by_package_us": dict(by_package.most_common(15))}  # fmt: skip
+    print(
+        table(
+            ["package", "self ms"],
+            [[n, f"{us / 1000:.1f}"] for n, us in by_package.most_common(10)],
+        )
+    )
+    return {
+        "top_cumulative": [
+            {"module": n, "cumulative_us": c, "self_us": s, "depth": d} for c, s, d, n in top
+        ],
+        "self_by_package_us": dict(by_package.most_common(15)),
+    }
 
 
 # ---------------------------------------------------------------- main
@@ -549,27 +746,32 @@ def importtime(target: str) -> dict:
 
 def machine() -> dict:
     cpu = ""
-    try:
-        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                    if line.startswith("model name")), "")  # fmt: skip
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "")
     versions = {}
     for dist in ("pyelftools", "auditwheel", "lief", "typer", "tabulate"):
         try:
             from importlib.metadata import version
 
             versions[dist] = version(dist)
-        except Exception:  # noqa: BLE001
+        except Exception:  # not installed
             versions[dist] = None
     readelf = shutil.which("readelf")
     if readelf:
-        first = subprocess.run([readelf, "--version"], capture_output=True, text=True).stdout
+        first = subprocess.run(
+            [readelf, "--version"], capture_output=True, text=True, check=False
+        ).stdout
         versions["readelf"] = first.splitlines()[0] if first else None
-    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
-            "loadavg_at_start": os.getloadavg(),
-            "cpu": cpu, "python": platform.python_version(), "kernel": platform.release(),
-            "versions": versions}  # fmt: skip
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "versions": versions,
+    }
 
 
 def main() -> None:
@@ -578,9 +780,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile linkscope's throughput")
     parser.add_argument("--save", action="store_true", help="write bench/results-<date>.json")
     parser.add_argument("--only", choices=["throughput", "memory", "cold"], action="append")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="passes per tool over the file set, best kept (default 3, capped by "
-                        f"a {REPEAT_BUDGET_S:.0f} s budget per tool)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="passes per tool over the file set, best kept (default 3, capped by "
+        f"a {REPEAT_BUDGET_S:.0f} s budget per tool)",
+    )
     parser.add_argument("--tools", help=f"comma-separated subset of {','.join(PY_TOOLS)}")
     parser.add_argument("--no-readelf", action="store_true", help="skip readelf in throughput")
     parser.add_argument("--worker", metavar="TOOL", help=argparse.SUPPRESS)
@@ -593,9 +799,16 @@ def main() -> None:
     if args.one:
         return worker_one(args.one, args.rest[0], args.import_only)
 
+    run(args)
+    return None
+
+
+def run(args: argparse.Namespace) -> None:
     info = machine()
-    print(f"linkscope bench {info['date']}: {info['cpus']} CPUs ({info['cpu']}), "
-          f"Python {info['python']}, load average {info['loadavg_at_start']}")  # fmt: skip
+    print(
+        f"linkscope bench {info['date']}: {info['cpus']} CPUs ({info['cpu']}), "
+        f"Python {info['python']}, load average {info['loadavg_at_start']}"
+    )
     print(f"   versions: {info['versions']}")
     for tool in PY_TOOLS:
         print(f"   {tool:16} {NOTES[tool]}")
@@ -609,30 +822,36 @@ def main() -> None:
         paths = list_elves(THROUGHPUT_ROOTS)
         if args.quick:
             paths = paths[::10]
-        results["throughput"] = bench_throughput(paths, tools, args.profile, not args.no_readelf,
-                                                 args.repeat)
+        results["throughput"] = bench_throughput(
+            paths, tools, args.profile, not args.no_readelf, args.repeat
+        )
         if args.profile and "profile" in results["throughput"].get("linkscope", {}):
             print("\n   cProfile of linkscope over the same files:")
             print(results["throughput"]["linkscope"]["profile"])
     if "memory" in parts:
-        big = big_elves()
-        chosen = [big[0][1]] if big else []
-        rustc = [p for _s, p in big if "librustc_driver" in p]
-        if rustc and rustc[0] not in chosen and not args.quick:
-            chosen.append(rustc[0])  # the file the issue names
-        if args.quick and rustc:
-            chosen = [rustc[0]]
-        results["memory"] = bench_memory(chosen, tools)
+        results["memory"] = bench_memory(memory_files(args.quick), tools)
     if "cold" in parts:
         results["cold"] = bench_cold(5 if args.quick else 15)
     results["loadavg_at_end"] = os.getloadavg()
-    print(f"\nload average at end: {results['loadavg_at_end']} (other work on the machine skews "
-          "every number; compare ratios within one run)")  # fmt: skip
+    print(
+        f"\nload average at end: {results['loadavg_at_end']} (other work on the machine skews "
+        "every number; compare ratios within one run)"
+    )
     if args.save:
         out = HERE / f"results-{datetime.date.today().isoformat()}.json"
         out.write_text(json.dumps(results, indent=2, default=str))
         print(f"\nwrote {out}")
-    return None
+
+
+def memory_files(quick: bool) -> list[str]:
+    """The largest ELF found, plus librustc_driver (the file the issue names); quick: only the
+    latter (or the largest when there is no Rust toolchain)."""
+    big = big_elves()
+    rustc = [path for _size, path in big if "librustc_driver" in path]
+    if quick:
+        return rustc[:1] or [path for _size, path in big[:1]]
+    chosen = [big[0][1]] if big else []
+    return chosen + [path for path in rustc[:1] if path not in chosen]
 
 
 if __name__ == "__main__":

@@ -73,8 +73,9 @@ HOST_ALWAYS = (
 )
 CORPUS = Path("/work/corpus/files")
 MAX_SEED_BYTES = 4 << 20  # keeps the campaign's memory about the code, not about the seeds
-RUNTIMES = ("provided.al2023", "provided.al2", "provided", "python3.12", "nodejs20.x", "java21")
-ARCHES = ("x86_64", "arm64")
+TARGETS = (("provided.al2023", "x86_64"), ("provided.al2023", "arm64"), ("provided.al2", "x86_64"),
+           ("provided.al2", "arm64"), ("provided", "x86_64"), ("python3.12", "x86_64"),
+           ("nodejs20.x", "arm64"), ("java21", "x86_64"))  # fmt: skip
 
 
 class Hang(BaseException):
@@ -108,7 +109,7 @@ def _is_elf(path: str) -> bool:
         return False
 
 
-def collect_seeds(seed: int, host_count: int) -> list[Seed]:
+def collect_seeds(seed: int, host_count: int, corpus_count: int, seed_dir: str) -> list[Seed]:
     seeds: list[Seed] = []
     for path in sorted((ROOT / "fixtures" / "bin").iterdir()):
         if path.is_file() and _is_elf(str(path)):
@@ -129,13 +130,20 @@ def collect_seeds(seed: int, host_count: int) -> list[Seed]:
     rest = [p for p in host if p not in chosen]
     chosen += random.Random(seed).sample(rest, min(host_count, len(rest)))
     seeds += [Seed(p, os.path.getsize(p), "host") for p in chosen]
-    if CORPUS.is_dir():
+    if CORPUS.is_dir() and corpus_count > 0:
         corpus = sorted(
             str(p) for p in CORPUS.rglob("*")
-            if p.is_file() and not p.is_symlink() and p.stat().st_size <= 4 * MAX_SEED_BYTES
+            if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_SEED_BYTES
             and _is_elf(str(p))
         )
-        seeds += [Seed(p, os.path.getsize(p), "corpus") for p in corpus]
+        corpus = random.Random(seed + 1).sample(corpus, min(corpus_count, len(corpus)))
+        # Copied to a private temporary folder (never into the repository): the corpus may be
+        # growing while the campaign runs, and input N must stay the same input.
+        os.makedirs(seed_dir, exist_ok=True)
+        for number, source in enumerate(sorted(corpus)):
+            copy = os.path.join(seed_dir, f"{number:04d}-{os.path.basename(source)}")
+            shutil.copyfile(source, copy)
+            seeds.append(Seed(copy, os.path.getsize(copy), "corpus"))
     for s in seeds:
         s.fields = locate_fields(Path(s.path).read_bytes())
     return seeds
@@ -427,7 +435,8 @@ def build_zip(rng: random.Random, seeds: list[Seed]) -> tuple[bytes, list[str]]:
             if rng.random() < 0.3:  # a damaged ELF inside a healthy zip: an LS001 finding
                 seed = next((s for s in seeds if s.path == str(path)), None)
                 steps += mutate_elf(rng, data, seed.fields if seed else [])
-            info = zipfile.ZipInfo(name if name not in archive.namelist() else name + "2")
+            taken = archive.namelist()
+            info = zipfile.ZipInfo(name if name not in taken else f"{name}.{len(taken)}")
             info.create_system = 3
             info.external_attr = (0o100755 if rng.random() < 0.8 else 0o120777) << 16
             info.compress_type = rng.choice((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED))
@@ -554,7 +563,8 @@ def _call(operation: str, path: str, rng: random.Random) -> str:
         report = api.inspect([path])
         return f"facts:{len(report.binaries)}/findings:{len(report.findings)}"
     if operation == "check":
-        report = api.check([path], runtime=rng.choice(RUNTIMES), arch=rng.choice(ARCHES))
+        runtime, arch = rng.choice(TARGETS)
+        report = api.check([path], runtime=runtime, arch=arch)
         return f"verdict:{report.verdict}"
     code, err = _cli(operation.split(":", 1)[1], path)
     if code == 3 or "Traceback" in err:
@@ -567,6 +577,12 @@ def _cli(command: str, path: str) -> tuple[int, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main([command, path])
     return code, err.getvalue()
+
+
+def _frame(frame: traceback.FrameSummary) -> str:
+    inside = frame.filename.startswith(str(ROOT))
+    name = os.path.relpath(frame.filename, ROOT) if inside else os.path.basename(frame.filename)
+    return f"{name}:{frame.lineno} in {frame.name}"
 
 
 def run_case(case: Case, path: str, cli_sample: bool) -> Outcome:
@@ -582,8 +598,9 @@ def run_case(case: Case, path: str, cli_sample: bool) -> Outcome:
         except Hang:
             raise
         except BaseException as exc:  # noqa: BLE001 - this is what the campaign looks for
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            where = f"{os.path.relpath(frame.filename, ROOT)}:{frame.lineno} in {frame.name}"
+            frames = traceback.extract_tb(exc.__traceback__)
+            ours = [f for f in frames if f.filename.startswith(str(ROOT / "linkscope"))]
+            where = " via ".join(dict.fromkeys(_frame(f) for f in [frames[-1], *ours[-1:]]))
             return Outcome(results, (operation, type(exc).__name__, str(exc)[:500], where),
                            time.perf_counter() - started)  # fmt: skip
     return Outcome(results, None, time.perf_counter() - started)
@@ -614,6 +631,9 @@ def worker(wid: int, indexes: range, args: argparse.Namespace, seeds: list[Seed]
     signal.signal(signal.SIGALRM, _alarm)
     out = Path(args.out)
     workdir = Path(tempfile.mkdtemp(prefix=f"linkscope-fuzz-{wid}-", dir=args.tmp))
+    warm = ROOT / "fixtures" / "bin" / "go_bootstrap_x86_64"
+    for runtime, arch in TARGETS:  # imports and profile loading are not the inputs' time
+        api.check([str(warm)], runtime=runtime, arch=arch)
     stats: Counter[str] = Counter()
     slowest = (0.0, -1)
     heap_peak = 0
@@ -678,7 +698,7 @@ def worker(wid: int, indexes: range, args: argparse.Namespace, seeds: list[Seed]
 
 def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
     started = time.time()
-    seeds = collect_seeds(args.seed, args.host_seeds)
+    seeds = collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir)
     origins = Counter(s.origin for s in seeds)
     print(f"seeds: {len(seeds)} ({dict(origins)}), {sum(len(s.fields) for s in seeds)} known fields; "
           f"inputs {args.start}..{args.start + args.inputs - 1}, workers {args.workers}, "
@@ -773,6 +793,8 @@ def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR09
         "outcomes": {k[8:]: v for k, v in sorted(totals.items()) if k.startswith("outcome ")},
     }
     Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "seeds.txt").write_text("".join(f"{s.origin}\t{s.size}\t{s.path}\n"
+                                                      for s in seeds))  # fmt: skip
     (Path(args.out) / "summary.json").write_text(json.dumps(
         {**summary, "crashes": crashes, "slow": slow, "deaths": deaths}, indent=1))  # fmt: skip
     print(json.dumps(summary, indent=1))
@@ -788,6 +810,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
     parser.add_argument("--host-seeds", type=int, default=80)
+    parser.add_argument("--corpus-seeds", type=int, default=200,
+                        help=f"seeded sample of third-party ELF files from {CORPUS}")
+    parser.add_argument("--seed-dir", default=os.path.join(tempfile.gettempdir(),
+                                                           "linkscope-fuzz-seeds"))
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "linkscope-fuzz"))
     parser.add_argument("--tmp", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     parser.add_argument("--hang-seconds", type=float, default=2.0)
@@ -801,7 +827,7 @@ def main() -> int:
     parser.add_argument("--save", help="with --replay: write the input here")
     args = parser.parse_args()
     if args.replay is not None:
-        seeds = collect_seeds(args.seed, args.host_seeds)
+        seeds = collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir)
         case = make_case(args.replay, args.seed, seeds)
         print(json.dumps({"index": case.index, "kind": case.kind, "seed": case.seed_path,
                           "steps": case.steps}, indent=1))  # fmt: skip

@@ -316,8 +316,8 @@ class PackageReader:
     def _read_zip(self, member: Member, limit: int | None) -> bytes:
         assert self._archive is not None
         index = member.index
-        if index is None or index >= len(self._infos) or \
-                self._infos[index].filename.lstrip("/").rstrip("/") != member.inner:
+        infos = self._infos
+        if index is None or index >= len(infos) or infos[index].filename.strip("/") != member.inner:
             raise UnsupportedArchiveError(f"{member.location}: member vanished (the zip changed)")
         info = self._infos[index]
         cap = min(info.file_size, self.limits.max_member_bytes)

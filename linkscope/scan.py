@@ -15,9 +15,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TextIO
 
 from linkscope.elf import facts_from_bytes, is_elf
-from linkscope.errors import InputError, LinkscopeError
+from linkscope.errors import InputError
 from linkscope.inputs import (
     ZIP_MAGICS,
     Limits,
@@ -67,9 +68,9 @@ def scan_path(source: str, limits: Limits, *, progress: Progress | None = None,
                 progress(index + 1 - len(elves), total)
         done = total - len(elves)
         results = _read_elves(package, [package.members[i] for i in elves], reader, limits,
-                              workers, _counter(progress, done, total))  # fmt: skip
+                              workers=workers, tick=_counter(progress, done, total))  # fmt: skip
     binaries: list[BinaryFacts] = []
-    for index, result in zip(elves, results):
+    for index, result in zip(elves, results, strict=True):
         if isinstance(result, BinaryFacts):
             binaries.append(result)
         else:
@@ -78,7 +79,7 @@ def scan_path(source: str, limits: Limits, *, progress: Progress | None = None,
     return ScannedPackage(
         source=source,
         kind=package.kind.value,
-        entries=tuple(_entry(m, k) for m, k in zip(package.members, kinds)),
+        entries=tuple(_entry(m, k) for m, k in zip(package.members, kinds, strict=True)),
         binaries=tuple(binaries),
         scripts=tuple(scripts),
         problems=tuple(problems[i] for i in sorted(problems)),
@@ -112,14 +113,11 @@ def _classify(
     scripts: list[ScriptFacts],
     nested: list[str],
 ) -> EntryKind | FileProblem:
-    if member.is_dir:
-        return EntryKind.DIRECTORY
-    if member.symlink_target is not None:
-        return EntryKind.SYMLINK
-    if member.problem is not None:
-        return FileProblem(path=member.location, message=member.problem)
+    known = _known_kind(member)
+    if known is not None:
+        return known
     try:
-        head = bytes(reader.read(member, HEAD_BYTES))
+        head = reader.read(member, HEAD_BYTES)[:HEAD_BYTES]
     except InputError as exc:
         if package.kind is PackageKind.FILE:
             raise  # the one file the user named: an input error, exit 2
@@ -132,6 +130,17 @@ def _classify(
     if head[:4] in ZIP_MAGICS and package.kind is not PackageKind.FILE:
         nested.append(member.inner)
     return EntryKind.OTHER
+
+
+def _known_kind(member: Member) -> EntryKind | FileProblem | None:
+    """What a member is without reading it: a folder, a symlink, or already a problem."""
+    if member.is_dir:
+        return EntryKind.DIRECTORY
+    if member.symlink_target is not None:
+        return EntryKind.SYMLINK
+    if member.problem is not None:
+        return FileProblem(path=member.location, message=member.problem)
+    return None
 
 
 def _nested_note(package: Package, nested: list[str]) -> tuple[str, ...]:
@@ -150,6 +159,7 @@ def _read_elves(
     members: Sequence[Member],
     reader: PackageReader,
     limits: Limits,
+    *,
     workers: int | None,
     tick: Progress | None,
 ) -> list[BinaryFacts | FileProblem]:
@@ -192,8 +202,9 @@ def _read_parallel(package: Package, members: Sequence[Member], limits: Limits, 
     chunk = max(1, min(16, len(members) // (count * 8)))
     results: list[BinaryFacts | FileProblem] = []
     lite = Package(source=package.source, kind=package.kind, members=())
-    with ProcessPoolExecutor(max_workers=count, mp_context=_pool_context(),
-                             initializer=_worker_open, initargs=(lite, limits)) as pool:  # fmt: skip
+    context = _pool_context()
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_open,
+                             initargs=(lite, limits)) as pool:  # fmt: skip
         for result in pool.map(_worker_read, members, chunksize=chunk):  # keeps input order
             results.append(result)
             if tick is not None:
@@ -201,31 +212,28 @@ def _read_parallel(package: Package, members: Sequence[Member], limits: Limits, 
     return results
 
 
-_WORKER: tuple[PackageReader, Package] | None = None
+_WORKER: dict[str, tuple[PackageReader, Package]] = {}  # one per worker process
 
 
 def _worker_open(package: Package, limits: Limits) -> None:
-    global _WORKER
     reader = PackageReader(package, limits)
     reader.__enter__()  # kept open for the worker's life; closed when the process exits
-    _WORKER = (reader, package)
+    _WORKER["open"] = (reader, package)
 
 
 def _worker_read(member: Member) -> BinaryFacts | FileProblem:
-    assert _WORKER is not None
-    reader, package = _WORKER
+    reader, package = _WORKER["open"]
     return read_elf(reader, package, member)
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def terminal_progress(stream: object = None, interval: float = 0.1) -> Progress | None:
+def terminal_progress(stream: TextIO | None = None, interval: float = 0.1) -> Progress | None:
     """A progress callback writing `\\r[123/456] scanning...` to stderr, or None when stderr is
     not a terminal (a pipe or a file never gets progress lines)."""
     out = stream if stream is not None else sys.stderr
-    isatty = getattr(out, "isatty", None)
-    if isatty is None or not isatty():
+    if not out.isatty():
         return None
     last = [0.0]
 
@@ -235,8 +243,8 @@ def terminal_progress(stream: object = None, interval: float = 0.1) -> Progress 
             return
         last[0] = now
         end = "\r" + " " * 40 + "\r" if done >= total else ""
-        out.write(f"\r[{done}/{total}] scanning...{end}")  # type: ignore[attr-defined]
-        out.flush()  # type: ignore[attr-defined]
+        out.write(f"\r[{done}/{total}] scanning...{end}")
+        out.flush()
 
     return show
 

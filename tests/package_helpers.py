@@ -4,6 +4,7 @@ tools do: `zip` on Linux (mode bits), Windows tools (no mode bits), symlinks sto
 from __future__ import annotations
 
 import stat
+import struct
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,8 +51,9 @@ def info_for(item: Item, method: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
         info.external_attr = 0x10 if item.directory else 0x20  # FILE_ATTRIBUTE_ARCHIVE
         return info
     info.create_system = 3
-    kind = stat.S_IFLNK if item.link is not None else stat.S_IFDIR if item.directory \
-        else stat.S_IFREG  # fmt: skip
+    kind = (
+        stat.S_IFLNK if item.link is not None else stat.S_IFDIR if item.directory else stat.S_IFREG
+    )
     info.external_attr = (kind | item.mode) << 16
     if item.directory:
         info.external_attr |= 0x10
@@ -89,28 +91,27 @@ def findings(report: object, rule: str) -> list:  # type: ignore[type-arg]
 def cli_main():  # type: ignore[no-untyped-def]
     """`linkscope.cli.main`, imported with click 8.5's import-time DeprecationWarning (typer 0.24
     imports `click.utils.get_binary_stream`) silenced: the suite turns warnings into errors."""
-    import warnings
+    import warnings  # noqa: PLC0415
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*Click 9\.0", category=DeprecationWarning)
-        from linkscope.cli import main
+        from linkscope.cli import main  # noqa: PLC0415 - under the warning filter
     return main
 
 
-def patch_sizes(path: Path, name: str, *, file_size: int | None = None,
-                flag_bits: int | None = None) -> None:
+def patch_sizes(
+    path: Path, name: str, *, file_size: int | None = None, flag_bits: int | None = None
+) -> None:
     """Rewrite one member's header fields in place (local and central), as a hostile tool
     would: a declared size that lies, or an encryption flag."""
-    import struct
-
     data = bytearray(path.read_bytes())
     encoded = name.encode()
-    for signature, name_at, size_at, flag_at in ((b"PK\x01\x02", 46, 24, 8),
-                                                 (b"PK\x03\x04", 30, 22, 6)):  # fmt: skip
+    layouts = ((b"PK\x01\x02", 46, 28, 24, 8), (b"PK\x03\x04", 30, 26, 22, 6))
+    for signature, name_at, length_at, size_at, flag_at in layouts:
         start = 0
         while (at := data.find(signature, start)) >= 0:
-            length = struct.unpack_from("<H", data, at + name_at - (18 if signature == b"PK\x01\x02" else 4))[0]
-            if bytes(data[at + name_at: at + name_at + length]) == encoded:
+            length = struct.unpack_from("<H", data, at + length_at)[0]
+            if bytes(data[at + name_at : at + name_at + length]) == encoded:
                 if file_size is not None:
                     struct.pack_into("<I", data, at + size_at, file_size)
                 if flag_bits is not None:

@@ -37,9 +37,14 @@ def entry(package, inner):  # type: ignore[no-untyped-def]
 
 
 def test_zip_member_keeps_location_mode_and_size(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "function.zip", [
-        Item("bootstrap", GO, 0o755), Item("lib", directory=True, mode=0o755),
-        Item("lib/libdemo.so.1", fixture("lib/libdemo.so.1"), 0o640)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "function.zip",
+        [
+            Item("bootstrap", GO, 0o755),
+            Item("lib", directory=True, mode=0o755),
+            Item("lib/libdemo.so.1", fixture("lib/libdemo.so.1"), 0o640),
+        ],
+    )
     package = scan_path(str(path), Limits())
     boot, lib = entry(package, "bootstrap"), entry(package, "lib/libdemo.so.1")
     assert boot.location == f"{path}!bootstrap"
@@ -62,8 +67,9 @@ def test_zip_made_on_windows_has_no_mode(tmp_path: Path) -> None:
 
 
 def test_zip_symlink_target_is_read_and_followed_inside(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "link.zip", [
-        Item("bin/app", GO), Item("bootstrap", link="bin/app", mode=0o777)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "link.zip", [Item("bin/app", GO), Item("bootstrap", link="bin/app", mode=0o777)]
+    )
     package = scan_path(str(path), Limits())
     link = entry(package, "bootstrap")
     assert (link.kind, link.symlink_target) == (EntryKind.SYMLINK, "bin/app")
@@ -74,8 +80,9 @@ def test_zip_symlink_target_is_read_and_followed_inside(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["/etc/passwd", "../../etc/passwd", "../x", "lib/../../x"])
 def test_symlinks_leaving_the_package_are_not_followed(tmp_path: Path, target: str) -> None:
-    path = make_zip(tmp_path / "out.zip", [Item("bootstrap", link=target, mode=0o777),
-                                           Item("x", GO)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "out.zip", [Item("bootstrap", link=target, mode=0o777), Item("x", GO)]
+    )
     package = scan_path(str(path), Limits())
     assert entry(package, "bootstrap").symlink_target == target
     world = build_world(package, (), load_target("provided.al2023", "x86_64"))
@@ -85,10 +92,12 @@ def test_symlinks_leaving_the_package_are_not_followed(tmp_path: Path, target: s
 
 
 def test_symlink_loop_is_bounded(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "loop.zip", [Item("a", link="b", mode=0o777),
-                                            Item("b", link="a", mode=0o777)])  # fmt: skip
-    world = build_world(scan_path(str(path), Limits()), (),
-                        load_target("provided.al2023", "x86_64"))  # fmt: skip
+    path = make_zip(
+        tmp_path / "loop.zip", [Item("a", link="b", mode=0o777), Item("b", link="a", mode=0o777)]
+    )
+    world = build_world(
+        scan_path(str(path), Limits()), (), load_target("provided.al2023", "x86_64")
+    )
     assert world.bundle.lookup("/var/task/a") is None
 
 
@@ -110,8 +119,14 @@ def test_folder_symlink_outside_is_not_read(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret").write_bytes(GO.read_bytes())
-    root = make_folder(tmp_path / "fn", [Item("bootstrap", GO), Item("leak", link=str(outside / "secret")),
-                                         Item("up", link="../outside/secret")])  # fmt: skip
+    root = make_folder(
+        tmp_path / "fn",
+        [
+            Item("bootstrap", GO),
+            Item("leak", link=str(outside / "secret")),
+            Item("up", link="../outside/secret"),
+        ],
+    )
     package = scan_path(str(root), Limits())
     assert {b.path for b in package.binaries} == {str(root / "bootstrap")}
     assert entry(package, "leak").kind is EntryKind.SYMLINK
@@ -126,14 +141,17 @@ def test_unsafe_names_are_problems(tmp_path: Path, name: str) -> None:
     path = make_zip(tmp_path / "names.zip", [Item(name, GO), Item("bootstrap", GO)])
     package = scan_path(str(path), Limits())
     assert [p.message for p in package.problems] == [
-        "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"]
+        "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
+    ]
     assert len(package.binaries) == 1
 
 
 def test_duplicate_names_each_read_and_noted(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="Duplicate name"):  # zipfile itself warns
-        path = make_zip(tmp_path / "dup.zip", [Item("bootstrap", GO),
-                                               Item("bootstrap", fixture("bootstrap.sh"))])  # fmt: skip
+        path = make_zip(
+            tmp_path / "dup.zip",
+            [Item("bootstrap", GO), Item("bootstrap", fixture("bootstrap.sh"))],
+        )
     package = scan_path(str(path), Limits())
     assert [e.kind for e in package.entries] == [EntryKind.ELF, EntryKind.SCRIPT]
     assert any("'bootstrap' appears 2 times" in n for n in package.notes)
@@ -179,8 +197,10 @@ def test_declared_total_over_limit_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_ratio_bomb_member_is_a_problem_and_never_read(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "ratio.zip",
-                    [Item("bootstrap", GO), Item("lib/bomb.so", b"\x7fELF" + bytes(8 << 20))])  # fmt: skip
+    path = make_zip(
+        tmp_path / "ratio.zip",
+        [Item("bootstrap", GO), Item("lib/bomb.so", b"\x7fELF" + bytes(8 << 20))],
+    )
     package = scan_path(str(path), Limits())
     assert [p.path for p in package.problems] == [f"{path}!lib/bomb.so"]
     assert "looks like a zip bomb" in package.problems[0].message
@@ -188,8 +208,10 @@ def test_ratio_bomb_member_is_a_problem_and_never_read(tmp_path: Path) -> None:
 
 def test_header_that_lies_about_size_is_bounded(tmp_path: Path) -> None:
     # 64 MiB of ELF-looking data that declares 4 KiB: reading stops at the declared size.
-    path = make_zip(tmp_path / "liar.zip",
-                    [Item("bootstrap", GO), Item("lib/liar.so", b"\x7fELF" + bytes(64 << 20))])  # fmt: skip
+    path = make_zip(
+        tmp_path / "liar.zip",
+        [Item("bootstrap", GO), Item("lib/liar.so", b"\x7fELF" + bytes(64 << 20))],
+    )
     patch_sizes(path, "lib/liar.so", file_size=4096)
     tracemalloc.start()
     try:
@@ -220,10 +242,16 @@ def gigabyte_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     date = ((2024 - 1980) << 9) | (1 << 5) | 1
     fields = struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, date, crc, len(data), size, len(name), 0)
     local = b"PK\x03\x04" + fields + name
-    central = (b"PK\x01\x02" + struct.pack("<H", (3 << 8) | 20) + fields
-               + struct.pack("<HHHII", 0, 0, 0, 0o100755 << 16, 0) + name)  # fmt: skip
-    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(central),
-                                        len(local) + len(data), 0)  # fmt: skip
+    central = (
+        b"PK\x01\x02"
+        + struct.pack("<H", (3 << 8) | 20)
+        + fields
+        + struct.pack("<HHHII", 0, 0, 0, 0o100755 << 16, 0)
+        + name
+    )
+    end = b"PK\x05\x06" + struct.pack(
+        "<HHHHIIH", 0, 0, 1, 1, len(central), len(local) + len(data), 0
+    )
     path.write_bytes(local + data + central + end)
     with zipfile.ZipFile(path) as archive:  # a valid zip: the first megabytes really inflate
         assert archive.infolist()[0].file_size == size
@@ -256,19 +284,29 @@ def test_gigabyte_bomb_over_member_limit(gigabyte_bomb: Path) -> None:
 
 
 def many_elves(tmp_path: Path, count: int = 80) -> Path:
-    names = ["c_hello_zig_glibc2.34_x86_64", "c_hello_gcc_pie_x86_64", "c_uselib_gcc_x86_64",
-             "c_hello_zig_glibc2.17_aarch64", "corrupt_dynstr_offset"]  # fmt: skip
-    items = [Item(f"lib/{i:03d}_{names[i % len(names)]}", fixture(names[i % len(names)]))
-             for i in range(count)]  # fmt: skip
+    names = [
+        "c_hello_zig_glibc2.34_x86_64",
+        "c_hello_gcc_pie_x86_64",
+        "c_uselib_gcc_x86_64",
+        "c_hello_zig_glibc2.17_aarch64",
+        "corrupt_dynstr_offset",
+    ]
+    items = [
+        Item(f"lib/{i:03d}_{names[i % len(names)]}", fixture(names[i % len(names)]))
+        for i in range(count)
+    ]
     return make_zip(tmp_path / "many.zip", [Item("bootstrap", fixture("bootstrap.sh")), *items])
 
 
-def test_parallel_scan_equals_sequential_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_scan_equals_sequential_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = many_elves(tmp_path)
     calls = []
     original = scan_module._read_parallel
-    monkeypatch.setattr(scan_module, "_read_parallel",
-                        lambda *a, **k: calls.append(a[3]) or original(*a, **k))  # fmt: skip
+    monkeypatch.setattr(
+        scan_module, "_read_parallel", lambda *a, **k: calls.append(a[3]) or original(*a, **k)
+    )
     sequential = scan_path(str(path), Limits(), workers=1)
     assert calls == []
     parallel = scan_path(str(path), Limits(), workers=2)
@@ -325,3 +363,30 @@ def test_nothing_is_written_to_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     scan_path(str(path), Limits(), workers=2)
     assert sorted(os.listdir(tmp_path)) == before
     assert os.listdir(scratch) == []
+
+
+@pytest.mark.parametrize("target", ["../../opt/app", "/opt/app"])
+def test_function_link_into_a_layer_is_not_followed(tmp_path: Path, target: str) -> None:
+    """The target exists in the simulated filesystem (a layer's file), but the link leaves the
+    package that holds it: it is not followed, as the brief for the package says."""
+    function = make_zip(tmp_path / "fn.zip", [Item("bootstrap", link=target, mode=0o777)])
+    layer = make_zip(tmp_path / "layer.zip", [Item("app", GO)])
+    world = build_world(
+        scan_path(str(function), Limits()),
+        [scan_path(str(layer), Limits())],
+        load_target("provided.al2023", "x86_64"),
+    )
+    assert world.bundle.lookup("/opt/app") is not None
+    assert world.bundle.lookup("/var/task/bootstrap") is None
+
+
+def test_absolute_link_inside_its_own_package_is_followed(tmp_path: Path) -> None:
+    function = make_zip(
+        tmp_path / "fn.zip",
+        [Item("bin/app", GO), Item("bootstrap", link="/var/task/bin/app", mode=0o777)],
+    )
+    world = build_world(
+        scan_path(str(function), Limits()), (), load_target("provided.al2023", "x86_64")
+    )
+    node = world.bundle.lookup("/var/task/bootstrap")
+    assert node is not None and node.location == f"{function}!bin/app"

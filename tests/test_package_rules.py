@@ -29,28 +29,52 @@ def elf(source: str, inner: str, facts=GO, mode: int | None = 0o755, size: int =
     return entry, replace(facts, path=location, mode=mode)
 
 
-def pkg(source: str, *items, kind: str = "zip", zipped: int | None = 1000,  # type: ignore[no-untyped-def]
-        scripts: tuple[ScriptFacts, ...] = ()) -> ScannedPackage:
+def pkg(
+    source: str,
+    *items,
+    kind: str = "zip",
+    zipped: int | None = 1000,  # type: ignore[no-untyped-def]
+    scripts: tuple[ScriptFacts, ...] = (),
+) -> ScannedPackage:
     entries = tuple(i if isinstance(i, PackageEntry) else i[0] for i in items)
     binaries = tuple(i[1] for i in items if not isinstance(i, PackageEntry))
-    return ScannedPackage(source=source, kind=kind, entries=entries, binaries=binaries,
-                          scripts=scripts, zipped_size=zipped if kind == "zip" else None)  # fmt: skip
+    return ScannedPackage(
+        source=source,
+        kind=kind,
+        entries=entries,
+        binaries=binaries,
+        scripts=scripts,
+        zipped_size=zipped if kind == "zip" else None,
+    )
 
 
-def script(source: str, inner: str, interpreter: str, argument: str | None = None, *,
-           crlf: bool = False, mode: int | None = 0o755) -> tuple[PackageEntry, ScriptFacts]:  # fmt: skip
+def script(
+    source: str,
+    inner: str,
+    interpreter: str,
+    argument: str | None = None,
+    *,
+    crlf: bool = False,
+    mode: int | None = 0o755,
+) -> tuple[PackageEntry, ScriptFacts]:
     location = f"{source}!{inner}"
-    return (PackageEntry(inner=inner, location=location, kind=EntryKind.SCRIPT, size=100, mode=mode),
-            ScriptFacts(path=location, interpreter=interpreter, argument=argument, crlf=crlf,
-                        mode=mode))  # fmt: skip
+    return (
+        PackageEntry(inner=inner, location=location, kind=EntryKind.SCRIPT, size=100, mode=mode),
+        ScriptFacts(
+            path=location, interpreter=interpreter, argument=argument, crlf=crlf, mode=mode
+        ),
+    )
 
 
 def other(source: str, inner: str, size: int = 10, mode: int | None = 0o644) -> PackageEntry:
-    return PackageEntry(inner=inner, location=f"{source}!{inner}", kind=EntryKind.OTHER,
-                        size=size, mode=mode)  # fmt: skip
+    return PackageEntry(
+        inner=inner, location=f"{source}!{inner}", kind=EntryKind.OTHER, size=size, mode=mode
+    )
 
 
-def run(function: ScannedPackage, *layers: ScannedPackage, runtime: str = "provided.al2023") -> Report:
+def run(
+    function: ScannedPackage, *layers: ScannedPackage, runtime: str = "provided.al2023"
+) -> Report:
     return check_scanned([function], layers, load_target(runtime, "x86_64"), CTX)
 
 
@@ -70,7 +94,9 @@ def test_no_bootstrap_on_os_only_runtime() -> None:
     report = run(pkg("fn.zip", elf("fn.zip", "main")))
     [finding] = only(report, "LS002")
     assert finding.severity is Severity.ERROR and finding.path == "fn.zip"
-    assert "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]" in finding.message
+    assert (
+        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]" in finding.message
+    )
     assert "--layer" in finding.fix
 
 
@@ -101,8 +127,10 @@ def test_bootstrap_folder_is_explained() -> None:
 # ------------------------------------------------------------------ LS003
 
 
-@pytest.mark.parametrize(("mode", "severity"), [(0o644, Severity.ERROR), (0o744, Severity.WARNING),
-                                                (0o755, None), (0o711, None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("mode", "severity"),
+    [(0o644, Severity.ERROR), (0o744, Severity.WARNING), (0o755, None), (0o711, None)],
+)
 def test_bootstrap_execute_bit(mode: int, severity: Severity | None) -> None:
     found = only(run(pkg("fn.zip", elf("fn.zip", "bootstrap", mode=mode))), "LS003")
     assert [f.severity for f in found] == ([severity] if severity else [])
@@ -111,18 +139,36 @@ def test_bootstrap_execute_bit(mode: int, severity: Severity | None) -> None:
 
 
 def test_windows_zip_bootstrap_is_an_error_once() -> None:
-    found = only(run(pkg("fn.zip", elf("fn.zip", "bootstrap", mode=None),
-                         elf("fn.zip", "lib/libdemo.so.1", LIB, mode=None))), "LS003")  # fmt: skip
+    found = only(
+        run(
+            pkg(
+                "fn.zip",
+                elf("fn.zip", "bootstrap", mode=None),
+                elf("fn.zip", "lib/libdemo.so.1", LIB, mode=None),
+            )
+        ),
+        "LS003",
+    )
     assert [(f.path, f.severity) for f in found] == [("fn.zip!bootstrap", Severity.ERROR)]
     assert "made on Windows" in found[0].message
 
 
 def test_windows_zip_other_executables_one_warning() -> None:
-    found = only(run(pkg("fn.zip", elf("fn.zip", "bootstrap", mode=None),
-                         elf("fn.zip", "bin/ffmpeg", mode=None),
-                         elf("fn.zip", "bin/ffprobe", mode=None))), "LS003")  # fmt: skip
+    found = only(
+        run(
+            pkg(
+                "fn.zip",
+                elf("fn.zip", "bootstrap", mode=None),
+                elf("fn.zip", "bin/ffmpeg", mode=None),
+                elf("fn.zip", "bin/ffprobe", mode=None),
+            )
+        ),
+        "LS003",
+    )
     assert sorted((f.path, f.severity.value) for f in found) == [
-        ("fn.zip", "warning"), ("fn.zip!bootstrap", "error")]
+        ("fn.zip", "warning"),
+        ("fn.zip!bootstrap", "error"),
+    ]
     assert "bin/ffmpeg" in next(f.message for f in found if f.path == "fn.zip")
 
 
@@ -132,18 +178,30 @@ def test_a_folder_never_counts_as_windows() -> None:
 
 
 def test_other_executable_without_execute_bit_is_a_warning() -> None:
-    found = only(run(pkg("fn.zip", elf("fn.zip", "bootstrap"),
-                         elf("fn.zip", "bin/tool", mode=0o644))), "LS003")  # fmt: skip
+    found = only(
+        run(pkg("fn.zip", elf("fn.zip", "bootstrap"), elf("fn.zip", "bin/tool", mode=0o644))),
+        "LS003",
+    )
     assert [(f.path, f.severity) for f in found] == [("fn.zip!bin/tool", Severity.WARNING)]
 
 
 def test_not_world_readable() -> None:
-    found = only(run(pkg("fn.zip", elf("fn.zip", "bootstrap"),
-                         elf("fn.zip", "lib/libdemo.so.1", LIB, mode=0o640),
-                         other("fn.zip", "a.txt", mode=0o600), other("fn.zip", "b.txt", mode=0o600))),
-                 "LS003")  # fmt: skip
+    found = only(
+        run(
+            pkg(
+                "fn.zip",
+                elf("fn.zip", "bootstrap"),
+                elf("fn.zip", "lib/libdemo.so.1", LIB, mode=0o640),
+                other("fn.zip", "a.txt", mode=0o600),
+                other("fn.zip", "b.txt", mode=0o600),
+            )
+        ),
+        "LS003",
+    )
     assert sorted((f.path, f.severity.value) for f in found) == [
-        ("fn.zip", "warning"), ("fn.zip!lib/libdemo.so.1", "warning")]
+        ("fn.zip", "warning"),
+        ("fn.zip!lib/libdemo.so.1", "warning"),
+    ]
     assert "2 file(s)" in next(f.message for f in found if f.path == "fn.zip")
 
 
@@ -161,19 +219,23 @@ def test_go1x_handler_without_mode_is_an_error() -> None:
 # ------------------------------------------------------------------ LS004
 
 
-@pytest.mark.parametrize(("interpreter", "argument", "runtime", "severity"), [
-    ("/bin/sh", None, "provided.al2023", None),
-    ("/bin/bash", None, "provided.al2", None),
-    ("/usr/bin/env", "bash", "provided.al2023", None),
-    ("/usr/bin/env", "python3", "provided.al2023", Severity.ERROR),
-    ("/usr/bin/python3", None, "provided.al2023", Severity.ERROR),
-    ("/usr/bin/env", "node", "provided.al2", Severity.ERROR),
-    ("/usr/bin/env", "-S python3 -u", "provided.al2023", Severity.ERROR),
-    ("/usr/bin/pwsh", None, "provided.al2023", Severity.WARNING),
-    ("", None, "provided.al2023", Severity.ERROR),
-])  # fmt: skip
-def test_shebang_interpreter(interpreter: str, argument: str | None, runtime: str,
-                             severity: Severity | None) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("interpreter", "argument", "runtime", "severity"),
+    [
+        ("/bin/sh", None, "provided.al2023", None),
+        ("/bin/bash", None, "provided.al2", None),
+        ("/usr/bin/env", "bash", "provided.al2023", None),
+        ("/usr/bin/env", "python3", "provided.al2023", Severity.ERROR),
+        ("/usr/bin/python3", None, "provided.al2023", Severity.ERROR),
+        ("/usr/bin/env", "node", "provided.al2", Severity.ERROR),
+        ("/usr/bin/env", "-S python3 -u", "provided.al2023", Severity.ERROR),
+        ("/usr/bin/pwsh", None, "provided.al2023", Severity.WARNING),
+        ("", None, "provided.al2023", Severity.ERROR),
+    ],
+)
+def test_shebang_interpreter(
+    interpreter: str, argument: str | None, runtime: str, severity: Severity | None
+) -> None:
     entry, facts = script("fn.zip", "bootstrap", interpreter, argument)
     found = only(run(pkg("fn.zip", entry, scripts=(facts,)), runtime=runtime), "LS004")
     assert [f.severity for f in found] == ([severity] if severity else [])
@@ -202,13 +264,17 @@ def test_crlf_shebang() -> None:
 
 @pytest.mark.parametrize(("size", "text"), [(0, "is empty"), (4096, "neither an ELF")])
 def test_bootstrap_neither_elf_nor_script(size: int, text: str) -> None:
-    [finding] = only(run(pkg("fn.zip", other("fn.zip", "bootstrap", size=size, mode=0o755))), "LS004")
+    [finding] = only(
+        run(pkg("fn.zip", other("fn.zip", "bootstrap", size=size, mode=0o755))), "LS004"
+    )
     assert text in finding.message and "exec format error" in finding.message
 
 
 def test_scripts_elsewhere_are_not_start_files() -> None:
     entry, facts = script("fn.zip", "tools/gen.py", "/usr/bin/python3")
-    assert not only(run(pkg("fn.zip", elf("fn.zip", "bootstrap"), entry, scripts=(facts,))), "LS004")
+    assert not only(
+        run(pkg("fn.zip", elf("fn.zip", "bootstrap"), entry, scripts=(facts,))), "LS004"
+    )
 
 
 # ------------------------------------------------------------------ LS005

@@ -58,14 +58,16 @@ def test_good_function_zip(tmp_path: Path, name: str, capsys: pytest.CaptureFixt
 
 
 def test_good_script_bootstrap_with_binary(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "fn.zip", [Item("bootstrap", fixture("bootstrap.sh")),
-                                          Item("bin/app", GO)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "fn.zip", [Item("bootstrap", fixture("bootstrap.sh")), Item("bin/app", GO)]
+    )
     assert check(path).verdict == "compatible"
 
 
 def test_symlinked_bootstrap(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "fn.zip", [Item("bin/app", GO),
-                                          Item("bootstrap", link="bin/app", mode=0o777)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "fn.zip", [Item("bin/app", GO), Item("bootstrap", link="bin/app", mode=0o777)]
+    )
     report = check(path)
     assert report.verdict == "compatible", report.findings
     assert cli(path) == 0
@@ -77,8 +79,10 @@ def test_symlinked_bootstrap_in_a_folder(tmp_path: Path) -> None:
 
 
 def test_symlink_to_outside_is_not_a_bootstrap(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "fn.zip", [Item("bin/app", GO),
-                                          Item("bootstrap", link="/usr/local/bin/app", mode=0o777)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "fn.zip",
+        [Item("bin/app", GO), Item("bootstrap", link="/usr/local/bin/app", mode=0o777)],
+    )
     [finding] = findings(check(path), "LS002")
     assert "symlink to /usr/local/bin/app" in finding.message
     assert cli(path) == 1
@@ -121,8 +125,9 @@ def test_22_go1x_handler_from_windows(tmp_path: Path) -> None:
 
 def test_23_no_bootstrap_layer_not_attached(tmp_path: Path) -> None:
     function = make_zip(tmp_path / "fn.zip", [Item("index.php", b"<?php echo 1;", 0o644)])
-    runtime_layer = make_zip(tmp_path / "php.zip", [Item("bootstrap", fixture("bootstrap.sh")),
-                                                    Item("bin/php", GO)])  # fmt: skip
+    runtime_layer = make_zip(
+        tmp_path / "php.zip", [Item("bootstrap", fixture("bootstrap.sh")), Item("bin/php", GO)]
+    )
     [finding] = findings(check(function), "LS002")
     assert "Couldn't find valid bootstrap(s)" in finding.message and "--layer" in finding.fix
     assert cli(function) == 1
@@ -139,8 +144,10 @@ def test_23_zipped_the_folder_not_its_contents(tmp_path: Path) -> None:
 
 def test_24_extension_for_the_other_architecture(tmp_path: Path) -> None:
     function = go_function(tmp_path / "fn.zip")
-    layer = make_zip(tmp_path / "apm.zip", [Item("extensions/apm-lambda-extension",
-                                                 fixture("c_hello_gcc_aarch64"))])  # fmt: skip
+    layer = make_zip(
+        tmp_path / "apm.zip",
+        [Item("extensions/apm-lambda-extension", fixture("c_hello_gcc_aarch64"))],
+    )
     report = check(function, layers=(layer,))
     [finding] = findings(report, "LS101")
     assert finding.severity is Severity.ERROR
@@ -152,16 +159,21 @@ def test_24_extension_for_the_other_architecture(tmp_path: Path) -> None:
 def test_24_extension_without_execute_bit(tmp_path: Path) -> None:
     layer = make_zip(tmp_path / "ext.zip", [Item("extensions/agent", GO, 0o644)])
     report = check(go_function(tmp_path / "fn.zip"), layers=(layer,))
-    assert "fork/exec /opt/extensions/agent: permission denied" in findings(report, "LS003")[0].message
+    assert (
+        "fork/exec /opt/extensions/agent: permission denied" in findings(report, "LS003")[0].message
+    )
 
 
-@pytest.mark.parametrize(("data", "text"), [
-    (fixture("bootstrap_crlf.sh"), "CRLF"),
-    (b"Set-StrictMode -Version Latest\r\n$handler = $env:_HANDLER\r\n", "neither an ELF"),
-    (b"MZ\x90\x00" + bytes(200), "neither an ELF"),
-    (b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(200), "neither an ELF"),
-    (b"", "is empty"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (fixture("bootstrap_crlf.sh"), "CRLF"),
+        (b"Set-StrictMode -Version Latest\r\n$handler = $env:_HANDLER\r\n", "neither an ELF"),
+        (b"MZ\x90\x00" + bytes(200), "neither an ELF"),
+        (b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(200), "neither an ELF"),
+        (b"", "is empty"),
+    ],
+)
 def test_25_runtime_built_on_windows(tmp_path: Path, data: bytes | Path, text: str) -> None:
     function = make_zip(tmp_path / "fn.zip", [Item("handler.ps1", b"1", 0o644)])
     layer = make_zip(tmp_path / "pwsh.zip", [Item("bootstrap", data)])
@@ -183,11 +195,18 @@ def test_wrong_shebang(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ resolution inside packages
 
 
-def provider(path: Path, binary: str, needed: str, runtime: str = "provided.al2023",
-             layers: tuple[Path, ...] = ()):  # type: ignore[no-untyped-def]
-    world = build_world(scan_path(str(path), Limits()),
-                        [scan_path(str(p), Limits()) for p in layers],
-                        load_target(runtime, "x86_64"))  # fmt: skip
+def provider(
+    path: Path,
+    binary: str,
+    needed: str,
+    runtime: str = "provided.al2023",
+    layers: tuple[Path, ...] = (),
+):  # type: ignore[no-untyped-def]
+    world = build_world(
+        scan_path(str(path), Limits()),
+        [scan_path(str(p), Limits()) for p in layers],
+        load_target(runtime, "x86_64"),
+    )
     item = next(p for p in world.placed if p.node.path == binary)
     assert item.resolution is not None
     return next(node for _req, name, node in item.resolution.chosen if name == needed)
@@ -195,19 +214,33 @@ def provider(path: Path, binary: str, needed: str, runtime: str = "provided.al20
 
 def test_origin_inside_the_zip(tmp_path: Path) -> None:
     # bin/lib/ is on no search path but RUNPATH $ORIGIN/lib: only $ORIGIN finds it.
-    path = make_zip(tmp_path / "fn.zip", [Item("bootstrap", fixture("bootstrap.sh")),
-                                          Item("bin/app", fixture("c_uselib_gcc_x86_64")),
-                                          Item("bin/lib/libdemo.so.1", fixture("lib/libdemo.so.1"))])  # fmt: skip
-    assert provider(path, "/var/task/bin/app", "libdemo.so.1").path == "/var/task/bin/lib/libdemo.so.1"
+    path = make_zip(
+        tmp_path / "fn.zip",
+        [
+            Item("bootstrap", fixture("bootstrap.sh")),
+            Item("bin/app", fixture("c_uselib_gcc_x86_64")),
+            Item("bin/lib/libdemo.so.1", fixture("lib/libdemo.so.1")),
+        ],
+    )
+    assert (
+        provider(path, "/var/task/bin/app", "libdemo.so.1").path == "/var/task/bin/lib/libdemo.so.1"
+    )
     assert not {"LS401", "LS402"} & rules_of(check(path))
 
 
 def test_var_task_lib(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "fn.zip", [Item("bin/bootstrap-real", fixture("c_uselib_gcc_x86_64")),
-                                          Item("bootstrap", fixture("bootstrap.sh")),
-                                          Item("lib/libdemo.so.1", fixture("lib/libdemo.so.1"))])  # fmt: skip
-    assert provider(path, "/var/task/bin/bootstrap-real", "libdemo.so.1").path == \
-        "/var/task/lib/libdemo.so.1"  # fmt: skip
+    path = make_zip(
+        tmp_path / "fn.zip",
+        [
+            Item("bin/bootstrap-real", fixture("c_uselib_gcc_x86_64")),
+            Item("bootstrap", fixture("bootstrap.sh")),
+            Item("lib/libdemo.so.1", fixture("lib/libdemo.so.1")),
+        ],
+    )
+    assert (
+        provider(path, "/var/task/bin/bootstrap-real", "libdemo.so.1").path
+        == "/var/task/lib/libdemo.so.1"
+    )
 
 
 def test_layer_supplies_the_missing_library(tmp_path: Path) -> None:
@@ -221,8 +254,13 @@ def test_layer_supplies_the_missing_library(tmp_path: Path) -> None:
 
 
 def test_language_runtime_lib_comes_first(tmp_path: Path) -> None:
-    path = make_zip(tmp_path / "fn.zip", [Item("bin/tool", fixture("c_ssl_gcc_x86_64")),
-                                          Item("lib/libssl.so.3", b"not used", 0o644)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "fn.zip",
+        [
+            Item("bin/tool", fixture("c_ssl_gcc_x86_64")),
+            Item("lib/libssl.so.3", b"not used", 0o644),
+        ],
+    )
     node = provider(path, "/var/task/bin/tool", "libssl.so.3", runtime="nodejs20.x")
     assert (node.path, node.origin) == ("/var/lang/lib/libssl.so.3", Origin.LANGUAGE)
     system = provider(path, "/var/task/bin/tool", "libssl.so.3")
@@ -234,8 +272,13 @@ def test_bundled_libstdcxx_loses_to_the_runtimes(tmp_path: Path) -> None:
     """LD_LIBRARY_PATH has /lib64 before /var/task/lib, and glibc searches LD_LIBRARY_PATH before
     DT_RUNPATH: the runtime's libstdc++ (GLIBCXX_3.4.29 on AL2023) is the one loaded, so the
     binary's GLIBCXX_3.4.30 is not found although the zip carries a libstdc++ that has it."""
-    path = make_zip(tmp_path / "fn.zip", [Item("bootstrap", fixture("cxx_condvar_gxx_x86_64")),
-                                          Item("lib/libstdc++.so.6", HOST_LIBSTDCXX, 0o644)])  # fmt: skip
+    path = make_zip(
+        tmp_path / "fn.zip",
+        [
+            Item("bootstrap", fixture("cxx_condvar_gxx_x86_64")),
+            Item("lib/libstdc++.so.6", HOST_LIBSTDCXX, 0o644),
+        ],
+    )
     node = provider(path, "/var/task/bootstrap", "libstdc++.so.6")
     assert node.origin is Origin.SYSTEM
     report = check(path)
@@ -246,9 +289,17 @@ def test_bundled_libstdcxx_loses_to_the_runtimes(tmp_path: Path) -> None:
     assert cli(path) == 1
 
 
-def test_inspect_reads_every_elf_of_a_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = make_zip(tmp_path / "fn.zip", [Item("bootstrap", GO), Item("app.py", b"x", 0o644),
-                                          Item("lib/libdemo.so.1", fixture("lib/libdemo.so.1"))])  # fmt: skip
+def test_inspect_reads_every_elf_of_a_zip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make_zip(
+        tmp_path / "fn.zip",
+        [
+            Item("bootstrap", GO),
+            Item("app.py", b"x", 0o644),
+            Item("lib/libdemo.so.1", fixture("lib/libdemo.so.1")),
+        ],
+    )
     report = api.inspect([str(path)])
     assert [b.path for b in report.binaries] == [f"{path}!bootstrap", f"{path}!lib/libdemo.so.1"]
     assert main(["inspect", str(path)]) == 0

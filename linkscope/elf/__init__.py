@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import struct
 
 from linkscope.elf.constants import ELF_MAGIC
 from linkscope.elf.facts import facts_from_image
@@ -25,7 +26,7 @@ def facts_from_bytes(data: Buffer, path: str, mode: int | None = None) -> Binary
         return facts_from_image(Image(data, path), path, mode)
     except CorruptElfError:
         raise
-    except (ValueError, OverflowError, IndexError, UnicodeError) as exc:
+    except (ValueError, OverflowError, IndexError, UnicodeError, struct.error) as exc:
         # The reader checks bounds before reading; anything that still slips through is a
         # malformed field, which is a property of the input, not a bug to crash on.
         raise CorruptElfError(f"{path}: corrupt ELF: {exc}") from exc

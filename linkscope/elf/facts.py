@@ -5,7 +5,7 @@ from __future__ import annotations
 from linkscope.elf import constants as c
 from linkscope.elf.client import detect_client
 from linkscope.elf.image import Image
-from linkscope.elf.libc import GLIBC_MARKERS, MUSL_MARKERS, UCLIBC_MARKERS, LibcClues, classify
+from linkscope.elf.libc import FOREIGN_OS_ABI, GLIBC_MARKERS, MUSL_MARKERS, UCLIBC_MARKERS, LibcClues, classify
 from linkscope.elf.parse import Parsed, parse
 from linkscope.elf.toolchain import detect_toolchain, is_go
 from linkscope.model import BinaryFacts, ElfType, Linkage
@@ -20,6 +20,7 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
     linkage = _linkage(parsed, elf_type)
     go = is_go(parsed)
     markers = _scan(image, STATIC_MARKERS) if linkage is not Linkage.DYNAMIC else frozenset()
+    toolchain = detect_toolchain(parsed, go=go)
     libc = classify(
         LibcClues(
             linkage=linkage,
@@ -31,6 +32,12 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
             go=go,
             markers=markers,
             definitions=parsed.definitions,
+            soname=parsed.soname,
+            comments=toolchain.compilers,
+            foreign_os=parsed.notes.foreign_os or _foreign_os_abi(header.os_abi),
+            relocatable=header.e_type == c.ET_REL,
+            shared_object=header.e_type == c.ET_DYN,
+            pie_flag=bool(parsed.flags_1 and parsed.flags_1 & c.DF_1_PIE),
         )
     )
     return BinaryFacts(
@@ -55,7 +62,7 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
         version_requirements=parsed.requirements,
         version_definitions=parsed.definitions,
         libc=libc,
-        toolchain=detect_toolchain(parsed, go=go),
+        toolchain=toolchain,
         runtime_client=detect_client(parsed),
         mode=mode,
     )
@@ -113,3 +120,8 @@ def _flag_names(value: int | None, names: dict[int, str]) -> tuple[str, ...]:
 
 def _scan(image: Image, needles: tuple[bytes, ...]) -> frozenset[bytes]:
     return frozenset(needle for needle in needles if image.find(needle) >= 0)
+
+
+def _foreign_os_abi(os_abi: int) -> str | None:
+    name = c.OS_ABI.get(os_abi)
+    return name.capitalize() if name in FOREIGN_OS_ABI else None

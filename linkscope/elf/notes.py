@@ -25,6 +25,7 @@ class Notes:
     x86_features: tuple[str, ...] = ()
     aarch64_features: tuple[str, ...] = ()
     android: bool = False
+    foreign_os: str | None = None  # FreeBSD, NetBSD, OpenBSD: their ident notes
 
 
 def read_notes(
@@ -90,6 +91,8 @@ def _record(
         found["go_build_id"] = desc.decode("utf-8", "replace")
     elif name == "Android" and n_type == 1:
         found["android"] = True
+    elif name in ("FreeBSD", "NetBSD", "OpenBSD", "DragonFly") and n_type == 1:
+        found["foreign_os"] = name
     elif name == "GNU" and n_type == c.NT_GNU_PROPERTY_TYPE_0:
         _record_properties(found, desc, layouts, machine)
 

@@ -10,9 +10,14 @@ from linkscope.elf.headers import Header, Section, Segment, read_header, read_se
 from linkscope.elf.image import Image, Layouts
 from linkscope.elf.notes import Notes, read_notes
 from linkscope.elf.versions import VersionReader, read_requirements
+from linkscope.errors import LimitExceededError
 from linkscope.model import VersionRequirement
 
 MAX_INTERP = 4096
+# Bounds on what the loader emulation multiplies (each needed library is searched along each
+# directory): large real programs need about a hundred libraries through a few dozen directories.
+MAX_NEEDED = 512
+MAX_SEARCH_PATHS = 128  # RPATH and RUNPATH directories together
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +112,24 @@ def _dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]
         return [dynamic.string(image, value, what) for value in dynamic.values(tag)]
 
     soname = strings(c.DT_SONAME, "SONAME")
+    needed = _bounded(image, strings(c.DT_NEEDED, "DT_NEEDED"), MAX_NEEDED, "DT_NEEDED entries")
+    rpath = [p for v in strings(c.DT_RPATH, "RPATH") for p in split_search_path(v)]
+    runpath = [p for v in strings(c.DT_RUNPATH, "RUNPATH") for p in split_search_path(v)]
+    _bounded(image, rpath + runpath, MAX_SEARCH_PATHS, "RPATH/RUNPATH directories")
     return {
-        "needed": tuple(strings(c.DT_NEEDED, "DT_NEEDED")),
-        "rpath": tuple(p for v in strings(c.DT_RPATH, "RPATH") for p in split_search_path(v)),
-        "runpath": tuple(p for v in strings(c.DT_RUNPATH, "RUNPATH") for p in split_search_path(v)),
+        "needed": needed,
+        "rpath": tuple(rpath),
+        "runpath": tuple(runpath),
         "soname": soname[0] if soname else None,
         "flags": dynamic.first(c.DT_FLAGS),
         "flags_1": dynamic.first(c.DT_FLAGS_1),
     }
+
+
+def _bounded(image: Image, items: list[str], limit: int, what: str) -> tuple[str, ...]:
+    if len(items) > limit:
+        raise LimitExceededError(
+            f"{image.what}: {len(items)} {what}, more than the limit of {limit} (real binaries "
+            "stay far below it): the file is damaged or hostile"
+        )
+    return tuple(items)

@@ -50,15 +50,16 @@ class VersionReader:
         if count is None:
             section = section_table(self.sections, sh_type)
             count = 0 if section is None else section.info
-        return self._bounded(count, "version table entries")
-
-    def _bounded(self, count: int, what: str) -> int:
-        if count > MAX_VERSION_ENTRIES:
-            raise LimitExceededError(
-                f"{self.image.what}: {count} {what}, more than the limit of {MAX_VERSION_ENTRIES} "
-                "(real binaries have a few dozen): the file is damaged or hostile"
-            )
         return count
+
+    def _limit(self, number: int, what: str) -> None:
+        """Entry `number` of a walk: a walk may declare any count (it ends at a zero `next`), but
+        one that really goes past the limit is reported, never cut short in silence."""
+        if number >= MAX_VERSION_ENTRIES:
+            raise LimitExceededError(
+                f"{self.image.what}: more than {MAX_VERSION_ENTRIES} {what} (real binaries have "
+                "a few dozen): the file is damaged or hostile"
+            )
 
     def needs(self) -> list[tuple[str, str, bool, int]]:
         """(library, version, weak, index) for every vernaux entry, in file order."""
@@ -67,7 +68,8 @@ class VersionReader:
             return []
         found: list[tuple[str, str, bool, int]] = []
         offset, seen = table.offset, set()
-        for _ in range(self._count(c.DT_VERNEEDNUM, c.SHT_GNU_VERNEED)):
+        for number in range(self._count(c.DT_VERNEEDNUM, c.SHT_GNU_VERNEED)):
+            self._limit(number, "version need entries")
             if offset in seen:
                 raise self.image.corrupt("version needs form a cycle")
             seen.add(offset)
@@ -76,7 +78,7 @@ class VersionReader:
             )
             library = self.dynamic.string(self.image, file_name, "version need file")
             found.extend(self._aux_needs(library, offset + aux, count))
-            self._bounded(len(found), "version requirements")
+            self._limit(len(found) - 1, "version requirements")
             if next_entry == 0:
                 break
             offset += next_entry
@@ -84,7 +86,8 @@ class VersionReader:
 
     def _aux_needs(self, library: str, offset: int, count: int) -> list[tuple[str, str, bool, int]]:
         found = []
-        for _ in range(self._bounded(count, "version requirements of one library")):
+        for number in range(count):
+            self._limit(number, "version requirements of one library")
             _hash, flags, other, name, next_aux = self.image.unpack(
                 self.layouts.vernaux, offset, "version need entry"
             )
@@ -102,7 +105,8 @@ class VersionReader:
             return []
         names: list[str] = []
         offset, seen = table.offset, set()
-        for _ in range(self._count(c.DT_VERDEFNUM, c.SHT_GNU_VERDEF)):
+        for number in range(self._count(c.DT_VERDEFNUM, c.SHT_GNU_VERDEF)):
+            self._limit(number, "version definitions")
             if offset in seen:
                 raise self.image.corrupt("version definitions form a cycle")
             seen.add(offset)

@@ -3,14 +3,14 @@ started, LS005 deployment size limits: the rules about the package, not about on
 
 "Start files" are what Lambda itself executes: the bootstrap of an OS-only runtime (the first of
 /var/task/bootstrap, /opt/bootstrap that exists), every file in /opt/extensions/, and on go1.x
-(which runs the Handler file, whose name linkscope is not told) every ELF executable of the function.
+(which runs the Handler file, whose name linkscope is not told) every ELF executable of the
+function.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -195,8 +195,9 @@ def _start_permission(start: StartFile) -> Finding | None:
 
 def _windows_fix(path: str) -> str:
     return ("Zip on Linux or macOS after `chmod 755`, in WSL, or with a tool that sets Unix "
-            "permissions (`build-lambda-zip` from aws-lambda-go, `cargo lambda build --output-format "
-            f"zip`, SAM/CDK builds); {posixpath.basename(path)} must have mode 755.")  # fmt: skip
+            "permissions (`build-lambda-zip` from aws-lambda-go, `cargo lambda build "
+            f"--output-format zip`, SAM/CDK builds); {posixpath.basename(path)} must have mode "
+            "755.")  # fmt: skip
 
 
 def _other_executables(world: World, covered: set[str]) -> Iterator[Finding]:
@@ -224,8 +225,8 @@ def _other_executables(world: World, covered: set[str]) -> Iterator[Finding]:
         # A warning, not an error: Lambda only runs these if the function's code does.
         yield PERMISSIONS.finding(
             source,
-            f"{named(source)} has no Unix permissions (made on Windows?): Lambda extracts its files "
-            f"readable but not executable, so the executables in it ({shown}) fail with "
+            f"{named(source)} has no Unix permissions (made on Windows?): Lambda extracts its "
+            f"files readable but not executable, so the executables in it ({shown}) fail with "
             "`permission denied` if your code runs them. Libraries and code files are fine.",
             _windows_fix("each executable"),
             severity=Severity.WARNING,
@@ -314,8 +315,8 @@ def _script(world: World, start: StartFile, script: ScriptFacts) -> Iterator[Fin
         f"{where} starts with `{shebang}`, but {program or 'its interpreter'} "
         + ("is not" if present is False else "is not known to be")
         + f" on {runtime}: Lambda fails with `fork/exec {start.path}: no such file or directory`.",
-        f"Use `#!/bin/sh` or `#!/bin/bash`, or bundle the interpreter (in a layer's bin/, "
-        f"which is /opt/bin on PATH) and name it in the `#!` line.",
+        "Use `#!/bin/sh` or `#!/bin/bash`, or bundle the interpreter (in a layer's bin/, "
+        "which is /opt/bin on PATH) and name it in the `#!` line.",
         severity=Severity.ERROR if present is False else Severity.WARNING,
     )  # fmt: skip
 
@@ -328,22 +329,27 @@ def _interpreter(world: World, script: ScriptFacts) -> tuple[bool | None, str]:
     if not path.startswith("/"):
         path = posixpath.join(world.target.environment.task_root, path)  # relative to the cwd
     if path == "/usr/bin/env" and _exists(world, path):
-        words = [w for w in (script.argument or "").split() if not w.startswith("-")]
-        if not words:
-            return False, "a program for /usr/bin/env (none is named)"
-        program = words[0]
-        for directory in world.target.environment.path:
-            if _exists(world, posixpath.join(directory, program)):
-                return True, program
-        return _known(world, program), f"`{program}` (looked for on PATH)"
+        return _on_path(world, script.argument)
     if _exists(world, path):
         return True, path
+    known = _known(world, posixpath.basename(path))
     if posixpath.dirname(path) == "/var/lang/bin":
-        return _known(world, posixpath.basename(path)), f"`{path}`"
+        return known, f"`{path}`"
     # An absolute path the runtime lacks: known absent (python3) or not known either way. The
     # managed runtime's own interpreter lives in /var/lang/bin, not at this path.
-    known = _known(world, posixpath.basename(path))
     return (False if known is False else None), f"`{path}`"
+
+
+def _on_path(world: World, argument: str | None) -> tuple[bool | None, str]:
+    """`#!/usr/bin/env X`: X must be found on the runtime's PATH."""
+    words = [w for w in (argument or "").split() if not w.startswith("-")]
+    if not words:
+        return False, "a program for /usr/bin/env (none is named)"
+    program = words[0]
+    for directory in world.target.environment.path:
+        if _exists(world, posixpath.join(directory, program)):
+            return True, program
+    return _known(world, program), f"`{program}` (looked for on PATH)"
 
 
 def _exists(world: World, path: str) -> bool:
@@ -356,7 +362,8 @@ def _known(world: World, program: str) -> bool | None:
     runtime = world.target.runtime
     if not runtime.os_only and base in LANGUAGE_INTERPRETERS.get(runtime.family, ()):
         return True  # the managed runtime's own interpreter, in /var/lang/bin
-    if program in world.target.os.interpreters_absent or base in world.target.os.interpreters_absent:
+    absent = world.target.os.interpreters_absent
+    if program in absent or base in absent:
         return False
     return None
 
@@ -406,7 +413,8 @@ NO_BOOTSTRAP = Rule(id="LS002", title="no bootstrap where Lambda looks for it",
 PERMISSIONS = Rule(id="LS003", title="executable without the execute bit, or not world-readable",
                    severity=Severity.ERROR,
                    help="Lambda runs code as a user that does not own the files: the bootstrap "
-                   "and extensions need mode 755, every file o+r.", check=check_permissions)  # fmt: skip
+                   "and extensions need mode 755, every file o+r.",
+                   check=check_permissions)  # fmt: skip
 START_FORMAT = Rule(id="LS004", title="bootstrap or extension the kernel cannot start",
                     severity=Severity.ERROR,
                     help="A `#!` interpreter absent from the runtime, CRLF line endings, or a "
