@@ -757,6 +757,13 @@ def machine() -> dict:
             versions[dist] = version(dist)
         except Exception:  # not installed
             versions[dist] = None
+    git = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    versions["linkscope (git)"] = git or None
     readelf = shutil.which("readelf")
     if readelf:
         first = subprocess.run(

@@ -43,10 +43,11 @@ def glibc_fix(facts: BinaryFacts, glibc: str, machine: str, os_id: str) -> str:
 
 def libstdcxx_fix(facts: BinaryFacts, os_id: str) -> str:
     image = IMAGES.get(os_id, "the runtime's build image")
-    return (f"Build with the runtime's GCC (inside {image}), link libstdc++ statically "
-            "(`-static-libstdc++ -static-libgcc`), or ship a newer libstdc++.so.6 in the package "
-            "and point RUNPATH at it (`-Wl,-rpath,'$ORIGIN/lib'`): /var/task/lib comes after /lib64 "
-            "on LD_LIBRARY_PATH, so a bundled copy is not found without RUNPATH.")
+    return (f"Build with the runtime's GCC (inside {image}), or link libstdc++ statically "
+            "(`-static-libstdc++ -static-libgcc`). Shipping a newer libstdc++.so.6 works only with "
+            "DT_RPATH (`-Wl,-rpath,'$ORIGIN/lib' -Wl,--disable-new-dtags`): Lambda's "
+            "LD_LIBRARY_PATH puts /lib64 first, and ld.so searches it before DT_RUNPATH, so a "
+            "bundled copy found through RUNPATH or /var/task/lib is never used.")
 
 
 def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:

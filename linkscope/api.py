@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from linkscope.errors import InputError, NotElfError, UsageError
 from linkscope.inputs import Limits
 from linkscope.model import BinaryFacts, Finding, Report, RuntimeRef, ScannedPackage, Severity
-from linkscope.scan import scan_path
+from linkscope.scan import Progress, scan_path
 
 if TYPE_CHECKING:
     from linkscope.profiles.model import Target
@@ -24,14 +24,16 @@ if TYPE_CHECKING:
 __all__ = ["Limits", "check", "inspect", "scan"]
 
 
-def scan(paths: Sequence[str], limits: Limits | None = None) -> tuple[ScannedPackage, ...]:
-    return tuple(scan_path(path, limits or Limits()) for path in paths)
+def scan(paths: Sequence[str], limits: Limits | None = None, *,
+         progress: Progress | None = None) -> tuple[ScannedPackage, ...]:  # fmt: skip
+    return tuple(scan_path(path, limits or Limits(), progress=progress) for path in paths)
 
 
-def inspect(paths: Sequence[str], limits: Limits | None = None) -> Report:
+def inspect(paths: Sequence[str], limits: Limits | None = None, *,
+            progress: Progress | None = None) -> Report:  # fmt: skip
     """What each ELF file under `paths` is and needs. Unreadable files inside folders and zips
     become LS001 findings; a path that is itself unusable raises an InputError."""
-    packages = scan(paths, limits)
+    packages = scan(paths, limits, progress=progress)
     for package in packages:
         _require_elf(package)
     return Report(
@@ -74,6 +76,7 @@ def check(
     strict: bool = False,
     today: datetime.date | None = None,
     limits: Limits | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Will each package under `paths` start on `runtime` (on `arch`)? Returns the facts, the
     findings and a verdict: "incompatible" when a finding reaches `fail_on`."""
@@ -82,10 +85,11 @@ def check(
     _check_ignores(ignore)
     target = load_check_target(runtime, arch, sysroot)
     context = Context(today=today or datetime.date.today(), strict=strict)
-    packages = scan(paths, limits)
+    packages = scan(paths, limits, progress=progress)
     for package in packages:
         _require_content(package)
-    return check_scanned(packages, scan(layers, limits), target, context, fail_on=fail_on,
+    return check_scanned(packages, scan(layers, limits, progress=progress), target, context,
+                         fail_on=fail_on,
                          ignore=ignore)  # fmt: skip
 
 

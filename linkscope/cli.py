@@ -24,6 +24,7 @@ from linkscope.render import OutputFormat
 
 if TYPE_CHECKING:
     from linkscope.model import Report
+    from linkscope.scan import Progress
 
 app = typer.Typer(
     name="linkscope",
@@ -118,7 +119,7 @@ def inspect(
         from linkscope import api
 
         pairs = _pairs(output_format, output)
-        report = api.inspect(paths)
+        report = api.inspect(paths, progress=_progress())
         _emit_all(report, pairs, symbols=symbols)
         return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
 
@@ -169,7 +170,7 @@ def check(
         pairs = _pairs(output_format, output)
         report = api.check(paths, runtime, arch, layers=layer or (), sysroot=sysroot,
                            fail_on=Severity(fail_on.value), ignore=ignore or (), strict=strict,
-                           today=_date(today))  # fmt: skip
+                           today=_date(today), progress=_progress())  # fmt: skip
         _emit_all(report, pairs)
         _annotate(report)
         return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
@@ -248,6 +249,13 @@ def profile(
         return ExitCode.OK
 
     raise typer.Exit(_run(action))
+
+
+def _progress() -> Progress | None:
+    """A progress line on stderr for long scans, only on a terminal (never in a pipe or CI log)."""
+    from linkscope.scan import terminal_progress
+
+    return terminal_progress()
 
 
 def _date(value: str | None) -> datetime.date | None:

@@ -120,23 +120,40 @@ def _folder(root: str, limits: Limits) -> Package:
 
 
 def _walk(root: str, top: str) -> Iterator[Member]:
-    try:
-        entries = sorted(os.scandir(top), key=lambda e: e.name)
-    except OSError as exc:
-        inner = os.path.relpath(top, root)
-        yield Member(location=top, inner=inner, size=0, is_dir=True,
-                     problem=f"cannot list folder: {exc.strerror}")  # fmt: skip
+    """Depth-first, in name order, with an explicit stack: a folder nested thousands of levels
+    deep must not exhaust Python's recursion limit."""
+    stack: list[Iterator[os.DirEntry[str]]] = []
+    listing = _listing(root, top)
+    if isinstance(listing, Member):
+        yield listing
         return
-    for entry in entries:
+    stack.append(iter(listing))
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
         inner = os.path.relpath(entry.path, root).replace(os.sep, "/")
         member = _folder_member(entry, inner)
         if member is None:
             continue
-        if member.is_dir and member.symlink_target is None:
-            yield member
-            yield from _walk(root, entry.path)
-        else:
-            yield member
+        yield member
+        if member.is_dir and member.symlink_target is None and member.problem is None:
+            children = _listing(root, entry.path)
+            if isinstance(children, Member):
+                yield children
+            else:
+                stack.append(iter(children))
+
+
+def _listing(root: str, top: str) -> list[os.DirEntry[str]] | Member:
+    try:
+        with os.scandir(top) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as exc:
+        inner = os.path.relpath(top, root).replace(os.sep, "/")
+        return Member(location=top, inner=inner, size=0, is_dir=True,
+                      problem=f"cannot list folder: {exc.strerror}")  # fmt: skip
 
 
 def _folder_member(entry: os.DirEntry[str], inner: str) -> Member | None:

@@ -352,14 +352,23 @@ def test_static_glibc_is_certain() -> None:
     assert info.confidence.value == "certain"
 
 
-@pytest.mark.parametrize("name", ["go_hello_static_x86_64", "go_hello_pie_x86_64",
-                                  "go_bootstrap_x86_64"])  # fmt: skip
+@pytest.mark.parametrize("name", ["go_hello_static_x86_64", "go_bootstrap_x86_64"])
 def test_go_without_cgo_links_no_libc(name: str) -> None:
     got = facts(name)
     assert got.libc.family.value == "none"
     assert got.libc.confidence.value == "certain"
     assert got.toolchain.language == "go"
     assert got.version_requirements == ()
+
+
+def test_go_pie_needs_only_glibcs_loader() -> None:
+    # No DT_NEEDED and no versions, but PT_INTERP is glibc's loader: it cannot start on a musl
+    # system, so what it needs from the system is glibc (likely), and the evidence says why.
+    got = facts("go_hello_pie_x86_64")
+    assert got.needed == () and got.version_requirements == ()
+    assert got.interpreter == "/lib64/ld-linux-x86-64.so.2"
+    assert (got.libc.family.value, got.libc.confidence.value) == ("glibc", "likely")
+    assert any("only glibc's loader" in e for e in got.libc.evidence)
 
 
 def test_go_with_cgo_is_glibc() -> None:

@@ -25,7 +25,8 @@ with warnings.catch_warnings():
     from linkscope.cli import main
 
 GOOD = BIN / "c_hello_gcc_pie_x86_64"
-TABLE_COLUMNS = ("path", "machine", "type", "linkage", "libc", "interpreter", "needs", "needed")
+TABLE_COLUMNS = ("path", "machine", "type", "linkage", "libc", "interpreter", "needs", "needed",
+                 "toolchain", "client")
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -66,7 +67,8 @@ def test_table_marks_missing_values(capsys: pytest.CaptureFixture[str]) -> None:
     row = out.splitlines()[2].split()
     assert row[0].endswith("go_hello_static_x86_64")
     assert row[1:5] == ["x86_64", "executable", "static", "none"]
-    assert row[5:] == ["-", "-", "-"]  # no interpreter, no versions, no DT_NEEDED
+    # no interpreter, no versions, no DT_NEEDED; built by Go 1.19.8 (fixtures/README.md); no client
+    assert row[5:] == ["-", "-", "-", "go1.19.8", "-"]
 
 
 @pytest.mark.parametrize("output_format", ["table", "json"])

@@ -187,7 +187,7 @@ def _why_it_starts(facts: BinaryFacts, target: Target) -> str:
     family = facts.libc.family
     if facts.linkage in (Linkage.STATIC, Linkage.STATIC_PIE):
         return "it needs nothing from the system (no loader, no libraries)"
-    if family is LibcFamily.NONE and facts.interpreter:
+    if facts.interpreter and not facts.needed and family in (LibcFamily.NONE, LibcFamily.GLIBC):
         return f"its interpreter {facts.interpreter} is there and it needs no libraries"
     versions = st.glibc_versions(facts)
     parts = []

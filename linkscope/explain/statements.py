@@ -128,7 +128,11 @@ def _rust_text(facts: BinaryFacts, built: str) -> str:
 def c_library(facts: BinaryFacts, target: Target) -> Statement:
     family = facts.libc.family
     because = [e for e in facts.libc.evidence]
-    if family is LibcFamily.GLIBC and facts.linkage is Linkage.DYNAMIC:
+    calls_no_libc = facts.linkage is Linkage.DYNAMIC and not facts.needed
+    if family is LibcFamily.GLIBC and calls_no_libc and facts.interpreter:
+        text = _no_libc(facts)  # a Go PIE: glibc's loader starts it, no libc.so.6 is loaded
+        because = [*facts.libc.evidence, "no DT_NEEDED"]
+    elif family is LibcFamily.GLIBC and facts.linkage is Linkage.DYNAMIC:
         text, extra = _glibc_dynamic(facts, target)
         because = _dynamic_because(facts) + extra
     elif family is LibcFamily.MUSL and facts.linkage is Linkage.DYNAMIC:

@@ -18,7 +18,7 @@ def render(report: Report, *, symbols: bool = False) -> str:
     if report.binaries:
         rows = [_row(b) for b in sorted(report.binaries, key=lambda b: b.path)]
         headers = ["path", "machine", "type", "linkage", "libc", "interpreter", "needs",
-                   "needed", "built with", "lambda client"]  # fmt: skip
+                   "needed", "toolchain", "client"]  # fmt: skip
         parts.append(tabulate(rows, headers=headers, tablefmt="simple"))
     if symbols:
         parts.extend(_symbols(b) for b in sorted(report.binaries, key=lambda b: b.path)

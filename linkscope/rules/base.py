@@ -41,6 +41,23 @@ def essential(item: Placed, world: World) -> bool:
     return item.role is not Role.LIBRARY or bool(item.needed_by) or len(world.placed) == 1
 
 
+def unused_runtime_duplicate(location: str, world: World) -> str | None:
+    """The runtime's path for a library, when `location` is a bundled copy of it that nothing in
+    the package loads: a program asking for that soname gets the runtime's copy first, so the
+    bundled one's own problems cannot stop the function (they are warnings)."""
+    import posixpath
+
+    item = next((p for p in world.placed if p.node.location == location), None)
+    if item is None or item.role is not Role.LIBRARY or item.needed_by:
+        return None
+    name = item.facts.soname or posixpath.basename(item.node.path)
+    for directory in world.target.os.library_dirs:
+        system = world.system.lookup(posixpath.join(directory, name))
+        if system is not None:
+            return system.path
+    return None
+
+
 def named(path: str) -> str:
     return f"`{path}`"
 

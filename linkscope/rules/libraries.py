@@ -97,8 +97,10 @@ def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
                            f"not the bundled {other.location}: "
                            f"{posixpath.dirname(provider.path)} comes first on the search path.")  # fmt: skip
             yield SHADOW.finding(requester, message,
-                                 "Make the choice explicit: RUNPATH `$ORIGIN/lib` to use the "
-                                 "bundled copy, or remove it.", library=name)  # fmt: skip
+                                 "Make the choice explicit: to use the bundled copy, link with "
+                                 "DT_RPATH (`-Wl,-rpath,'$ORIGIN/lib' -Wl,--disable-new-dtags`: "
+                                 "ld.so searches RPATH before LD_LIBRARY_PATH, RUNPATH after it); "
+                                 "otherwise remove it.", library=name)  # fmt: skip
 
 
 def _other_copy(world: World, name: str, provider: Node) -> Node | None:

@@ -11,6 +11,8 @@ from linkscope.rules.base import Context, Rule
 
 def check_unreadable(world: World, ctx: Context) -> Iterator[Finding]:
     for package in (*world.function, *world.layers):
+        for note in package.notes:  # duplicates, nested zips, links leaving the package
+            yield UNREADABLE.finding(package.source, f"note: {note}", severity=Severity.INFO)
         for problem in package.problems:
             yield UNREADABLE.finding(
                 problem.path, f"`{problem.path}`: {problem.message}",

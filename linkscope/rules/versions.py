@@ -9,7 +9,7 @@ from linkscope.advice import glibc_fix, libstdcxx_fix
 from linkscope.model import BinaryFacts, Finding, Severity, split_version
 from linkscope.resolve import Origin, World
 from linkscope.resolve.loader import VersionProblem
-from linkscope.rules.base import Context, Rule, named, symbol_list
+from linkscope.rules.base import Context, Rule, named, symbol_list, unused_runtime_duplicate
 
 FAMILIES = {"GLIBC": "LS301", "GLIBCXX": "LS302", "CXXABI": "LS302", "GCC": "LS303"}
 
@@ -66,6 +66,17 @@ def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
                 "Check against the real image with `--sysroot`, or avoid the newer symbols.",
                 severity=Severity.WARNING, library=problem.library, version=problem.version,
                 symbols=problem.symbols,
+            )  # fmt: skip
+            continue
+        duplicate = unused_runtime_duplicate(problem.requester, world)
+        if duplicate is not None:
+            yield rule.finding(
+                problem.requester,
+                f"{what}. This bundled copy is not loaded by anything in the package, and a "
+                f"program asking for it gets the runtime's {duplicate} first, so it cannot "
+                "stop the function; it is dead weight unless something loads it by path.",
+                "Remove it, or rebuild it for the runtime.", severity=Severity.WARNING,
+                library=problem.library, version=problem.version, symbols=problem.symbols,
             )  # fmt: skip
             continue
         yield rule.finding(
