@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -179,6 +180,14 @@ def _folder_member(entry: os.DirEntry[str], inner: str) -> Member | None:
 
 # ---------------------------------------------------------------- zips
 
+# What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
+# zip is input, so each becomes a clear input error, never a crash (exit 3).
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, RuntimeError,
+    NotImplementedError, zlib.error, LookupError, UnicodeError,
+    *((zipfile.lzma.LZMAError,) if getattr(zipfile, "lzma", None) else ()),  # type: ignore[attr-defined]
+)  # fmt: skip
+
 
 def _zip(path: str, size: int, limits: Limits) -> Package:
     try:
@@ -187,10 +196,10 @@ def _zip(path: str, size: int, limits: Limits) -> Package:
             _check_totals(path, infos, limits)
             members = [_zip_member(path, index, info, limits) for index, info in enumerate(infos)]
             members = [_with_link_target(archive, infos, m) for m in members]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
     except OSError as exc:
         raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ZIP_ERRORS as exc:
+        raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
     notes = _duplicate_notes(path, members) + _link_notes(members)
     return Package(source=path, kind=PackageKind.ZIP, members=tuple(members), zipped_size=size,
                    notes=tuple(notes))  # fmt: skip
@@ -246,8 +255,7 @@ def _with_link_target(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
     try:
         with archive.open(info) as stream:
             data = stream.read(MAX_LINK_BYTES + 1)
-    except (zipfile.BadZipFile, ValueError, EOFError, RuntimeError, NotImplementedError,
-            OSError) as exc:  # fmt: skip
+    except (*ZIP_ERRORS, OSError) as exc:
         problem, data = f"cannot read symlink target: {exc}", b""
     if problem is None and len(data) > MAX_LINK_BYTES:
         problem = f"symlink target longer than {MAX_LINK_BYTES} bytes"
@@ -311,7 +319,7 @@ class PackageReader:
         if self.package.kind is PackageKind.ZIP:
             try:
                 self._archive = zipfile.ZipFile(self.package.source)
-            except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            except (*ZIP_ERRORS, OSError) as exc:
                 raise UnsupportedArchiveError(f"{self.package.source}: {exc}") from None
             self._infos = self._archive.infolist()
         return self
@@ -342,8 +350,7 @@ class PackageReader:
         try:
             with self._archive.open(info) as stream:
                 data = stream.read(want)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, RuntimeError,
-                NotImplementedError, OSError) as exc:  # fmt: skip
+        except (*ZIP_ERRORS, OSError) as exc:
             raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
         if limit is None and len(data) > cap:
             raise LimitExceededError(f"{member.location}: member is larger than it declares")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from linkscope.elf.gobuildinfo import read_go_buildinfo
+from linkscope.elf.image import coalesce, scan
 from linkscope.elf.parse import Parsed
 from linkscope.model import GoInfo, RuntimeClient
 
@@ -22,7 +23,7 @@ API_VERSION = b"2018-06-01"
 # Searching every byte of a 150 MB library for these markers would dominate the run time, and a
 # shared library is not what Lambda executes: executables are always searched, libraries only up
 # to this size (AWS's own Python client library is under 1 MB).
-MAX_LIBRARY_SCAN = 8 << 20
+MAX_LIBRARY_SCAN = 2 << 20
 # Sections that never hold string literals: skipping them halves the bytes searched.
 SKIPPED_SECTIONS = (".text", ".debug", ".symtab", ".strtab", ".dynsym", ".dynstr", ".rela",
                     ".rel.", ".eh_frame", ".gcc_except_table", ".gopclntab", ".note", ".gnu.",
@@ -63,7 +64,7 @@ SERVER_ROUTES = (b"/runtime/invocation/:", b"/runtime/invocation/{", b"/runtime/
 EXTENSION_REGISTER = b"/extension/register"
 
 
-def _regions(parsed: Parsed) -> list[tuple[int, int]]:
+def string_regions(parsed: Parsed) -> list[tuple[int, int]]:
     """File ranges that may hold string literals (the whole file when sections are missing)."""
     size = parsed.image.size
     regions = sorted(
@@ -73,12 +74,7 @@ def _regions(parsed: Parsed) -> list[tuple[int, int]]:
     )
     # Hostile headers can make thousands of sections that each cover the whole file: search
     # overlapping ranges once, and the whole file once when the ranges are absurdly many.
-    merged: list[tuple[int, int]] = []
-    for start, end in regions:
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
+    merged = coalesce(regions, size)
     return merged if 0 < len(merged) <= MAX_REGIONS else [(0, size)]
 
 
@@ -87,7 +83,7 @@ class _Strings:
 
     def __init__(self, parsed: Parsed) -> None:
         self.image = parsed.image
-        self.regions = _regions(parsed)
+        self.regions = string_regions(parsed)
 
     def find(self, needle: bytes) -> int:
         for start, end in self.regions:
@@ -112,9 +108,10 @@ def detect_client(parsed: Parsed) -> RuntimeClient | None:
     if _is_library(parsed) and parsed.image.size > MAX_LIBRARY_SCAN:
         return None
     strings = _Strings(parsed)
-    api = strings.has(RUNTIME_API)
-    api16 = not api and strings.has(RUNTIME_API_UTF16)
-    invocation = strings.has(INVOCATION)
+    found = scan(parsed.image, strings.regions, (RUNTIME_API, INVOCATION, RUNTIME_API_UTF16))
+    api = RUNTIME_API in found
+    api16 = not api and RUNTIME_API_UTF16 in found
+    invocation = INVOCATION in found
     if not (api or api16 or invocation):
         return None
     evidence = []

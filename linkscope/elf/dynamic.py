@@ -6,7 +6,7 @@ PT_LOAD), falling back to section headers when an address does not map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from linkscope.elf import constants as c
 from linkscope.elf.headers import Section, Segment, vaddr_to_offset
@@ -27,12 +27,18 @@ class Table:
 class Dynamic:
     entries: tuple[tuple[int, int], ...]
     strtab: Table | None
+    by_tag: dict[int, list[int]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for tag, value in self.entries:  # one pass; lookups below are then dictionary hits
+            self.by_tag.setdefault(tag, []).append(value)
 
     def values(self, tag: int) -> list[int]:
-        return [value for entry_tag, value in self.entries if entry_tag == tag]
+        return self.by_tag.get(tag, [])
 
     def first(self, tag: int) -> int | None:
-        return next((value for entry_tag, value in self.entries if entry_tag == tag), None)
+        values = self.by_tag.get(tag)
+        return values[0] if values else None
 
     def string(self, image: Image, offset: int, what: str) -> str:
         if self.strtab is None:
@@ -62,8 +68,8 @@ def read_dynamic(
             break
         entries.append((tag, value))
         offset += layouts.dyn.size
-    dynamic = Dynamic(tuple(entries), None)
-    strtab = locate(dynamic, c.DT_STRTAB, dynamic.first(c.DT_STRSZ), segments)
+    tags = dict(reversed(entries))  # the first value of each tag
+    strtab = locate_address(tags.get(c.DT_STRTAB), tags.get(c.DT_STRSZ), segments)
     if strtab is None:
         strtab = _section_strtab(sections, c.SHT_STRTAB, ".dynstr")
     return Dynamic(tuple(entries), strtab)
@@ -73,7 +79,12 @@ def locate(
     dynamic: Dynamic, tag: int, size: int | None, segments: tuple[Segment, ...]
 ) -> Table | None:
     """The table a dynamic tag points to, as a file offset."""
-    address = dynamic.first(tag)
+    return locate_address(dynamic.first(tag), size, segments)
+
+
+def locate_address(
+    address: int | None, size: int | None, segments: tuple[Segment, ...]
+) -> Table | None:
     if address is None:
         return None
     offset = vaddr_to_offset(segments, address)

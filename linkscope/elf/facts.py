@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linkscope.elf import constants as c
 from linkscope.elf.client import detect_client
-from linkscope.elf.image import Image
+from linkscope.elf.image import Image, scan
 from linkscope.elf.libc import FOREIGN_OS_ABI, GLIBC_MARKERS, MUSL_MARKERS, UCLIBC_MARKERS, LibcClues, classify
 from linkscope.elf.parse import Parsed, parse
 from linkscope.elf.toolchain import detect_toolchain, is_go
@@ -19,7 +19,7 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
     elf_type = _elf_type(parsed)
     linkage = _linkage(parsed, elf_type)
     go = is_go(parsed)
-    markers = _scan(image, STATIC_MARKERS) if linkage is not Linkage.DYNAMIC else frozenset()
+    markers = _static_markers(parsed, linkage, go)
     toolchain = detect_toolchain(parsed, go=go)
     libc = classify(
         LibcClues(
@@ -118,8 +118,20 @@ def _flag_names(value: int | None, names: dict[int, str]) -> tuple[str, ...]:
     return flag_names(value, names)
 
 
-def _scan(image: Image, needles: tuple[bytes, ...]) -> frozenset[bytes]:
-    return frozenset(needle for needle in needles if image.find(needle) >= 0)
+def _static_markers(parsed: Parsed, linkage: Linkage, go: bool) -> frozenset[bytes]:
+    """libc markers inside a static binary, searched in its data sections only. A Go binary
+    built with CGO_ENABLED=0 has no C library inside, so it is not searched at all."""
+    if linkage is Linkage.DYNAMIC:
+        return frozenset()
+    if go:
+        from linkscope.elf.gobuildinfo import read_go_buildinfo
+
+        info = read_go_buildinfo(parsed)
+        if info is not None and info.setting("CGO_ENABLED") == "0":
+            return frozenset()
+    from linkscope.elf.client import string_regions
+
+    return frozenset(scan(parsed.image, string_regions(parsed), STATIC_MARKERS))
 
 
 def _foreign_os_abi(os_abi: int) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from linkscope.elf import constants as c
 from linkscope.elf.image import MAX_STRING, Image, Layouts, make_layouts
@@ -11,8 +11,7 @@ MAX_PROGRAM_HEADERS = 4096
 MAX_SECTIONS = 1 << 17
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(NamedTuple):
     is64: bool
     little: bool
     os_abi: int
@@ -29,8 +28,7 @@ class Header:
     shstrndx: int
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     p_type: int
     offset: int
     vaddr: int
@@ -39,8 +37,7 @@ class Segment:
     align: int
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     name: str
     sh_type: int
     addr: int

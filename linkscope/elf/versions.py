@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 from array import array
+import sys
+from array import array
 from collections import defaultdict
 from itertools import compress
 
@@ -179,22 +181,27 @@ class VersionReader:
         if not positions:
             return {}
         entry = self.layouts.sym.size
-        self.image.check(symtab.offset, (positions[-1] + 1) * entry, "dynamic symbol table")
+        table = self.image.read(symtab.offset, (positions[-1] + 1) * entry, "dynamic symbol table")
         names = self._string_table()
-        # Elf64_Sym puts st_shndx fourth; Elf32_Sym puts it last.
-        shndx_field = 3 if entry == 24 else 5
+        # Decode the fields we need for every symbol at once (C speed), then index them: a large
+        # library has thousands of undefined symbols and per-symbol struct calls dominate.
+        words, halves, version_of = _array("I", table), _array("H", table), _array("H", versions)
+        if self.layouts.u16.format.startswith(">") != (sys.byteorder == "big"):
+            for values in (words, halves, version_of):
+                values.byteswap()
+        # st_name is the first word of both layouts; st_shndx is the u16 at byte 6 (Elf64_Sym)
+        # or at byte 14 (Elf32_Sym).
+        name_step, shndx_step, shndx_at = (6, 12, 3) if entry == 24 else (4, 8, 7)
         grouped: dict[int, list[str]] = defaultdict(list)
-        data, unpack, u16 = self.image.data, self.layouts.sym.unpack_from, self.layouts.u16
         for index in positions:
-            raw = unpack(data, symtab.offset + index * entry)  # type: ignore[arg-type]
-            name_offset = raw[0]
-            if raw[shndx_field] != c.SHN_UNDEF or name_offset == 0:
+            name_offset = words[index * name_step]
+            if halves[index * shndx_step + shndx_at] != c.SHN_UNDEF or name_offset == 0:
                 continue
             end = names.find(b"\0", name_offset, name_offset + MAX_STRING)
             if end < 0 or name_offset >= len(names):
                 raise self.image.corrupt("symbol name lies outside the string table")
-            version = u16.unpack_from(versions, index * 2)[0] & 0x7FFF
-            grouped[version].append(names[name_offset:end].decode("utf-8", "backslashreplace"))
+            name = names[name_offset:end].decode("utf-8", "backslashreplace")
+            grouped[version_of[index] & 0x7FFF].append(name)
         return grouped
 
     def _string_table(self) -> bytes:
@@ -247,3 +254,9 @@ def _version_sort(version: str) -> tuple[int, tuple[int, ...], str]:
     if parsed is None:
         return (1, (), version)
     return (0, parsed[1], parsed[0])
+
+
+def _array(typecode: str, data: bytes) -> array[int]:
+    values = array(typecode)
+    values.frombytes(data[: len(data) - len(data) % values.itemsize])
+    return values
