@@ -9,13 +9,14 @@ opens the package itself and reads the members it is given by name; nothing is e
 from __future__ import annotations
 
 import mmap
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.errors import InputError
@@ -190,6 +191,8 @@ def read_elf(reader: PackageReader, package: Package, member: Member) -> BinaryF
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing  # only when a pool is started: it costs ~10 ms to import
+
     # fork starts in milliseconds and writes nothing (forkserver binds a socket file in /tmp);
     # the scan runs before any thread exists.
     if "fork" in multiprocessing.get_all_start_methods():
@@ -203,6 +206,8 @@ def _read_parallel(package: Package, members: Sequence[Member], limits: Limits, 
     results: list[BinaryFacts | FileProblem] = []
     lite = Package(source=package.source, kind=package.kind, members=())
     context = _pool_context()
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_open,
                              initargs=(lite, limits)) as pool:  # fmt: skip
         for result in pool.map(_worker_read, members, chunksize=chunk):  # keeps input order
