@@ -9,7 +9,6 @@ own fresh subprocess, one at a time, over the same list of files; the page cache
 
 # Each tool is imported inside the worker that measures it (so import cost and memory are
 # attributed to that tool alone), and the peers are benchmarked here, never used by linkscope.
-# ruff: noqa: PLC0415
 
 from __future__ import annotations
 

@@ -45,8 +45,8 @@ import struct
 import sys
 import tempfile
 import time
-import tracemalloc
 import traceback
+import tracemalloc
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -59,7 +59,7 @@ from linkscope import api, cli  # noqa: E402
 from linkscope.elf.dynamic import dynamic_segment  # noqa: E402
 from linkscope.elf.headers import read_header, read_sections, read_segments, vaddr_to_offset  # noqa: E402
 from linkscope.elf.image import Image  # noqa: E402
-from linkscope.errors import LinkscopeError  # noqa: E402
+from linkscope.errors import LimitExceededError, LinkscopeError  # noqa: E402
 
 HOST_DIRS = ("/usr/bin", "/usr/lib/x86_64-linux-gnu")
 HOST_ALWAYS = (
@@ -73,9 +73,16 @@ HOST_ALWAYS = (
 )
 CORPUS = Path("/work/corpus/files")
 MAX_SEED_BYTES = 4 << 20  # keeps the campaign's memory about the code, not about the seeds
-TARGETS = (("provided.al2023", "x86_64"), ("provided.al2023", "arm64"), ("provided.al2", "x86_64"),
-           ("provided.al2", "arm64"), ("provided", "x86_64"), ("python3.12", "x86_64"),
-           ("nodejs20.x", "arm64"), ("java21", "x86_64"))  # fmt: skip
+TARGETS = (
+    ("provided.al2023", "x86_64"),
+    ("provided.al2023", "arm64"),
+    ("provided.al2", "x86_64"),
+    ("provided.al2", "arm64"),
+    ("provided", "x86_64"),
+    ("python3.12", "x86_64"),
+    ("nodejs20.x", "arm64"),
+    ("java21", "x86_64"),
+)
 
 
 class Hang(BaseException):
@@ -132,8 +139,11 @@ def collect_seeds(seed: int, host_count: int, corpus_count: int, seed_dir: str) 
     seeds += [Seed(p, os.path.getsize(p), "host") for p in chosen]
     if CORPUS.is_dir() and corpus_count > 0:
         corpus = sorted(
-            str(p) for p in CORPUS.rglob("*")
-            if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_SEED_BYTES
+            str(p)
+            for p in CORPUS.rglob("*")
+            if p.is_file()
+            and not p.is_symlink()
+            and p.stat().st_size <= MAX_SEED_BYTES
             and _is_elf(str(p))
         )
         corpus = random.Random(seed + 1).sample(corpus, min(corpus_count, len(corpus)))
@@ -165,7 +175,7 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
     word = 8 if is64 else 4
 
     def add(offset: int, width: int, name: str) -> None:
-        if 0 <= offset and offset + width <= len(data):
+        if offset >= 0 and offset + width <= len(data):
             fields.append(Field(offset, width, name, little))
 
     add(4, 1, "EI_CLASS")
@@ -173,23 +183,67 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
     add(16, 2, "e_type")
     add(18, 2, "e_machine")
     if is64:
-        for off, w, n in ((24, 8, "e_entry"), (32, 8, "e_phoff"), (40, 8, "e_shoff"),
-                          (48, 4, "e_flags"), (54, 2, "e_phentsize"), (56, 2, "e_phnum"),
-                          (58, 2, "e_shentsize"), (60, 2, "e_shnum"), (62, 2, "e_shstrndx")):  # fmt: skip
+        for off, w, n in (
+            (24, 8, "e_entry"),
+            (32, 8, "e_phoff"),
+            (40, 8, "e_shoff"),
+            (48, 4, "e_flags"),
+            (54, 2, "e_phentsize"),
+            (56, 2, "e_phnum"),
+            (58, 2, "e_shentsize"),
+            (60, 2, "e_shnum"),
+            (62, 2, "e_shstrndx"),
+        ):
             add(off, w, n)
-        ph = {"p_type": (0, 4), "p_offset": (8, 8), "p_vaddr": (16, 8), "p_filesz": (32, 8),
-              "p_memsz": (40, 8), "p_align": (48, 8)}  # fmt: skip
-        sh = {"sh_name": (0, 4), "sh_type": (4, 4), "sh_addr": (16, 8), "sh_offset": (24, 8),
-              "sh_size": (32, 8), "sh_link": (40, 4), "sh_info": (44, 4), "sh_entsize": (56, 8)}  # fmt: skip
+        ph = {
+            "p_type": (0, 4),
+            "p_offset": (8, 8),
+            "p_vaddr": (16, 8),
+            "p_filesz": (32, 8),
+            "p_memsz": (40, 8),
+            "p_align": (48, 8),
+        }
+        sh = {
+            "sh_name": (0, 4),
+            "sh_type": (4, 4),
+            "sh_addr": (16, 8),
+            "sh_offset": (24, 8),
+            "sh_size": (32, 8),
+            "sh_link": (40, 4),
+            "sh_info": (44, 4),
+            "sh_entsize": (56, 8),
+        }
     else:
-        for off, w, n in ((24, 4, "e_entry"), (28, 4, "e_phoff"), (32, 4, "e_shoff"),
-                          (36, 4, "e_flags"), (42, 2, "e_phentsize"), (44, 2, "e_phnum"),
-                          (46, 2, "e_shentsize"), (48, 2, "e_shnum"), (50, 2, "e_shstrndx")):  # fmt: skip
+        for off, w, n in (
+            (24, 4, "e_entry"),
+            (28, 4, "e_phoff"),
+            (32, 4, "e_shoff"),
+            (36, 4, "e_flags"),
+            (42, 2, "e_phentsize"),
+            (44, 2, "e_phnum"),
+            (46, 2, "e_shentsize"),
+            (48, 2, "e_shnum"),
+            (50, 2, "e_shstrndx"),
+        ):
             add(off, w, n)
-        ph = {"p_type": (0, 4), "p_offset": (4, 4), "p_vaddr": (8, 4), "p_filesz": (16, 4),
-              "p_memsz": (20, 4), "p_align": (28, 4)}  # fmt: skip
-        sh = {"sh_name": (0, 4), "sh_type": (4, 4), "sh_addr": (12, 4), "sh_offset": (16, 4),
-              "sh_size": (20, 4), "sh_link": (24, 4), "sh_info": (28, 4), "sh_entsize": (36, 4)}  # fmt: skip
+        ph = {
+            "p_type": (0, 4),
+            "p_offset": (4, 4),
+            "p_vaddr": (8, 4),
+            "p_filesz": (16, 4),
+            "p_memsz": (20, 4),
+            "p_align": (28, 4),
+        }
+        sh = {
+            "sh_name": (0, 4),
+            "sh_type": (4, 4),
+            "sh_addr": (12, 4),
+            "sh_offset": (16, 4),
+            "sh_size": (20, 4),
+            "sh_link": (24, 4),
+            "sh_info": (28, 4),
+            "sh_entsize": (36, 4),
+        }
     kinds = {1: "LOAD", 2: "DYNAMIC", 3: "INTERP", 4: "NOTE", 0x6474E553: "GNU_PROPERTY"}
     for index, segment in enumerate(segments):
         kind = kinds.get(segment.p_type)
@@ -198,10 +252,26 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
         base = header.phoff + index * header.phentsize
         for name, (off, w) in ph.items():
             add(base + off, w, f"PT_{kind}.{name}")
-    interesting = (".dynsym", ".dynstr", ".gnu.version", ".gnu.version_r", ".gnu.version_d",
-                   ".go.buildinfo", ".dep-v0", ".comment", ".gnu.hash", ".hash", ".rodata",
-                   ".dynamic", ".gopclntab", ".note.go.buildid", ".note.ABI-tag",
-                   ".note.gnu.property", ".note.gnu.build-id", ".shstrtab")  # fmt: skip
+    interesting = (
+        ".dynsym",
+        ".dynstr",
+        ".gnu.version",
+        ".gnu.version_r",
+        ".gnu.version_d",
+        ".go.buildinfo",
+        ".dep-v0",
+        ".comment",
+        ".gnu.hash",
+        ".hash",
+        ".rodata",
+        ".dynamic",
+        ".gopclntab",
+        ".note.go.buildid",
+        ".note.ABI-tag",
+        ".note.gnu.property",
+        ".note.gnu.build-id",
+        ".shstrtab",
+    )
     for index, section in enumerate(sections):
         if section.name in interesting or index == header.shstrndx or index == 0:
             base = header.shoff + index * header.shentsize
@@ -212,11 +282,24 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
     if dyn is not None:
         entry = 2 * word
         offset, end = dyn.offset, min(dyn.offset + dyn.filesz, len(data))
-        tag_names = {1: "DT_NEEDED", 5: "DT_STRTAB", 10: "DT_STRSZ", 6: "DT_SYMTAB", 4: "DT_HASH",
-                     0x6FFFFEF5: "DT_GNU_HASH", 0x6FFFFFFE: "DT_VERNEED",
-                     0x6FFFFFFF: "DT_VERNEEDNUM", 0x6FFFFFF0: "DT_VERSYM", 0x6FFFFFFC: "DT_VERDEF",
-                     0x6FFFFFFD: "DT_VERDEFNUM", 14: "DT_SONAME", 15: "DT_RPATH",
-                     29: "DT_RUNPATH", 0x6FFFFFFB: "DT_FLAGS_1", 30: "DT_FLAGS"}  # fmt: skip
+        tag_names = {
+            1: "DT_NEEDED",
+            5: "DT_STRTAB",
+            10: "DT_STRSZ",
+            6: "DT_SYMTAB",
+            4: "DT_HASH",
+            0x6FFFFEF5: "DT_GNU_HASH",
+            0x6FFFFFFE: "DT_VERNEED",
+            0x6FFFFFFF: "DT_VERNEEDNUM",
+            0x6FFFFFF0: "DT_VERSYM",
+            0x6FFFFFFC: "DT_VERDEF",
+            0x6FFFFFFD: "DT_VERDEFNUM",
+            14: "DT_SONAME",
+            15: "DT_RPATH",
+            29: "DT_RUNPATH",
+            0x6FFFFFFB: "DT_FLAGS_1",
+            30: "DT_FLAGS",
+        }
         fmt = struct.Struct(e + ("qQ" if is64 else "iI"))
         while offset + entry <= end:
             tag, value = fmt.unpack_from(data, offset)
@@ -247,7 +330,10 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
         add(need + 4, 4, "vn_file")
         add(need + 8, 4, "vn_aux")
         add(need + 12, 4, "vn_next")
-        count, aux, nxt = u16.unpack_from(data, need + 2)[0], *struct.unpack_from(e + "II", data, need + 8)
+        count, aux, nxt = (
+            u16.unpack_from(data, need + 2)[0],
+            *struct.unpack_from(e + "II", data, need + 8),
+        )
         at = need + aux
         for _ in range(min(count, 64)):
             if at + 16 > len(data):
@@ -275,8 +361,9 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
         vdef += nxt
     gnu_hash = mapped(0x6FFFFEF5, ".gnu.hash")
     if gnu_hash is not None:
-        for i, name in enumerate(("gnu_hash.nbuckets", "gnu_hash.symoffset", "gnu_hash.bloom_size",
-                                  "gnu_hash.shift")):  # fmt: skip
+        for i, name in enumerate(
+            ("gnu_hash.nbuckets", "gnu_hash.symoffset", "gnu_hash.bloom_size", "gnu_hash.shift")
+        ):
             add(gnu_hash + 4 * i, 4, name)
     sysv_hash = mapped(4, ".hash")
     if sysv_hash is not None:
@@ -307,10 +394,37 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
 
 def interesting(rng: random.Random, old: int, width: int, size: int) -> int:
     top = (1 << (8 * width)) - 1
-    choices = [0, 1, 2, 3, 4, 7, 8, 16, 0x40, 0x1000, 0xFFFF, 0x10000, top, top - 1, top >> 1,
-               (top >> 1) + 1, size, size - 1, size + 1, max(size - rng.randrange(1, 64), 0),
-               old + 1, old - 1, old + 16, old * 2, old >> 1, old ^ (1 << rng.randrange(8 * width)),
-               rng.randrange(max(size, 1)), rng.getrandbits(8 * width), old + rng.randrange(-4096, 4096)]  # fmt: skip
+    choices = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        7,
+        8,
+        16,
+        0x40,
+        0x1000,
+        0xFFFF,
+        0x10000,
+        top,
+        top - 1,
+        top >> 1,
+        (top >> 1) + 1,
+        size,
+        size - 1,
+        size + 1,
+        max(size - rng.randrange(1, 64), 0),
+        old + 1,
+        old - 1,
+        old + 16,
+        old * 2,
+        old >> 1,
+        old ^ (1 << rng.randrange(8 * width)),
+        rng.randrange(max(size, 1)),
+        rng.getrandbits(8 * width),
+        old + rng.randrange(-4096, 4096),
+    ]
     return rng.choice(choices) & top
 
 
@@ -449,27 +563,48 @@ def zip_fields(data: bytes) -> list[tuple[int, int, str]]:
     eocd = data.rfind(b"PK\x05\x06")
     if eocd < 0:
         return fields
-    for off, w, n in ((4, 2, "eocd.disk"), (6, 2, "eocd.cd_disk"), (8, 2, "eocd.entries_disk"),
-                      (10, 2, "eocd.entries"), (12, 4, "eocd.cd_size"), (16, 4, "eocd.cd_offset"),
-                      (20, 2, "eocd.comment_len")):  # fmt: skip
+    for off, w, n in (
+        (4, 2, "eocd.disk"),
+        (6, 2, "eocd.cd_disk"),
+        (8, 2, "eocd.entries_disk"),
+        (10, 2, "eocd.entries"),
+        (12, 4, "eocd.cd_size"),
+        (16, 4, "eocd.cd_offset"),
+        (20, 2, "eocd.comment_len"),
+    ):
         fields.append((eocd + off, w, n))
     cd = struct.unpack_from("<I", data, eocd + 16)[0]
     count = struct.unpack_from("<H", data, eocd + 10)[0]
     for _ in range(count):
         if cd + 46 > len(data) or data[cd : cd + 4] != b"PK\x01\x02":
             break
-        for off, w, n in ((4, 2, "cd.made_by"), (6, 2, "cd.needed"), (8, 2, "cd.flags"),
-                          (10, 2, "cd.method"), (16, 4, "cd.crc"), (20, 4, "cd.comp_size"),
-                          (24, 4, "cd.size"), (28, 2, "cd.name_len"), (30, 2, "cd.extra_len"),
-                          (32, 2, "cd.comment_len"), (38, 4, "cd.external_attr"),
-                          (42, 4, "cd.local_offset")):  # fmt: skip
+        for off, w, n in (
+            (4, 2, "cd.made_by"),
+            (6, 2, "cd.needed"),
+            (8, 2, "cd.flags"),
+            (10, 2, "cd.method"),
+            (16, 4, "cd.crc"),
+            (20, 4, "cd.comp_size"),
+            (24, 4, "cd.size"),
+            (28, 2, "cd.name_len"),
+            (30, 2, "cd.extra_len"),
+            (32, 2, "cd.comment_len"),
+            (38, 4, "cd.external_attr"),
+            (42, 4, "cd.local_offset"),
+        ):
             fields.append((cd + off, w, n))
         name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, cd + 28)
         local = struct.unpack_from("<I", data, cd + 42)[0]
         if local + 30 <= len(data):
-            for off, w, n in ((6, 2, "lh.flags"), (8, 2, "lh.method"), (14, 4, "lh.crc"),
-                              (18, 4, "lh.comp_size"), (22, 4, "lh.size"), (26, 2, "lh.name_len"),
-                              (28, 2, "lh.extra_len")):  # fmt: skip
+            for off, w, n in (
+                (6, 2, "lh.flags"),
+                (8, 2, "lh.method"),
+                (14, 4, "lh.crc"),
+                (18, 4, "lh.comp_size"),
+                (22, 4, "lh.size"),
+                (26, 2, "lh.name_len"),
+                (28, 2, "lh.extra_len"),
+            ):
                 fields.append((local + off, w, n))
             fields.append((local + 30 + name_len + 64, 1, "lh.data"))  # inside compressed data
         cd += 46 + name_len + extra_len + comment_len
@@ -595,14 +730,19 @@ def run_case(case: Case, path: str, cli_sample: bool) -> Outcome:
             results.append(f"{operation}={_call(operation, path, rng)}")
         except LinkscopeError as exc:
             results.append(f"{operation}={type(exc).__name__}")
+            if isinstance(exc, LimitExceededError):
+                results.append(f"limit={str(exc)[:300]}")
         except Hang:
             raise
-        except BaseException as exc:  # noqa: BLE001 - this is what the campaign looks for
+        except BaseException as exc:
             frames = traceback.extract_tb(exc.__traceback__)
             ours = [f for f in frames if f.filename.startswith(str(ROOT / "linkscope"))]
             where = " via ".join(dict.fromkeys(_frame(f) for f in [frames[-1], *ours[-1:]]))
-            return Outcome(results, (operation, type(exc).__name__, str(exc)[:500], where),
-                           time.perf_counter() - started)  # fmt: skip
+            return Outcome(
+                results,
+                (operation, type(exc).__name__, str(exc)[:500], where),
+                time.perf_counter() - started,
+            )
     return Outcome(results, None, time.perf_counter() - started)
 
 
@@ -619,14 +759,25 @@ def _save(out: Path, kind: str, case: Case, info: dict[str, object]) -> str:
     stem = f"{case.index:08d}"
     for name, data in case.files.items():
         (folder / f"{stem}{'.' + name.replace('/', '_') if name else '.bin'}").write_bytes(data)
-    record = {"index": case.index, "kind": case.kind, "seed": case.seed_path, "steps": case.steps,
-              **info}  # fmt: skip
+    record = {
+        "index": case.index,
+        "kind": case.kind,
+        "seed": case.seed_path,
+        "steps": case.steps,
+        **info,
+    }
     (folder / f"{stem}.json").write_text(json.dumps(record, indent=1))
     return str(folder / stem)
 
 
-def worker(wid: int, indexes: range, args: argparse.Namespace, seeds: list[Seed],
-           queue: multiprocessing.Queue, current: multiprocessing.Value) -> None:  # type: ignore[type-arg]
+def worker(
+    wid: int,
+    indexes: range,
+    args: argparse.Namespace,
+    seeds: list[Seed],
+    queue: multiprocessing.Queue,
+    current: multiprocessing.Value,
+) -> None:  # type: ignore[type-arg]
     resource.setrlimit(resource.RLIMIT_AS, (args.max_memory << 20, args.max_memory << 20))
     signal.signal(signal.SIGALRM, _alarm)
     out = Path(args.out)
@@ -667,13 +818,22 @@ def worker(wid: int, indexes: range, args: argparse.Namespace, seeds: list[Seed]
         done += 1
         stats[case.kind] += 1
         for result in outcome.results:
-            stats["outcome " + result.split("=", 1)[0] + "=" + result.split("=", 1)[1].split(":")[0]] += 1
+            if result.startswith("limit="):
+                queue.put(("limit", wid, index, result[6:]))
+                continue
+            stats[
+                "outcome " + result.split("=", 1)[0] + "=" + result.split("=", 1)[1].split(":")[0]
+            ] += 1
         if outcome.seconds > slowest[0]:
             slowest = (outcome.seconds, index)
         if outcome.crash is not None:
             operation, kind, message, where = outcome.crash
-            saved = _save(out, "crashes", case, {"operation": operation, "type": kind,
-                                                  "message": message, "where": where})  # fmt: skip
+            saved = _save(
+                out,
+                "crashes",
+                case,
+                {"operation": operation, "type": kind, "message": message, "where": where},
+            )
             queue.put(("crash", wid, index, operation, kind, message, where, saved))
         elif outcome.seconds > args.hang_seconds:
             # Time it again, alone, to tell a real hang from a noisy neighbour.
@@ -696,13 +856,22 @@ def worker(wid: int, indexes: range, args: argparse.Namespace, seeds: list[Seed]
 # ---------------------------------------------------------------------------------- driver
 
 
+def _limit_kind(message: str) -> str:
+    """A LimitExceededError message without its path and numbers: what kind of limit it was."""
+    text = message.split(": ", 1)[-1]
+    return " ".join("N" if word.strip(",.()").isdigit() else word for word in text.split()[:8])
+
+
 def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
     started = time.time()
     seeds = collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir)
     origins = Counter(s.origin for s in seeds)
-    print(f"seeds: {len(seeds)} ({dict(origins)}), {sum(len(s.fields) for s in seeds)} known fields; "
-          f"inputs {args.start}..{args.start + args.inputs - 1}, workers {args.workers}, "
-          f"seed {args.seed}", flush=True)  # fmt: skip
+    print(
+        f"seeds: {len(seeds)} ({dict(origins)}), {sum(len(s.fields) for s in seeds)} known fields; "
+        f"inputs {args.start}..{args.start + args.inputs - 1}, workers {args.workers}, "
+        f"seed {args.seed}",
+        flush=True,
+    )
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     end = args.start + args.inputs
@@ -710,8 +879,11 @@ def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR09
 
     def spawn(wid: int, first: int) -> None:
         current = ctx.Value("q", first)
-        process = ctx.Process(target=worker, args=(wid, range(first, end, args.workers), args,
-                                                   seeds, queue, current), daemon=True)  # fmt: skip
+        process = ctx.Process(
+            target=worker,
+            args=(wid, range(first, end, args.workers), args, seeds, queue, current),
+            daemon=True,
+        )
         process.start()
         slots[wid] = (process, current, first)
 
@@ -721,13 +893,14 @@ def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR09
     crashes: list[dict[str, object]] = []
     slow: list[dict[str, object]] = []
     deaths: list[dict[str, object]] = []
+    limits_hit: list[dict[str, object]] = []
     done, slowest, heap_peak, rss_peak = 0, (0.0, -1), 0, 0
     finished: set[int] = set()
     last_print = time.time()
     while len(finished) < args.workers:
         try:
             message = queue.get(timeout=5)
-        except Exception:  # noqa: BLE001 - queue.Empty: check that the workers are alive
+        except Exception:
             message = None
         if message is not None:
             tag, wid = message[0], message[1]
@@ -739,15 +912,35 @@ def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR09
                 heap_peak, rss_peak = max(heap_peak, heap), max(rss_peak, rss)
             elif tag == "crash":
                 _, _, index, operation, kind, text, where, saved = message
-                crashes.append({"index": index, "operation": operation, "type": kind,
-                                "message": text, "where": where, "saved": saved})  # fmt: skip
-                print(f"CRASH #{index} {operation}: {kind}: {text[:160]} at {where} -> {saved}",
-                      flush=True)  # fmt: skip
+                crashes.append(
+                    {
+                        "index": index,
+                        "operation": operation,
+                        "type": kind,
+                        "message": text,
+                        "where": where,
+                        "saved": saved,
+                    }
+                )
+                print(
+                    f"CRASH #{index} {operation}: {kind}: {text[:160]} at {where} -> {saved}",
+                    flush=True,
+                )
             elif tag == "slow":
                 _, _, index, seconds, again, saved = message
-                slow.append({"index": index, "seconds": round(seconds, 3), "again": round(again, 3),
-                             "saved": saved})  # fmt: skip
-                print(f"SLOW #{index}: {seconds:.2f} s (again {again:.2f} s) -> {saved}", flush=True)
+                slow.append(
+                    {
+                        "index": index,
+                        "seconds": round(seconds, 3),
+                        "again": round(again, 3),
+                        "saved": saved,
+                    }
+                )
+                print(
+                    f"SLOW #{index}: {seconds:.2f} s (again {again:.2f} s) -> {saved}", flush=True
+                )
+            elif tag == "limit":
+                limits_hit.append({"index": message[2], "message": message[3]})
             elif tag == "done":
                 finished.add(wid)
         for wid, (process, current, _first) in list(slots.items()):
@@ -768,8 +961,11 @@ def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR09
         if time.time() - last_print > args.progress_seconds:
             last_print = time.time()
             rate = done / max(time.time() - started, 1e-9)
-            print(f"  {done} inputs, {len(crashes)} crashes, {len(slow)} slow, "
-                  f"{rate:.0f}/s, peak RSS {rss_peak / 1024:.0f} MiB", flush=True)  # fmt: skip
+            print(
+                f"  {done} inputs, {len(crashes)} crashes, {len(slow)} slow, "
+                f"{rate:.0f}/s, peak RSS {rss_peak / 1024:.0f} MiB",
+                flush=True,
+            )
     duration = time.time() - started
     hangs = [s for s in slow if s["again"] > args.hang_seconds]  # type: ignore[operator]
     summary = {
@@ -789,14 +985,20 @@ def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR09
         "slowest_input": slowest[1],
         "peak_rss_mib": round(rss_peak / 1024, 1),
         "peak_python_heap_one_input_mib": round(heap_peak / (1 << 20), 1),
+        "limits_hit": dict(Counter(_limit_kind(str(h["message"])) for h in limits_hit)),
         "kinds": {k: v for k, v in sorted(totals.items()) if not k.startswith("outcome ")},
         "outcomes": {k[8:]: v for k, v in sorted(totals.items()) if k.startswith("outcome ")},
     }
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "seeds.txt").write_text("".join(f"{s.origin}\t{s.size}\t{s.path}\n"
-                                                      for s in seeds))  # fmt: skip
-    (Path(args.out) / "summary.json").write_text(json.dumps(
-        {**summary, "crashes": crashes, "slow": slow, "deaths": deaths}, indent=1))  # fmt: skip
+    (Path(args.out) / "seeds.txt").write_text(
+        "".join(f"{s.origin}\t{s.size}\t{s.path}\n" for s in seeds)
+    )
+    (Path(args.out) / "summary.json").write_text(
+        json.dumps(
+            {**summary, "crashes": crashes, "slow": slow, "deaths": deaths, "limits": limits_hit},
+            indent=1,
+        )
+    )
     print(json.dumps(summary, indent=1))
     ok = not crashes and not hangs and not deaths and rss_peak / 1024 < args.max_rss_mib
     print("RESULT:", "PASS" if ok else "FAIL")
@@ -810,10 +1012,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2)))
     parser.add_argument("--host-seeds", type=int, default=80)
-    parser.add_argument("--corpus-seeds", type=int, default=200,
-                        help=f"seeded sample of third-party ELF files from {CORPUS}")
-    parser.add_argument("--seed-dir", default=os.path.join(tempfile.gettempdir(),
-                                                           "linkscope-fuzz-seeds"))
+    parser.add_argument(
+        "--corpus-seeds",
+        type=int,
+        default=200,
+        help=f"seeded sample of third-party ELF files from {CORPUS}",
+    )
+    parser.add_argument(
+        "--seed-dir", default=os.path.join(tempfile.gettempdir(), "linkscope-fuzz-seeds")
+    )
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "linkscope-fuzz"))
     parser.add_argument("--tmp", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     parser.add_argument("--hang-seconds", type=float, default=2.0)
@@ -829,12 +1036,23 @@ def main() -> int:
     if args.replay is not None:
         seeds = collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir)
         case = make_case(args.replay, args.seed, seeds)
-        print(json.dumps({"index": case.index, "kind": case.kind, "seed": case.seed_path,
-                          "steps": case.steps}, indent=1))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "index": case.index,
+                    "kind": case.kind,
+                    "seed": case.seed_path,
+                    "steps": case.steps,
+                },
+                indent=1,
+            )
+        )
         workdir = Path(tempfile.mkdtemp(prefix="linkscope-replay-"))
         path = materialise(case, workdir)
         if args.save:
-            shutil.copyfile(path, args.save) if os.path.isfile(path) else shutil.copytree(path, args.save)
+            shutil.copyfile(path, args.save) if os.path.isfile(path) else shutil.copytree(
+                path, args.save
+            )
         outcome = run_case(case, path, cli_sample=True)
         print(outcome)
         shutil.rmtree(workdir, ignore_errors=True)

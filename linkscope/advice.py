@@ -12,8 +12,11 @@ RUST_MUSL = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-
 ZIG_TRIPLES = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
 GOARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 LAMBDA_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
-IMAGES = {"al2023": "public.ecr.aws/lambda/provided:al2023", "al2": "public.ecr.aws/lambda/provided:al2",
-          "al1": "public.ecr.aws/lambda/provided:alami"}  # fmt: skip
+IMAGES = {
+    "al2023": "public.ecr.aws/lambda/provided:al2023",
+    "al2": "public.ecr.aws/lambda/provided:al2",
+    "al1": "public.ecr.aws/lambda/provided:alami",
+}
 
 
 def language(facts: BinaryFacts) -> str:
@@ -25,29 +28,39 @@ def glibc_fix(facts: BinaryFacts, glibc: str, machine: str, os_id: str) -> str:
     lang = language(facts)
     image = IMAGES.get(os_id, "the runtime's build image")
     if lang == "rust":
-        return (f"Build for glibc {glibc}: `cargo lambda build --release` (it targets the runtime's "
-                f"glibc), or `cargo zigbuild --release --target {RUST_TRIPLES.get(machine, machine)}"
-                f".{glibc}`; or build the musl target `{RUST_MUSL.get(machine, machine)}`, which "
-                "links the C library statically.")  # fmt: skip
+        return (
+            f"Build for glibc {glibc}: `cargo lambda build --release` (it targets the runtime's "
+            f"glibc), or `cargo zigbuild --release --target {RUST_TRIPLES.get(machine, machine)}"
+            f".{glibc}`; or build the musl target `{RUST_MUSL.get(machine, machine)}`, which "
+            "links the C library statically."
+        )
     if lang == "go":
-        return (f"Build with `CGO_ENABLED=0 GOOS=linux GOARCH={GOARCH.get(machine, machine)}` so "
-                "that no C library is needed; if cgo is required, build inside "
-                f"{image} or use `CC=\"zig cc -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}\"`.")
+        return (
+            f"Build with `CGO_ENABLED=0 GOOS=linux GOARCH={GOARCH.get(machine, machine)}` so "
+            "that no C library is needed; if cgo is required, build inside "
+            f'{image} or use `CC="zig cc -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}"`.'
+        )
     if lang == "c++":
-        return (f"Build inside {image} (its glibc is {glibc}), or with "
-                f"`zig c++ -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}`.")
-    return (f"Build inside {image} (its glibc is {glibc}), or with "
-            f"`zig cc -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}`; "
-            "a newer build machine's glibc is what raised the requirement.")
+        return (
+            f"Build inside {image} (its glibc is {glibc}), or with "
+            f"`zig c++ -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}`."
+        )
+    return (
+        f"Build inside {image} (its glibc is {glibc}), or with "
+        f"`zig cc -target {ZIG_TRIPLES.get(machine, machine)}.{glibc}`; "
+        "a newer build machine's glibc is what raised the requirement."
+    )
 
 
 def libstdcxx_fix(facts: BinaryFacts, os_id: str) -> str:
     image = IMAGES.get(os_id, "the runtime's build image")
-    return (f"Build with the runtime's GCC (inside {image}), or link libstdc++ statically "
-            "(`-static-libstdc++ -static-libgcc`). Shipping a newer libstdc++.so.6 works only with "
-            "DT_RPATH (`-Wl,-rpath,'$ORIGIN/lib' -Wl,--disable-new-dtags`): Lambda's "
-            "LD_LIBRARY_PATH puts /lib64 first, and ld.so searches it before DT_RUNPATH, so a "
-            "bundled copy found through RUNPATH or /var/task/lib is never used.")
+    return (
+        f"Build with the runtime's GCC (inside {image}), or link libstdc++ statically "
+        "(`-static-libstdc++ -static-libgcc`). Shipping a newer libstdc++.so.6 works only with "
+        "DT_RPATH (`-Wl,-rpath,'$ORIGIN/lib' -Wl,--disable-new-dtags`): Lambda's "
+        "LD_LIBRARY_PATH puts /lib64 first, and ld.so searches it before DT_RUNPATH, so a "
+        "bundled copy found through RUNPATH or /var/task/lib is never used."
+    )
 
 
 def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:
@@ -56,50 +69,69 @@ def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:
     rebuild = {
         "rust": f"`cargo lambda build --release{' --arm64' if want_machine == 'aarch64' else ''}`",
         "go": f"`GOOS=linux GOARCH={GOARCH.get(want_machine, want_machine)} go build`",
-    }.get(lang, f"a {want_machine} compiler (e.g. `zig cc -target {ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)")
+    }.get(
+        lang,
+        f"a {want_machine} compiler (e.g. `zig cc -target {ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)",
+    )
     if arch is not None:
-        return (f"Set the function's architecture to {arch}, or rebuild for {want_machine} with "
-                f"{rebuild}.")
+        return (
+            f"Set the function's architecture to {arch}, or rebuild for {want_machine} with "
+            f"{rebuild}."
+        )
     return f"Rebuild for 64-bit Linux {want_machine} with {rebuild}."
 
 
 def musl_dynamic_fix(facts: BinaryFacts) -> str:
     lang = language(facts)
     if lang == "rust":
-        return ("Link musl statically (the default for `*-unknown-linux-musl`: do not set "
-                "`-C target-feature=-crt-static`), or build the glibc target with "
-                "`cargo lambda build`.")
+        return (
+            "Link musl statically (the default for `*-unknown-linux-musl`: do not set "
+            "`-C target-feature=-crt-static`), or build the glibc target with "
+            "`cargo lambda build`."
+        )
     if lang == "go":
         return "Build with `CGO_ENABLED=0` (no C library at all), or with cgo on a glibc system."
-    return ("Link statically (`musl-gcc -static`, or `zig cc -target <arch>-linux-musl`), or build "
-            "against glibc (Amazon Linux uses glibc; there is no musl on it).")
+    return (
+        "Link statically (`musl-gcc -static`, or `zig cc -target <arch>-linux-musl`), or build "
+        "against glibc (Amazon Linux uses glibc; there is no musl on it)."
+    )
 
 
 def missing_library_fix(name: str) -> str:
-    return (f"Ship {name} (and what it needs) in the package's lib/ folder or a layer's lib/ "
-            "(both are on LD_LIBRARY_PATH), link it statically, or build against the runtime's "
-            "version of it.")
+    return (
+        f"Ship {name} (and what it needs) in the package's lib/ folder or a layer's lib/ "
+        "(both are on LD_LIBRARY_PATH), link it statically, or build against the runtime's "
+        "version of it."
+    )
 
 
 def runtime_client_fix(facts: BinaryFacts, *, extension: bool = False) -> str:
     """How to give a bootstrap (or extension) a Lambda API client, in its own language."""
     if extension:
-        return ("Register with the Extensions API at start (POST "
-                "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register), then loop on "
-                "GET .../2020-01-01/extension/event/next; if this file only launches the real "
-                "extension, check that one instead.")  # fmt: skip
+        return (
+            "Register with the Extensions API at start (POST "
+            "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register), then loop on "
+            "GET .../2020-01-01/extension/event/next; if this file only launches the real "
+            "extension, check that one instead."
+        )
     lang = language(facts)
-    loop = ("or implement the loop: GET http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/"
-            "invocation/next, then POST .../runtime/invocation/<request id>/response")  # fmt: skip
+    loop = (
+        "or implement the loop: GET http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/"
+        "invocation/next, then POST .../runtime/invocation/<request id>/response"
+    )
     if lang == "rust":
-        return ("Use the `lambda_runtime` crate (`lambda_runtime::run(service_fn(handler))` in "
-                f"main) and build with `cargo lambda build --release`; {loop}.")
+        return (
+            "Use the `lambda_runtime` crate (`lambda_runtime::run(service_fn(handler))` in "
+            f"main) and build with `cargo lambda build --release`; {loop}."
+        )
     if lang == "go":
-        return ("Call `lambda.Start(handler)` from github.com/aws/aws-lambda-go/lambda in main, "
-                f"and build with `-tags lambda.norpc` for provided.* runtimes; {loop}.")
+        return (
+            "Call `lambda.Start(handler)` from github.com/aws/aws-lambda-go/lambda in main, "
+            f"and build with `-tags lambda.norpc` for provided.* runtimes; {loop}."
+        )
     if lang == "c++":
-        return ("Link aws-lambda-cpp and call `aws::lambda_runtime::run_handler(handler)`; "
-                f"{loop}.")
-    return (f"Implement the Runtime API loop ({loop.removeprefix('or implement the loop: ')}), or "
-            "if this file only launches the real program, check that one instead.")
-
+        return f"Link aws-lambda-cpp and call `aws::lambda_runtime::run_handler(handler)`; {loop}."
+    return (
+        f"Implement the Runtime API loop ({loop.removeprefix('or implement the loop: ')}), or "
+        "if this file only launches the real program, check that one instead."
+    )

@@ -1,9 +1,9 @@
 """The public library surface: plain data in, plain data out. No printing, no exit codes.
 
-    >>> import linkscope
-    >>> report = linkscope.inspect(["fixtures/bin/c_hello_gcc_pie_x86_64"])
-    >>> report.binaries[0].libc.family.value
-    'glibc'
+>>> import linkscope
+>>> report = linkscope.inspect(["fixtures/bin/c_hello_gcc_pie_x86_64"])
+>>> report.binaries[0].libc.family.value
+'glibc'
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 __all__ = ["Limits", "check", "inspect", "scan"]
 
 
-def scan(paths: Sequence[str], limits: Limits | None = None, *,
-         progress: Progress | None = None) -> tuple[ScannedPackage, ...]:  # fmt: skip
+def scan(
+    paths: Sequence[str], limits: Limits | None = None, *, progress: Progress | None = None
+) -> tuple[ScannedPackage, ...]:
     return tuple(scan_path(path, limits or Limits(), progress=progress) for path in paths)
 
 
-def inspect(paths: Sequence[str], limits: Limits | None = None, *,
-            progress: Progress | None = None) -> Report:  # fmt: skip
+def inspect(
+    paths: Sequence[str], limits: Limits | None = None, *, progress: Progress | None = None
+) -> Report:
     """What each ELF file under `paths` is and needs. Unreadable files inside folders and zips
     become LS001 findings; a path that is itself unusable raises an InputError."""
     packages = scan(paths, limits, progress=progress)
@@ -88,9 +90,14 @@ def check(
     packages = scan(paths, limits, progress=progress)
     for package in packages:
         _require_content(package)
-    return check_scanned(packages, scan(layers, limits, progress=progress), target, context,
-                         fail_on=fail_on,
-                         ignore=ignore)  # fmt: skip
+    return check_scanned(
+        packages,
+        scan(layers, limits, progress=progress),
+        target,
+        context,
+        fail_on=fail_on,
+        ignore=ignore,
+    )
 
 
 def check_scanned(
@@ -114,9 +121,12 @@ def check_scanned(
         findings.extend(evaluate(world, context, ignore))
     unique = tuple(dict.fromkeys(findings))
     failed = any(f.severity.rank >= fail_on.rank for f in unique)
-    return Report(binaries=tuple(binaries), findings=unique,
-                  runtime=RuntimeRef(name=target.runtime.name, arch=target.arch),
-                  verdict="incompatible" if failed else "compatible")  # fmt: skip
+    return Report(
+        binaries=tuple(binaries),
+        findings=unique,
+        runtime=RuntimeRef(name=target.runtime.name, arch=target.arch),
+        verdict="incompatible" if failed else "compatible",
+    )
 
 
 def load_check_target(runtime: str, arch: str, sysroot: str | None) -> Target:
@@ -145,5 +155,6 @@ def _check_ignores(ignore: Sequence[str]) -> None:
 
     unknown = [rule for rule in ignore if rule not in RULES_BY_ID]
     if unknown:
-        raise UsageError(f"--ignore {', '.join(unknown)}: no such rule (known: "
-                         f"{', '.join(RULES_BY_ID)})")  # fmt: skip
+        raise UsageError(
+            f"--ignore {', '.join(unknown)}: no such rule (known: {', '.join(RULES_BY_ID)})"
+        )

@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-
 import typer
 
 if sys.version_info >= (3, 11):
@@ -39,16 +38,32 @@ app = typer.Typer(
 T = TypeVar("T")
 _state = {"debug": False}
 
-PathsArg = Annotated[list[str], typer.Argument(help="ELF files, folders or zips ('-' reads stdin).",
-                                               show_default=False)]  # fmt: skip
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(help="ELF files, folders or zips ('-' reads stdin).", show_default=False),
+]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-FormatsOpt = Annotated[list[OutputFormat] | None, typer.Option(
-    "--format", "-f", help="Output format: table, json, sarif or markdown. Repeat it with "
-    "--output to write several reports in one run.", show_default="table")]  # fmt: skip
-OutputOpt = Annotated[str | None, typer.Option("--output", "-o",
-                                               help="Write the report to FILE (atomically).")]  # fmt: skip
-OutputsOpt = Annotated[list[str] | None, typer.Option(
-    "--output", "-o", help="Write the report to FILE (atomically); pairs with --format in order.")]
+FormatsOpt = Annotated[
+    list[OutputFormat] | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: table, json, sarif or markdown. Repeat it with "
+        "--output to write several reports in one run.",
+        show_default="table",
+    ),
+]
+OutputOpt = Annotated[
+    str | None, typer.Option("--output", "-o", help="Write the report to FILE (atomically).")
+]
+OutputsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the report to FILE (atomically); pairs with --format in order.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -59,9 +74,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
-    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
-                                                 help="Show the version and exit.")] = None,  # fmt: skip
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = None,
 ) -> None:
     _state["debug"] = debug
 
@@ -75,7 +96,7 @@ def _run(action: Callable[[], T]) -> T:
         raise typer.Exit(ExitCode.USAGE_OR_INPUT_ERROR) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         if _state["debug"]:
             traceback.print_exc()
         where = traceback.extract_tb(exc.__traceback__)[-1]
@@ -107,8 +128,9 @@ def inspect(
     paths: PathsArg,
     output_format: FormatsOpt = None,
     output: OutputsOpt = None,
-    symbols: Annotated[bool, typer.Option("--symbols", help="List the symbols behind each "
-                                          "required version.")] = False,  # fmt: skip
+    symbols: Annotated[
+        bool, typer.Option("--symbols", help="List the symbols behind each required version.")
+    ] = False,
 ) -> None:
     """What each ELF is and needs: machine, linkage, libc, interpreter, libraries, versions.
 
@@ -126,15 +148,29 @@ def inspect(
     raise typer.Exit(_run(action))
 
 
-RuntimeOpt = Annotated[str, typer.Option("--runtime", "-r", help="Lambda runtime identifier "
-                                         "(see `linkscope runtimes`).")]  # fmt: skip
-ArchOpt = Annotated[str, typer.Option("--arch", "-a", help="Function architecture: x86_64 or arm64.")]
-LayerOpt = Annotated[list[str] | None, typer.Option("--layer", "-l", help="A layer zip or folder, "
-                                                    "mounted at /opt (repeatable, in order).")]  # fmt: skip
-SysrootOpt = Annotated[str | None, typer.Option("--sysroot", help="Check against this root "
-                                                "filesystem instead of a bundled profile.")]  # fmt: skip
-TodayOpt = Annotated[str | None, typer.Option("--today", hidden=True,
-                                              help="Pretend today is YYYY-MM-DD (for tests).")]  # fmt: skip
+RuntimeOpt = Annotated[
+    str,
+    typer.Option("--runtime", "-r", help="Lambda runtime identifier (see `linkscope runtimes`)."),
+]
+ArchOpt = Annotated[
+    str, typer.Option("--arch", "-a", help="Function architecture: x86_64 or arm64.")
+]
+LayerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--layer", "-l", help="A layer zip or folder, mounted at /opt (repeatable, in order)."
+    ),
+]
+SysrootOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sysroot", help="Check against this root filesystem instead of a bundled profile."
+    ),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD (for tests)."),
+]
 
 
 class FailOn(str, Enum):
@@ -149,11 +185,18 @@ def check(
     arch: ArchOpt = "x86_64",
     layer: LayerOpt = None,
     sysroot: SysrootOpt = None,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that fails.")] = FailOn.ERROR,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rule ID to skip "
-                                                     "(repeatable), e.g. LS402.")] = None,  # fmt: skip
-    strict: Annotated[bool, typer.Option("--strict", help="Libraries not known to be present "
-                                         "are errors, not warnings.")] = False,  # fmt: skip
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest severity that fails.")
+    ] = FailOn.ERROR,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Rule ID to skip (repeatable), e.g. LS402.")
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Libraries not known to be present are errors, not warnings."
+        ),
+    ] = False,
     output_format: FormatsOpt = None,
     output: OutputsOpt = None,
     today: TodayOpt = None,
@@ -168,9 +211,18 @@ def check(
         from linkscope.model import Severity
 
         pairs = _pairs(output_format, output)
-        report = api.check(paths, runtime, arch, layers=layer or (), sysroot=sysroot,
-                           fail_on=Severity(fail_on.value), ignore=ignore or (), strict=strict,
-                           today=_date(today), progress=_progress())  # fmt: skip
+        report = api.check(
+            paths,
+            runtime,
+            arch,
+            layers=layer or (),
+            sysroot=sysroot,
+            fail_on=Severity(fail_on.value),
+            ignore=ignore or (),
+            strict=strict,
+            today=_date(today),
+            progress=_progress(),
+        )
         _emit_all(report, pairs)
         _annotate(report)
         return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
@@ -182,7 +234,9 @@ def check(
 def matrix(
     paths: PathsArg,
     layer: LayerOpt = None,
-    include_all: Annotated[bool, typer.Option("--all", help="Include deprecated runtimes.")] = False,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Include deprecated runtimes.")
+    ] = False,
     output_format: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
     today: TodayOpt = None,
@@ -217,8 +271,11 @@ def runtimes(
     def action() -> int:
         from linkscope.runtimes_view import render_runtime, render_runtimes
 
-        text = (render_runtime(name, output_format.value, _date(today)) if name else
-                render_runtimes(output_format.value, _date(today)))  # fmt: skip
+        text = (
+            render_runtime(name, output_format.value, _date(today))
+            if name
+            else render_runtimes(output_format.value, _date(today))
+        )
         _emit(text, None)
         return ExitCode.OK
 
@@ -227,11 +284,17 @@ def runtimes(
 
 @app.command()
 def profile(
-    sysroot: Annotated[str, typer.Option("--sysroot", help="A root filesystem, e.g. an exported "
-                                         "public.ecr.aws/lambda/provided:al2023 image.")],  # fmt: skip
+    sysroot: Annotated[
+        str,
+        typer.Option(
+            "--sysroot",
+            help="A root filesystem, e.g. an exported public.ecr.aws/lambda/provided:al2023 image.",
+        ),
+    ],
     name: Annotated[str, typer.Option("--name", help="The profile's id.")] = "custom",
-    arch: Annotated[list[str] | None, typer.Option("--arch", help="Architectures to record "
-                                                   "(default: both).")] = None,  # fmt: skip
+    arch: Annotated[
+        list[str] | None, typer.Option("--arch", help="Architectures to record (default: both).")
+    ] = None,
     output: OutputOpt = None,
 ) -> None:
     """Write a runtime profile JSON from a real root filesystem (same format as the bundled ones).
@@ -267,20 +330,23 @@ def _date(value: str | None) -> datetime.date | None:
         raise UsageError(f"--today {value}: not a date (YYYY-MM-DD)") from None
 
 
-def _pairs(formats: list[OutputFormat] | None, outputs: list[str] | None
-           ) -> list[tuple[OutputFormat, str | None]]:  # fmt: skip
+def _pairs(
+    formats: list[OutputFormat] | None, outputs: list[str] | None
+) -> list[tuple[OutputFormat, str | None]]:
     formats = formats or [OutputFormat.TABLE]
     outputs = outputs or []
     if len(outputs) > len(formats):
         raise UsageError("more --output than --format options: give one --format per --output")
     if len(formats) > 1 and len(outputs) < len(formats) - 1:
-        raise UsageError("with several --format options, give an --output for each (one may go "
-                         "to stdout)")  # fmt: skip
+        raise UsageError(
+            "with several --format options, give an --output for each (one may go to stdout)"
+        )
     return [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
 
 
-def _emit_all(report: Report, pairs: list[tuple[OutputFormat, str | None]], *,
-              symbols: bool = False) -> None:  # fmt: skip
+def _emit_all(
+    report: Report, pairs: list[tuple[OutputFormat, str | None]], *, symbols: bool = False
+) -> None:
     for output_format, output in pairs:
         _emit(_render(report, output_format, symbols=symbols), output)
 
@@ -345,13 +411,16 @@ def explain(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI in-process and return the exit code (tests call this)."""
     try:
-        code = app(args=list(argv) if argv is not None else None, prog_name="linkscope",
-                   standalone_mode=False)  # fmt: skip
+        code = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="linkscope",
+            standalone_mode=False,
+        )
     except typer.Exit as exc:
         return int(exc.exit_code)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except Exception as exc:  # noqa: BLE001 - click usage errors and friends
+    except Exception as exc:
         return _usage_error(exc)
     return int(code) if isinstance(code, int) else ExitCode.OK
 
@@ -359,8 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _usage_error(exc: Exception) -> int:
     import click
 
-    if type(exc).__name__ == "NoArgsIsHelpError":  # bare `linkscope`: the help, as click shows it
-        typer.echo(exc.format_message(), err=True)
+    if isinstance(exc, click.exceptions.UsageError) and type(exc).__name__ == "NoArgsIsHelpError":
+        typer.echo(exc.format_message(), err=True)  # bare `linkscope`: the help, as click shows it
         return ExitCode.USAGE_OR_INPUT_ERROR
     if isinstance(exc, click.exceptions.UsageError):
         command = exc.ctx.command_path if exc.ctx is not None else "linkscope"

@@ -72,8 +72,11 @@ class Package:
 
 def open_package(source: str, limits: Limits) -> Package:
     if source == STDIN:
-        return Package(source=source, kind=PackageKind.FILE,
-                       members=(Member(location="<stdin>", inner="<stdin>", size=-1),))  # fmt: skip
+        return Package(
+            source=source,
+            kind=PackageKind.FILE,
+            members=(Member(location="<stdin>", inner="<stdin>", size=-1),),
+        )
     try:
         info = os.stat(source)
     except FileNotFoundError:
@@ -89,12 +92,17 @@ def open_package(source: str, limits: Limits) -> Package:
     if _looks_like_zip(source):
         return _zip(source, info.st_size, limits)
     if source.lower().endswith(".zip"):
-        raise UnsupportedArchiveError(f"{source}: named .zip but is not a zip archive "
-                                      "(it does not start with 'PK')")  # fmt: skip
+        raise UnsupportedArchiveError(
+            f"{source}: named .zip but is not a zip archive (it does not start with 'PK')"
+        )
     name = os.path.basename(source)
-    return Package(source=source, kind=PackageKind.FILE,
-                   members=(Member(location=source, inner=name, size=info.st_size,
-                                   mode=stat.S_IMODE(info.st_mode)),))  # fmt: skip
+    return Package(
+        source=source,
+        kind=PackageKind.FILE,
+        members=(
+            Member(location=source, inner=name, size=info.st_size, mode=stat.S_IMODE(info.st_mode)),
+        ),
+    )
 
 
 def _looks_like_zip(path: str) -> bool:
@@ -116,8 +124,12 @@ def _folder(root: str, limits: Limits) -> Package:
         if len(members) > limits.max_members:
             raise LimitExceededError(f"{root}: more than {limits.max_members} files")
     members.sort(key=lambda m: m.inner)
-    return Package(source=root, kind=PackageKind.FOLDER, members=tuple(members),
-                   notes=tuple(_link_notes(members)))  # fmt: skip
+    return Package(
+        source=root,
+        kind=PackageKind.FOLDER,
+        members=tuple(members),
+        notes=tuple(_link_notes(members)),
+    )
 
 
 def _walk(root: str, top: str) -> Iterator[Member]:
@@ -153,23 +165,33 @@ def _listing(root: str, top: str) -> list[os.DirEntry[str]] | Member:
             return sorted(entries, key=lambda e: e.name)
     except OSError as exc:
         inner = os.path.relpath(top, root).replace(os.sep, "/")
-        return Member(location=top, inner=inner, size=0, is_dir=True,
-                      problem=f"cannot list folder: {exc.strerror}")  # fmt: skip
+        return Member(
+            location=top,
+            inner=inner,
+            size=0,
+            is_dir=True,
+            problem=f"cannot list folder: {exc.strerror}",
+        )
 
 
 def _folder_member(entry: os.DirEntry[str], inner: str) -> Member | None:
     try:
         info = entry.stat(follow_symlinks=False)
     except OSError as exc:  # vanished or unreadable since the listing
-        return Member(location=entry.path, inner=inner, size=0,
-                      problem=f"cannot read: {exc.strerror}")  # fmt: skip
+        return Member(
+            location=entry.path, inner=inner, size=0, problem=f"cannot read: {exc.strerror}"
+        )
     mode = stat.S_IMODE(info.st_mode)
     if stat.S_ISLNK(info.st_mode):
         try:
             target = os.readlink(entry.path)
         except OSError as exc:
-            return Member(location=entry.path, inner=inner, size=0,
-                          problem=f"cannot read link: {exc.strerror}")  # fmt: skip
+            return Member(
+                location=entry.path,
+                inner=inner,
+                size=0,
+                problem=f"cannot read link: {exc.strerror}",
+            )
         return Member(location=entry.path, inner=inner, size=0, mode=mode, symlink_target=target)
     if stat.S_ISDIR(info.st_mode):
         return Member(location=entry.path, inner=inner, size=0, mode=mode, is_dir=True)
@@ -183,10 +205,18 @@ def _folder_member(entry: os.DirEntry[str], inner: str) -> Member | None:
 # What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
 # zip is input, so each becomes a clear input error, never a crash (exit 3).
 ZIP_ERRORS: tuple[type[Exception], ...] = (
-    zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, RuntimeError,
-    NotImplementedError, zlib.error, LookupError, UnicodeError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    LookupError,
+    UnicodeError,
     *((zipfile.lzma.LZMAError,) if getattr(zipfile, "lzma", None) else ()),  # type: ignore[attr-defined]
-)  # fmt: skip
+)
+ZIP_OR_OS_ERRORS: tuple[type[Exception], ...] = (*ZIP_ERRORS, OSError)
 
 
 def _zip(path: str, size: int, limits: Limits) -> Package:
@@ -201,8 +231,13 @@ def _zip(path: str, size: int, limits: Limits) -> Package:
     except ZIP_ERRORS as exc:
         raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
     notes = _duplicate_notes(path, members) + _link_notes(members)
-    return Package(source=path, kind=PackageKind.ZIP, members=tuple(members), zipped_size=size,
-                   notes=tuple(notes))  # fmt: skip
+    return Package(
+        source=path,
+        kind=PackageKind.ZIP,
+        members=tuple(members),
+        zipped_size=size,
+        notes=tuple(notes),
+    )
 
 
 def _check_totals(path: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -221,9 +256,12 @@ def _duplicate_notes(path: str, members: list[Member]) -> list[str]:
     for member in members:
         if not member.is_dir:
             counts[member.inner] = counts.get(member.inner, 0) + 1
-    return [f"{path}: '{inner}' appears {count} times; Lambda keeps one copy (linkscope checks "
-            "the last, which unzip leaves in place)" for inner, count in counts.items()
-            if count > 1]  # fmt: skip
+    return [
+        f"{path}: '{inner}' appears {count} times; Lambda keeps one copy (linkscope checks "
+        "the last, which unzip leaves in place)"
+        for inner, count in counts.items()
+        if count > 1
+    ]
 
 
 def _zip_member(path: str, index: int, info: zipfile.ZipInfo, limits: Limits) -> Member:
@@ -240,13 +278,21 @@ def _zip_member(path: str, index: int, info: zipfile.ZipInfo, limits: Limits) ->
     target = None
     if unix and stat.S_ISLNK(file_mode) and problem is None:
         target = ""  # filled in by _with_link_target: the target is the member's data
-    return Member(location=location, inner=inner, size=info.file_size, mode=mode,
-                  symlink_target=target, is_dir=is_dir, problem=problem,
-                  index=index)  # fmt: skip
+    return Member(
+        location=location,
+        inner=inner,
+        size=info.file_size,
+        mode=mode,
+        symlink_target=target,
+        is_dir=is_dir,
+        problem=problem,
+        index=index,
+    )
 
 
-def _with_link_target(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
-                      member: Member) -> Member:  # fmt: skip
+def _with_link_target(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: Member
+) -> Member:
     """A zip symlink stores its target as the member's data: read it, at most 4 KiB."""
     if member.symlink_target != "" or member.index is None:
         return member
@@ -255,7 +301,7 @@ def _with_link_target(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
     try:
         with archive.open(info) as stream:
             data = stream.read(MAX_LINK_BYTES + 1)
-    except (*ZIP_ERRORS, OSError) as exc:
+    except ZIP_OR_OS_ERRORS as exc:
         problem, data = f"cannot read symlink target: {exc}", b""
     if problem is None and len(data) > MAX_LINK_BYTES:
         problem = f"symlink target longer than {MAX_LINK_BYTES} bytes"
@@ -269,10 +315,14 @@ def _with_link_target(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
 def _link_notes(members: list[Member]) -> list[str]:
     # Absolute targets are left to the checks: /var/task/bin/app is inside the function once
     # Lambda has placed it, /etc/passwd is not; only the simulated filesystem can tell.
-    return [f"{m.location}: a symlink to {m.symlink_target}, which climbs out of the package: "
-            "not followed" for m in members
-            if m.symlink_target and not m.symlink_target.startswith("/")
-            and link_escapes(m.inner, m.symlink_target)]  # fmt: skip
+    return [
+        f"{m.location}: a symlink to {m.symlink_target}, which climbs out of the package: "
+        "not followed"
+        for m in members
+        if m.symlink_target
+        and not m.symlink_target.startswith("/")
+        and link_escapes(m.inner, m.symlink_target)
+    ]
 
 
 def link_escapes(inner: str, target: str) -> bool:
@@ -300,8 +350,10 @@ def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str
     if info.file_size > limits.max_member_bytes:
         return f"{info.file_size} bytes uncompressed, over the per-file limit"
     if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-        return (f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 "
-                "looks like a zip bomb")  # fmt: skip
+        return (
+            f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 "
+            "looks like a zip bomb"
+        )
     return None
 
 
@@ -319,7 +371,7 @@ class PackageReader:
         if self.package.kind is PackageKind.ZIP:
             try:
                 self._archive = zipfile.ZipFile(self.package.source)
-            except (*ZIP_ERRORS, OSError) as exc:
+            except ZIP_OR_OS_ERRORS as exc:
                 raise UnsupportedArchiveError(f"{self.package.source}: {exc}") from None
             self._infos = self._archive.infolist()
         return self
@@ -350,7 +402,7 @@ class PackageReader:
         try:
             with self._archive.open(info) as stream:
                 data = stream.read(want)
-        except (*ZIP_ERRORS, OSError) as exc:
+        except ZIP_OR_OS_ERRORS as exc:
             raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
         if limit is None and len(data) > cap:
             raise LimitExceededError(f"{member.location}: member is larger than it declares")

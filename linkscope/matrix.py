@@ -47,33 +47,65 @@ def build_matrix(
             continue
         for arch in runtime.architectures:
             target = load_target(runtime.name, arch)
-            report = check_scanned(packages, layer_packages, target, context,
-                                   ignore=NOT_A_START_PROBLEM)  # fmt: skip
+            report = check_scanned(
+                packages, layer_packages, target, context, ignore=NOT_A_START_PROBLEM
+            )
             errors = [f for f in report.findings if f.severity is Severity.ERROR]
             warnings = [f for f in report.findings if f.severity is Severity.WARNING]
             reason = errors[0] if errors else (warnings[0] if warnings else None)
-            rows.append(MatrixRow(
-                runtime=runtime.name, arch=arch, os=target.os.name, starts=not errors,
-                reason="" if reason is None else f"{reason.rule}: {_short(reason.message)}",
-                status=status, errors=len(errors), warnings=len(warnings)))  # fmt: skip
+            rows.append(
+                MatrixRow(
+                    runtime=runtime.name,
+                    arch=arch,
+                    os=target.os.name,
+                    starts=not errors,
+                    reason="" if reason is None else f"{reason.rule}: {_short(reason.message)}",
+                    status=status,
+                    errors=len(errors),
+                    warnings=len(warnings),
+                )
+            )
     return tuple(rows)
 
 
 def _short(message: str, limit: int = 110) -> str:
-    first = message.split(": it ")[0].split(": Lambda fails")[0]
+    first = message.split(": it ", maxsplit=1)[0].split(": Lambda fails", maxsplit=1)[0]
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 def render_matrix(rows: Sequence[MatrixRow], output_format: str) -> str:
     if output_format == "json":
-        return json.dumps({"schema_version": 1, "matrix": [
-            {"runtime": r.runtime, "arch": r.arch, "os": r.os, "starts": r.starts,
-             "status": r.status, "errors": r.errors, "warnings": r.warnings, "reason": r.reason}
-            for r in rows]}, indent=2) + "\n"  # fmt: skip
+        return (
+            json.dumps(
+                {
+                    "schema_version": 1,
+                    "matrix": [
+                        {
+                            "runtime": r.runtime,
+                            "arch": r.arch,
+                            "os": r.os,
+                            "starts": r.starts,
+                            "status": r.status,
+                            "errors": r.errors,
+                            "warnings": r.warnings,
+                            "reason": r.reason,
+                        }
+                        for r in rows
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     from tabulate import tabulate
 
-    table = [[r.runtime, r.arch, r.os, "yes" if r.starts else "NO", r.status, r.reason or "-"]
-             for r in rows]  # fmt: skip
-    text = tabulate(table, headers=["runtime", "arch", "os", "starts", "status", "first reason"],
-                    tablefmt="simple")  # fmt: skip
+    table = [
+        [r.runtime, r.arch, r.os, "yes" if r.starts else "NO", r.status, r.reason or "-"]
+        for r in rows
+    ]
+    text = tabulate(
+        table,
+        headers=["runtime", "arch", "os", "starts", "status", "first reason"],
+        tablefmt="simple",
+    )
     return str(text) + "\n"

@@ -43,11 +43,38 @@ def render_runtimes(output_format: str, today: datetime.date | None) -> str:
         return json.dumps({"as_of": as_of(), "runtimes": rows}, indent=2) + "\n"
     from tabulate import tabulate
 
-    table = [[r["name"], r["os"], r["glibc"], r["glibcxx"] or "-", ", ".join(r["architectures"]),
-              r["status"], r["deprecation"] or "-", r["block_update"] or "-"] for r in rows]  # fmt: skip
-    return (str(tabulate(table, headers=["runtime", "os", "glibc", "GLIBCXX", "arches", "status",
-                                         "deprecated", "updates blocked"], tablefmt="simple"))
-            + f"\n\nfacts as of {as_of()}; `linkscope runtimes NAME` shows sources\n")  # fmt: skip
+    table = [
+        [
+            r["name"],
+            r["os"],
+            r["glibc"],
+            r["glibcxx"] or "-",
+            ", ".join(r["architectures"]),
+            r["status"],
+            r["deprecation"] or "-",
+            r["block_update"] or "-",
+        ]
+        for r in rows
+    ]
+    return (
+        str(
+            tabulate(
+                table,
+                headers=[
+                    "runtime",
+                    "os",
+                    "glibc",
+                    "GLIBCXX",
+                    "arches",
+                    "status",
+                    "deprecated",
+                    "updates blocked",
+                ],
+                tablefmt="simple",
+            )
+        )
+        + f"\n\nfacts as of {as_of()}; `linkscope runtimes NAME` shows sources\n"
+    )
 
 
 def render_runtime(name: str, output_format: str, today: datetime.date | None) -> str:
@@ -65,18 +92,29 @@ def render_runtime(name: str, output_format: str, today: datetime.date | None) -
             "libraries_known": len(os_profile.libraries),
             "library_list_complete": os_profile.libraries_complete,
             "known_absent": sorted(os_profile.absent),
-            "cpu": {"x86_64_isa_level": os_profile.cpu.x86_64_isa_level,
-                    "arm_arch": os_profile.cpu.arm_arch},  # fmt: skip
+            "cpu": {
+                "x86_64_isa_level": os_profile.cpu.x86_64_isa_level,
+                "arm_arch": os_profile.cpu.arm_arch,
+            },
             "glibc_source": os_profile.source,
         }
     if runtime.lang_lib:
         detail["language_runtime_libraries"] = [
-            {"soname": lib.soname, "dir": lib.directory, "provides": dict(lib.provides),
-             "source": lib.source} for lib in runtime.lang_lib]  # fmt: skip
+            {
+                "soname": lib.soname,
+                "dir": lib.directory,
+                "provides": dict(lib.provides),
+                "source": lib.source,
+            }
+            for lib in runtime.lang_lib
+        ]
     if output_format == "json":
         return json.dumps(detail, indent=2) + "\n"
-    lines = [f"{key}: {value}" for key, value in detail.items()
-             if key not in ("os_profiles", "language_runtime_libraries")]  # fmt: skip
+    lines = [
+        f"{key}: {value}"
+        for key, value in detail.items()
+        if key not in ("os_profiles", "language_runtime_libraries")
+    ]
     for arch, info in detail["os_profiles"].items():
         lines.append(f"{arch}:")
         lines.extend(f"  {key}: {value}" for key, value in info.items())

@@ -44,8 +44,9 @@ PARALLEL_MIN_ELVES = 64  # below this, starting a pool (~50 ms) costs more than 
 Progress = Callable[[int, int], None]  # (members done, members in total)
 
 
-def scan_path(source: str, limits: Limits, *, progress: Progress | None = None,
-              workers: int | None = None) -> ScannedPackage:  # fmt: skip
+def scan_path(
+    source: str, limits: Limits, *, progress: Progress | None = None, workers: int | None = None
+) -> ScannedPackage:
     """Read one file, folder or zip. `progress` is called as members are read (the pure API
     passes none; see `terminal_progress`). `workers` overrides the pool size (default: one per
     core; 1 never starts a pool)."""
@@ -68,8 +69,14 @@ def scan_path(source: str, limits: Limits, *, progress: Progress | None = None,
             if progress is not None and kind is not EntryKind.ELF:
                 progress(index + 1 - len(elves), total)
         done = total - len(elves)
-        results = _read_elves(package, [package.members[i] for i in elves], reader, limits,
-                              workers=workers, tick=_counter(progress, done, total))  # fmt: skip
+        results = _read_elves(
+            package,
+            [package.members[i] for i in elves],
+            reader,
+            limits,
+            workers=workers,
+            tick=_counter(progress, done, total),
+        )
     binaries: list[BinaryFacts] = []
     for index, result in zip(elves, results, strict=True):
         if isinstance(result, BinaryFacts):
@@ -90,9 +97,14 @@ def scan_path(source: str, limits: Limits, *, progress: Progress | None = None,
 
 
 def _entry(member: Member, kind: EntryKind) -> PackageEntry:
-    return PackageEntry(inner=member.inner, location=member.location, kind=kind,
-                        size=member.size, mode=member.mode,
-                        symlink_target=member.symlink_target)  # fmt: skip
+    return PackageEntry(
+        inner=member.inner,
+        location=member.location,
+        kind=kind,
+        size=member.size,
+        mode=member.mode,
+        symlink_target=member.symlink_target,
+    )
 
 
 def _counter(progress: Progress | None, start: int, total: int) -> Progress | None:
@@ -148,8 +160,10 @@ def _nested_note(package: Package, nested: list[str]) -> tuple[str, ...]:
     if not nested:
         return ()
     shown = ", ".join(nested[:5]) + (f" and {len(nested) - 5} more" if len(nested) > 5 else "")
-    return (f"{package.source}: {len(nested)} member(s) are zip archives ({shown}); linkscope "
-            "does not look inside them, and Lambda does not extract them either",)  # fmt: skip
+    return (
+        f"{package.source}: {len(nested)} member(s) are zip archives ({shown}); linkscope "
+        "does not look inside them, and Lambda does not extract them either",
+    )
 
 
 # ---------------------------------------------------------------- reading ELF files
@@ -200,16 +214,18 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
-def _read_parallel(package: Package, members: Sequence[Member], limits: Limits, count: int,
-                   tick: Progress | None) -> list[BinaryFacts | FileProblem]:  # fmt: skip
+def _read_parallel(
+    package: Package, members: Sequence[Member], limits: Limits, count: int, tick: Progress | None
+) -> list[BinaryFacts | FileProblem]:
     chunk = max(1, min(16, len(members) // (count * 8)))
     results: list[BinaryFacts | FileProblem] = []
     lite = Package(source=package.source, kind=package.kind, members=())
     context = _pool_context()
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_open,
-                             initargs=(lite, limits)) as pool:  # fmt: skip
+    with ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=_worker_open, initargs=(lite, limits)
+    ) as pool:
         for result in pool.map(_worker_read, members, chunksize=chunk):  # keeps input order
             results.append(result)
             if tick is not None:
@@ -257,7 +273,7 @@ def terminal_progress(stream: TextIO | None = None, interval: float = 0.1) -> Pr
 def _strip_location(exc: Exception, member: Member) -> str:
     text = str(exc)
     prefix = f"{member.location}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def parse_shebang(head: bytes, path: str, mode: int | None) -> ScriptFacts:

@@ -47,8 +47,13 @@ HOST_LOADER = "/lib64/ld-linux-x86-64.so.2"
 # client). The `check` tests here are about LS001 and LS101-LS503 and ignore these.
 PACKAGE_RULES = frozenset({"LS002", "LS003", "LS004", "LS005", "LS502"})
 
-MACHINES = {"x86_64": (62, 64), "aarch64": (183, 64), "i386": (3, 32), "arm": (40, 32),
-            "riscv64": (243, 64)}  # fmt: skip
+MACHINES = {
+    "x86_64": (62, 64),
+    "aarch64": (183, 64),
+    "i386": (3, 32),
+    "arm": (40, 32),
+    "riscv64": (243, 64),
+}
 LOADERS = {"x86_64": "/lib64/ld-linux-x86-64.so.2", "aarch64": "/lib/ld-linux-aarch64.so.1"}
 
 
@@ -97,45 +102,92 @@ def elf(
     if interpreter == "default":
         interpreter = None if elf_type is ElfType.SHARED_LIBRARY else LOADERS.get(machine)
     if linkage is None:
-        linkage = Linkage.DYNAMIC if (interpreter or needed or elf_type is
-                                      ElfType.SHARED_LIBRARY) else Linkage.STATIC  # fmt: skip
+        linkage = (
+            Linkage.DYNAMIC
+            if (interpreter or needed or elf_type is ElfType.SHARED_LIBRARY)
+            else Linkage.STATIC
+        )
     return BinaryFacts(
-        path=path, size=4096, elf_class=elf_class or default_class, endianness=endianness,
-        machine=machine, e_machine=e_machine, os_abi="sysv", elf_type=elf_type, entry=0x1000,
-        linkage=linkage, interpreter=interpreter, needed=tuple(needed), rpath=tuple(rpath),
-        runpath=tuple(runpath), soname=soname, flags_1=tuple(flags_1),
-        version_requirements=tuple(requirements), version_definitions=tuple(definitions),
+        path=path,
+        size=4096,
+        elf_class=elf_class or default_class,
+        endianness=endianness,
+        machine=machine,
+        e_machine=e_machine,
+        os_abi="sysv",
+        elf_type=elf_type,
+        entry=0x1000,
+        linkage=linkage,
+        interpreter=interpreter,
+        needed=tuple(needed),
+        rpath=tuple(rpath),
+        runpath=tuple(runpath),
+        soname=soname,
+        flags_1=tuple(flags_1),
+        version_requirements=tuple(requirements),
+        version_definitions=tuple(definitions),
         libc=LibcInfo(family=libc, confidence=Confidence.CERTAIN),
-        toolchain=toolchain or Toolchain(), mode=0o755,
-    )  # fmt: skip
+        toolchain=toolchain or Toolchain(),
+        mode=0o755,
+    )
 
 
-def library(inner: str, *, soname: str | None = None, needed: Sequence[str] = ("libc.so.6",),
-            definitions: Sequence[str] = (), requirements: Iterable[VersionRequirement] = (),
-            machine: str = "x86_64", runpath: Sequence[str] = ()) -> BinaryFacts:  # fmt: skip
-    return elf(inner, elf_type=ElfType.SHARED_LIBRARY, needed=needed, definitions=definitions,
-               requirements=requirements, soname=soname or inner.rsplit("/", 1)[-1],
-               machine=machine, runpath=runpath)  # fmt: skip
+def library(
+    inner: str,
+    *,
+    soname: str | None = None,
+    needed: Sequence[str] = ("libc.so.6",),
+    definitions: Sequence[str] = (),
+    requirements: Iterable[VersionRequirement] = (),
+    machine: str = "x86_64",
+    runpath: Sequence[str] = (),
+) -> BinaryFacts:
+    return elf(
+        inner,
+        elf_type=ElfType.SHARED_LIBRARY,
+        needed=needed,
+        definitions=definitions,
+        requirements=requirements,
+        soname=soname or inner.rsplit("/", 1)[-1],
+        machine=machine,
+        runpath=runpath,
+    )
 
 
 def go_toolchain(**settings: str) -> Toolchain:
     return Toolchain(language="go", go=GoInfo(version="go1.22.0", settings=tuple(settings.items())))
 
 
-def package(*binaries: BinaryFacts, kind: str = "folder", source: str = "function",
-            problems: Sequence[FileProblem] = (),
-            links: dict[str, str] | None = None) -> ScannedPackage:  # fmt: skip
+def package(
+    *binaries: BinaryFacts,
+    kind: str = "folder",
+    source: str = "function",
+    problems: Sequence[FileProblem] = (),
+    links: dict[str, str] | None = None,
+) -> ScannedPackage:
     """A scanned package whose members are the given facts; `path` of each is its inner path,
     and its location too (as a folder scan reports members relative to the folder)."""
-    entries = [PackageEntry(inner=b.path, location=b.path, kind=EntryKind.ELF, size=b.size,
-                            mode=b.mode) for b in binaries]  # fmt: skip
-    entries += [PackageEntry(inner=p.path, location=p.path, kind=EntryKind.UNREADABLE, size=0)
-                for p in problems]  # fmt: skip
+    entries = [
+        PackageEntry(inner=b.path, location=b.path, kind=EntryKind.ELF, size=b.size, mode=b.mode)
+        for b in binaries
+    ]
+    entries += [
+        PackageEntry(inner=p.path, location=p.path, kind=EntryKind.UNREADABLE, size=0)
+        for p in problems
+    ]
     for inner, target in (links or {}).items():
-        entries.append(PackageEntry(inner=inner, location=inner, kind=EntryKind.SYMLINK, size=0,
-                                    symlink_target=target))  # fmt: skip
-    return ScannedPackage(source=source, kind=kind, entries=tuple(entries), binaries=binaries,
-                          problems=tuple(problems))  # fmt: skip
+        entries.append(
+            PackageEntry(
+                inner=inner, location=inner, kind=EntryKind.SYMLINK, size=0, symlink_target=target
+            )
+        )
+    return ScannedPackage(
+        source=source,
+        kind=kind,
+        entries=tuple(entries),
+        binaries=binaries,
+        problems=tuple(problems),
+    )
 
 
 # ------------------------------------------------------------------ the real loader
@@ -152,8 +204,10 @@ class LoaderVerdict:
     output: str
 
     def __str__(self) -> str:
-        return (f"missing={sorted(self.missing)} versions={sorted(self.versions)}\n"
-                f"--- ld.so output ---\n{self.output}")  # fmt: skip
+        return (
+            f"missing={sorted(self.missing)} versions={sorted(self.versions)}\n"
+            f"--- ld.so output ---\n{self.output}"
+        )
 
 
 def real_loader(path: str, chroot: str | None = None) -> LoaderVerdict:
@@ -165,22 +219,32 @@ def real_loader(path: str, chroot: str | None = None) -> LoaderVerdict:
     before it execs the loader, so the variable reaches the loader inside the root, not the
     `chroot` program."""
     # Lambda sets LD_LIBRARY_PATH, and linkscope applies it in --sysroot mode too: so does this.
-    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "LD_TRACE_LOADED_OBJECTS": "1",
-           "LD_LIBRARY_PATH": ":".join(load_environment().ld_library_path)}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LC_ALL": "C",
+        "LD_TRACE_LOADED_OBJECTS": "1",
+        "LD_LIBRARY_PATH": ":".join(load_environment().ld_library_path),
+    }
 
     def enter_root() -> None:
         if chroot is not None:
             os.chroot(chroot)
             os.chdir("/")
 
-    done = subprocess.run([HOST_LOADER, path], capture_output=True, text=True, timeout=30,
-                          check=False, env=env, preexec_fn=enter_root)  # fmt: skip
+    done = subprocess.run(
+        [HOST_LOADER, path],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+        preexec_fn=enter_root,
+    )
     output = done.stdout + done.stderr
     if "error while loading shared libraries" in output:
         raise AssertionError(f"the real loader stopped instead of tracing:\n{output}")
     missing = frozenset(NOT_FOUND.findall(output))
-    versions = frozenset((v, os.path.basename(who)) for v, who in
-                         VERSION_NOT_FOUND.findall(output))  # fmt: skip
+    versions = frozenset((v, os.path.basename(who)) for v, who in VERSION_NOT_FOUND.findall(output))
     return LoaderVerdict(missing=missing, versions=versions, output=output)
 
 
@@ -197,13 +261,16 @@ def linkscope_verdict(path: str, sysroot: str, runtime: str = "provided.al2023")
         if resolution is None:
             continue
         missing |= {m.name for m in resolution.missing}
-        versions |= {(p.version, os.path.basename(p.requester))
-                     for p in resolution.version_problems}  # fmt: skip
+        versions |= {
+            (p.version, os.path.basename(p.requester)) for p in resolution.version_problems
+        }
         lines += [f"{r} needs {n} -> {p.path}" for r, n, p in resolution.chosen]
-        lines += [f"{m.requester} needs {m.name}: searched {m.searched}"
-                  for m in resolution.missing]  # fmt: skip
-    return LoaderVerdict(missing=frozenset(missing), versions=frozenset(versions),
-                         output="\n".join(lines))  # fmt: skip
+        lines += [
+            f"{m.requester} needs {m.name}: searched {m.searched}" for m in resolution.missing
+        ]
+    return LoaderVerdict(
+        missing=frozenset(missing), versions=frozenset(versions), output="\n".join(lines)
+    )
 
 
 def cli_main() -> Any:
@@ -211,5 +278,5 @@ def cli_main() -> Any:
     typer 0.24's `click.utils.get_binary_stream` import) silenced."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*Click 9\.0", category=DeprecationWarning)
-        from linkscope.cli import main  # noqa: PLC0415 - typer warns at import time
+        from linkscope.cli import main
     return main

@@ -91,11 +91,11 @@ def findings(report: object, rule: str) -> list:  # type: ignore[type-arg]
 def cli_main():  # type: ignore[no-untyped-def]
     """`linkscope.cli.main`, imported with click 8.5's import-time DeprecationWarning (typer 0.24
     imports `click.utils.get_binary_stream`) silenced: the suite turns warnings into errors."""
-    import warnings  # noqa: PLC0415
+    import warnings
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*Click 9\.0", category=DeprecationWarning)
-        from linkscope.cli import main  # noqa: PLC0415 - under the warning filter
+        from linkscope.cli import main
     return main
 
 

@@ -47,8 +47,12 @@ _DYN_RE = re.compile(r"^\s*0x[0-9a-f]+\s+\((\w+)\)\s+(.*)$")
 _BRACKET_RE = re.compile(r"\[(.*)\]")
 _VERNEED_FILE_RE = re.compile(r"^\s*0x?[0-9a-f]+:\s+Version: \d+\s+File: (\S+)\s+Cnt: \d+")
 _VERNEED_NAME_RE = re.compile(r"^\s*0x[0-9a-f]+:\s+Name: (\S+)\s+Flags: (.*?)\s+Version: \d+")
-_VERDEF_RE = re.compile(r"^\s*0x?[0-9a-f]+: Rev: \d+\s+Flags: (\S+(?: \S+)*?)\s+Index: \d+\s+Cnt: \d+\s+Name: (\S+)")
-_SYM_RE = re.compile(r"^\s*\d+:\s+[0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\S+\s+UND\s+(\S+?)@(\S+?)(?:\s+\(\d+\))?$")
+_VERDEF_RE = re.compile(
+    r"^\s*0x?[0-9a-f]+: Rev: \d+\s+Flags: (\S+(?: \S+)*?)\s+Index: \d+\s+Cnt: \d+\s+Name: (\S+)"
+)
+_SYM_RE = re.compile(
+    r"^\s*\d+:\s+[0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\S+\s+UND\s+(\S+?)@(\S+?)(?:\s+\(\d+\))?$"
+)
 
 
 def run_readelf(path: str) -> ReadelfFacts:

@@ -30,9 +30,9 @@ def check_params() -> dict[str, Any]:
     """`linkscope check`'s click parameters by option name (`--runtime` -> param)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*Click 9\.0", category=DeprecationWarning)
-        import typer.main  # noqa: PLC0415
+        import typer.main
 
-        from linkscope.cli import app  # noqa: PLC0415
+        from linkscope.cli import app
     group = typer.main.get_command(app)
     command = group.commands["check"]  # type: ignore[attr-defined]
     return {opt: param for param in command.params for opt in param.opts}
@@ -107,27 +107,44 @@ def run_check_step(tmp_path: Path, inputs: dict[str, str]) -> StepRun:
     doc = action()
     values = {name: spec.get("default", "") for name, spec in doc["inputs"].items()} | inputs
     check = step("check")
-    env = {key: EXPRESSION.sub(lambda m: values[m[1].removeprefix("inputs.")], str(value))
-           for key, value in check["env"].items()}  # fmt: skip
+    env = {
+        key: EXPRESSION.sub(lambda m: values[m[1].removeprefix("inputs.")], str(value))
+        for key, value in check["env"].items()
+    }
     output, summary = tmp_path / "github_output", tmp_path / "step_summary"
     output.touch()
     summary.touch()
-    env |= {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-            "RUNNER_TEMP": str(tmp_path), "GITHUB_ACTIONS": "true",
-            "PATH": f"{linkscope.parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
-    result = subprocess.run(["bash", "-e", "-c", check["run"]], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, env={**os.environ, **env},
-                            check=False)  # fmt: skip
+    env |= {
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_ACTIONS": "true",
+        "PATH": f"{linkscope.parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-c", check["run"]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        check=False,
+    )
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return result, outputs, summary.read_text()
 
 
 def test_check_step_fails_a_bad_binary_and_writes_sarif_summary_and_annotations(
-        tmp_path: Path) -> None:  # fmt: skip
+    tmp_path: Path,
+) -> None:
     sarif_file = tmp_path / "linkscope.sarif"
-    result, outputs, summary = run_check_step(tmp_path, {
-        "path": "fixtures/bin/c_strlcpy_zig_glibc2.38_x86_64\nfixtures/bin/go_bootstrap_x86_64",
-        "sarif-file": str(sarif_file)})  # fmt: skip
+    result, outputs, summary = run_check_step(
+        tmp_path,
+        {
+            "path": "fixtures/bin/c_strlcpy_zig_glibc2.38_x86_64\nfixtures/bin/go_bootstrap_x86_64",
+            "sarif-file": str(sarif_file),
+        },
+    )
     assert result.returncode == 1, result.stderr
     assert outputs == {"sarif-file": str(sarif_file), "exit-code": "1"}
     log = json.loads(sarif_file.read_text())
@@ -139,9 +156,15 @@ def test_check_step_fails_a_bad_binary_and_writes_sarif_summary_and_annotations(
 
 
 def test_check_step_passes_a_good_binary(tmp_path: Path) -> None:
-    result, outputs, summary = run_check_step(tmp_path, {
-        "path": "fixtures/bin/go_bootstrap_x86_64", "runtime": "provided.al2", "summary": "false",
-        "format": "json"})  # fmt: skip
+    result, outputs, summary = run_check_step(
+        tmp_path,
+        {
+            "path": "fixtures/bin/go_bootstrap_x86_64",
+            "runtime": "provided.al2",
+            "summary": "false",
+            "format": "json",
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert outputs == {"exit-code": "0"}
     assert summary == ""
@@ -152,7 +175,8 @@ def test_check_step_passes_a_good_binary(tmp_path: Path) -> None:
 
 
 def test_check_step_reports_bad_input_as_exit_2(tmp_path: Path) -> None:
-    result, outputs, _ = run_check_step(tmp_path, {"path": "fixtures/bin/go_bootstrap_x86_64",
-                                                   "runtime": "no.such.runtime"})  # fmt: skip
+    result, outputs, _ = run_check_step(
+        tmp_path, {"path": "fixtures/bin/go_bootstrap_x86_64", "runtime": "no.such.runtime"}
+    )
     assert result.returncode == 2
     assert outputs == {"exit-code": "2"}

@@ -11,8 +11,10 @@ from _golden import ROOT, TODAY, cli_main
 from linkscope.model import Finding, Report, Severity
 from linkscope.render import annotations as workflow_commands
 
-COMMAND = re.compile(r"^::(?P<kind>error|warning|notice) file=(?P<file>[^,:\r\n]*),"
-                     r"title=(?P<title>[^,:\r\n]*)::(?P<message>[^\r\n]*)$")  # fmt: skip
+COMMAND = re.compile(
+    r"^::(?P<kind>error|warning|notice) file=(?P<file>[^,:\r\n]*),"
+    r"title=(?P<title>[^,:\r\n]*)::(?P<message>[^\r\n]*)$"
+)
 
 
 def unescape(value: str) -> str:
@@ -21,14 +23,16 @@ def unescape(value: str) -> str:
     return value
 
 
-def finding(path: str, severity: Severity = Severity.ERROR, message: str = "broken",
-            fix: str = "") -> Finding:  # fmt: skip
+def finding(
+    path: str, severity: Severity = Severity.ERROR, message: str = "broken", fix: str = ""
+) -> Finding:
     return Finding(rule="LS301", severity=severity, path=path, message=message, fix=fix)
 
 
-@pytest.mark.parametrize(("severity", "kind"), [(Severity.ERROR, "error"),
-                                                (Severity.WARNING, "warning"),
-                                                (Severity.INFO, "notice")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("severity", "kind"),
+    [(Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "notice")],
+)
 def test_one_command_per_finding_with_its_level(severity: Severity, kind: str) -> None:
     text = workflow_commands.render(Report(binaries=(), findings=(finding("bin/app", severity),)))
     lines = text.splitlines()
@@ -43,8 +47,9 @@ def test_one_command_per_finding_with_its_level(severity: Severity, kind: str) -
 def test_hostile_text_cannot_end_the_command_or_forge_another() -> None:
     path = "dir,with:odd%chars/boot\nstrap"
     message = "100% sure\r\n::error file=x::forged"
-    text = workflow_commands.render(Report(binaries=(), findings=(
-        finding(path, message=message, fix="a, b: c"),)))  # fmt: skip
+    text = workflow_commands.render(
+        Report(binaries=(), findings=(finding(path, message=message, fix="a, b: c"),))
+    )
     lines = text.splitlines()
     assert len(lines) == 1
     match = COMMAND.match(lines[0])
@@ -79,16 +84,27 @@ def test_cli_prints_annotations_only_under_github_actions(
         monkeypatch.setenv("GITHUB_ACTIONS", "true")
     else:
         monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    code = cli_main(["check", "fixtures/bin/c_memfd_zig_glibc2.27_x86_64", "--runtime",
-                     "provided.al2", "--today", TODAY, "--format", "json"])  # fmt: skip
+    code = cli_main(
+        [
+            "check",
+            "fixtures/bin/c_memfd_zig_glibc2.27_x86_64",
+            "--runtime",
+            "provided.al2",
+            "--today",
+            TODAY,
+            "--format",
+            "json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     commands = [line for line in out.splitlines() if line.startswith("::")]
     if not github_actions:
         assert commands == []
         return
-    assert commands[0].startswith("::error file=fixtures/bin/c_memfd_zig_glibc2.27_x86_64,"
-                                  "title=LS301 ")  # fmt: skip
+    assert commands[0].startswith(
+        "::error file=fixtures/bin/c_memfd_zig_glibc2.27_x86_64,title=LS301 "
+    )
     assert any(c.startswith("::warning ") for c in commands)
     assert all(COMMAND.match(c) for c in commands)
     assert out.index("::error") > out.index('"findings"')  # after the report, not inside it

@@ -27,8 +27,17 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
 
 def test_check_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     path = fixture("rust_hello_cargo_x86_64")
-    code, report = run_json(capsys, "check", path, "--runtime", "provided.al2", "--arch",
-                            "x86_64", "--today", TODAY.isoformat())  # fmt: skip
+    code, report = run_json(
+        capsys,
+        "check",
+        path,
+        "--runtime",
+        "provided.al2",
+        "--arch",
+        "x86_64",
+        "--today",
+        TODAY.isoformat(),
+    )
     assert code == 1
     assert set(report) >= REPORT_KEYS
     assert report["schema_version"] == 1
@@ -40,16 +49,22 @@ def test_check_json_report(capsys: pytest.CaptureFixture[str]) -> None:
         assert finding["path"] == path
         assert finding["severity"] in ("error", "warning", "info")
     glibc = [f for f in report["findings"] if f["rule"] == "LS301"]
-    assert {f["version"] for f in glibc} == {"GLIBC_2.28", "GLIBC_2.30", "GLIBC_2.32",
-                                             "GLIBC_2.33", "GLIBC_2.34"}  # fmt: skip
+    assert {f["version"] for f in glibc} == {
+        "GLIBC_2.28",
+        "GLIBC_2.30",
+        "GLIBC_2.32",
+        "GLIBC_2.33",
+        "GLIBC_2.34",
+    }
     statx = next(f for f in glibc if f["version"] == "GLIBC_2.28")
     assert (statx["library"], statx["symbols"]) == ("libc.so.6", ["statx"])
     assert any(f["rule"] == "LS501" for f in report["findings"])
 
 
 def test_check_json_compatible(capsys: pytest.CaptureFixture[str]) -> None:
-    code, report = run_json(capsys, "check", fixture("c_hello_gcc_static_x86_64"), "--today",
-                            TODAY.isoformat())  # fmt: skip
+    code, report = run_json(
+        capsys, "check", fixture("c_hello_gcc_static_x86_64"), "--today", TODAY.isoformat()
+    )
     assert code == 0
     assert report["runtime"] == {"name": "provided.al2023", "arch": "x86_64"}  # the defaults
     assert (report["verdict"], report["findings"]) == ("compatible", [])
@@ -75,18 +90,25 @@ def test_matrix_rows(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_matrix_before_al2_deprecation_lists_it_without_all(
-        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     path = fixture("c_hello_zig_glibc2.17_x86_64")
     _code, report = run_json(capsys, "matrix", path, "--today", "2026-05-01")
     rows = _rows(report)
-    assert {("provided.al2023", "x86_64"), ("provided.al2023", "arm64"),
-            ("provided.al2", "x86_64"), ("provided.al2", "arm64")} <= set(rows)  # fmt: skip
+    assert {
+        ("provided.al2023", "x86_64"),
+        ("provided.al2023", "arm64"),
+        ("provided.al2", "x86_64"),
+        ("provided.al2", "arm64"),
+    } <= set(rows)
     assert rows[("provided.al2", "x86_64")]["starts"] is True
 
 
 def test_matrix_starts_nowhere_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["matrix", fixture("c_hello_zig_glibc2.34_riscv64"), "--today",
-                 TODAY.isoformat()]) == 1  # fmt: skip
+    assert (
+        main(["matrix", fixture("c_hello_zig_glibc2.34_riscv64"), "--today", TODAY.isoformat()])
+        == 1
+    )
     capsys.readouterr()
 
 
@@ -127,8 +149,19 @@ def test_profile_from_a_small_root(tmp_path: Path, capsys: pytest.CaptureFixture
         shutil.copy2(_host_lib(name), libdir / name)
     shutil.copy2(Path(HOST_LOADER).resolve(), libdir / "ld-linux-x86-64.so.2")
     output = tmp_path / "mini.json"
-    code = main(["profile", "--sysroot", str(root), "--name", "mini", "--arch", "x86_64",
-                 "--output", str(output)])  # fmt: skip
+    code = main(
+        [
+            "profile",
+            "--sysroot",
+            str(root),
+            "--name",
+            "mini",
+            "--arch",
+            "x86_64",
+            "--output",
+            str(output),
+        ]
+    )
     capsys.readouterr()
     assert code == 0
     document = json.loads(output.read_text())

@@ -19,8 +19,19 @@ from linkscope.profiles import load_target
 from linkscope.profiles.model import Target
 
 RUNTIMES = ("provided.al2", "provided.al2023", "provided")
-ERRORS = {"LS001", "LS101", "LS102", "LS201", "LS202", "LS301", "LS302", "LS303", "LS304", "LS401",
-          "LS503"}  # fmt: skip
+ERRORS = {
+    "LS001",
+    "LS101",
+    "LS102",
+    "LS201",
+    "LS202",
+    "LS301",
+    "LS302",
+    "LS303",
+    "LS304",
+    "LS401",
+    "LS503",
+}
 LAMBDA_PATHS = ("$ORIGIN", "${ORIGIN}", "/var/task", "/opt", "/var/lang", "/var/runtime")
 
 
@@ -56,8 +67,11 @@ def _version_rules(entry: dict[str, Any], target: Target) -> set[str]:
     if _newer(entry.get("max_glibc"), target.os.glibc):
         rules.add("LS301")
     libstdcxx = target.os.library("libstdc++.so.6")
-    if "libstdc++.so.6" in entry["needed"] and libstdcxx is not None and _newer(
-            entry.get("max_glibcxx"), libstdcxx.ceiling("GLIBCXX")):  # fmt: skip
+    if (
+        "libstdc++.so.6" in entry["needed"]
+        and libstdcxx is not None
+        and _newer(entry.get("max_glibcxx"), libstdcxx.ceiling("GLIBCXX"))
+    ):
         rules.add("LS302")
     return rules
 
@@ -96,8 +110,9 @@ def _cases() -> list[Any]:
             continue  # corrupt non-ELF
         for runtime in RUNTIMES:
             for arch in load_target(runtime).runtime.architectures:
-                cases.append(pytest.param(entry, runtime, arch,
-                                          id=f"{entry['name']}-{runtime}-{arch}"))  # fmt: skip
+                cases.append(
+                    pytest.param(entry, runtime, arch, id=f"{entry['name']}-{runtime}-{arch}")
+                )
     return cases
 
 
@@ -106,8 +121,9 @@ def test_fixture(entry: dict[str, Any], runtime: str, arch: str) -> None:
     report = api.check([fixture(entry["name"])], runtime, arch, today=TODAY)
     got = {f.rule for f in report.findings} - PACKAGE_RULES
     want = expected_rules(entry, runtime, arch)
-    assert got == want, "\n".join(f"{f.rule} {f.severity.value}: {f.message}"
-                                  for f in report.findings)  # fmt: skip
+    assert got == want, "\n".join(
+        f"{f.rule} {f.severity.value}: {f.message}" for f in report.findings
+    )
     incompatible = bool(want & ERRORS)
     assert report.verdict == ("incompatible" if incompatible else "compatible")
     assert {f.path for f in report.findings if f.rule != "LS501"} <= {fixture(entry["name"])}
@@ -126,8 +142,18 @@ def test_expectations_are_not_trivial() -> None:
     seen = set()
     for case in _cases():
         seen |= expected_rules(*case.values)
-    assert {"LS101", "LS102", "LS201", "LS202", "LS301", "LS302", "LS401", "LS402", "LS404",
-            "LS501"} <= seen  # fmt: skip
+    assert {
+        "LS101",
+        "LS102",
+        "LS201",
+        "LS202",
+        "LS301",
+        "LS302",
+        "LS401",
+        "LS402",
+        "LS404",
+        "LS501",
+    } <= seen
 
 
 CORRUPT = sorted(e["name"] for e in manifest() if e["name"].startswith("corrupt_"))
@@ -143,8 +169,7 @@ def test_corrupt_files_inside_a_folder_are_ls001(tmp_path: Path) -> None:
     for name in (*CORRUPT, "c_hello_zig_glibc2.17_x86_64"):
         shutil.copy(BIN / name, tmp_path / name)
     report = api.check([str(tmp_path)], "provided.al2023", today=TODAY)
-    want = {str(tmp_path / e["name"]) for e in manifest()
-            if e["name"] in CORRUPT and _is_elf(e)}  # fmt: skip
+    want = {str(tmp_path / e["name"]) for e in manifest() if e["name"] in CORRUPT and _is_elf(e)}
     assert {f.path for f in report.findings if f.rule == "LS001"} == want
     assert {f.rule for f in report.findings} - PACKAGE_RULES == {"LS001"}
     assert report.verdict == "incompatible"

@@ -36,22 +36,64 @@ def version_finding(report: Report, rule: str, version: str) -> Finding:
 @pytest.mark.parametrize(
     ("scenario", "name", "runtime", "arch", "version", "symbol"),
     [
-        ("#1/#4 rust on al2", "rust_hello_cargo_x86_64", "provided.al2", "x86_64", "GLIBC_2.28",
-         "statx"),
-        ("#1 al2 one step above", "c_memfd_zig_glibc2.27_x86_64", "provided.al2", "x86_64",
-         "GLIBC_2.27", "memfd_create"),
-        ("#2/#3 ubuntu 24.04 on al2023", "c_strlcpy_zig_glibc2.38_x86_64", "provided.al2023",
-         "x86_64", "GLIBC_2.38", "strlcpy"),
-        ("above al2023", "c_arc4random_zig_glibc2.36_aarch64", "provided.al2023", "arm64",
-         "GLIBC_2.36", "arc4random"),
-        ("#5/#6 AL1", "c_getrandom_zig_glibc2.25_x86_64", "provided", "x86_64", "GLIBC_2.25",
-         "getrandom"),
-        ("#7 2.34 on AL2 arm64", "c_hello_zig_glibc2.34_aarch64", "provided.al2", "arm64",
-         "GLIBC_2.34", "__libc_start_main"),
+        (
+            "#1/#4 rust on al2",
+            "rust_hello_cargo_x86_64",
+            "provided.al2",
+            "x86_64",
+            "GLIBC_2.28",
+            "statx",
+        ),
+        (
+            "#1 al2 one step above",
+            "c_memfd_zig_glibc2.27_x86_64",
+            "provided.al2",
+            "x86_64",
+            "GLIBC_2.27",
+            "memfd_create",
+        ),
+        (
+            "#2/#3 ubuntu 24.04 on al2023",
+            "c_strlcpy_zig_glibc2.38_x86_64",
+            "provided.al2023",
+            "x86_64",
+            "GLIBC_2.38",
+            "strlcpy",
+        ),
+        (
+            "above al2023",
+            "c_arc4random_zig_glibc2.36_aarch64",
+            "provided.al2023",
+            "arm64",
+            "GLIBC_2.36",
+            "arc4random",
+        ),
+        (
+            "#5/#6 AL1",
+            "c_getrandom_zig_glibc2.25_x86_64",
+            "provided",
+            "x86_64",
+            "GLIBC_2.25",
+            "getrandom",
+        ),
+        (
+            "#7 2.34 on AL2 arm64",
+            "c_hello_zig_glibc2.34_aarch64",
+            "provided.al2",
+            "arm64",
+            "GLIBC_2.34",
+            "__libc_start_main",
+        ),
     ],
 )
-def test_glibc_too_new(scenario: str, name: str, runtime: str, arch: str, version: str,  # noqa: PLR0917
-                       symbol: str) -> None:  # fmt: skip
+def test_glibc_too_new(
+    scenario: str,
+    name: str,
+    runtime: str,
+    arch: str,
+    version: str,
+    symbol: str,
+) -> None:
     finding = version_finding(check(name, runtime, arch), "LS301", version)
     assert finding.library == "libc.so.6"
     assert symbol in finding.symbols
@@ -107,11 +149,15 @@ def test_libssl10_on_al2023_hand_made() -> None:
     context = Context(today=TODAY)
     for runtime, arch in (("provided.al2023", "x86_64"), ("provided.al2023", "arm64")):
         machine = "aarch64" if arch == "arm64" else "x86_64"
-        pkg = package(elf("bootstrap", machine=machine,
-                          needed=("libssl.so.10", "libcrypto.so.10", "libc.so.6")))  # fmt: skip
+        pkg = package(
+            elf(
+                "bootstrap",
+                machine=machine,
+                needed=("libssl.so.10", "libcrypto.so.10", "libc.so.6"),
+            )
+        )
         report = api.check_scanned([pkg], [], load_target(runtime, arch), context)
-        assert {f.library for f in findings(report, "LS401")} == {"libssl.so.10",
-                                                                 "libcrypto.so.10"}  # fmt: skip
+        assert {f.library for f in findings(report, "LS401")} == {"libssl.so.10", "libcrypto.so.10"}
         assert report.verdict == "incompatible"
     report = api.check_scanned([package(tool)], [], load_target("provided.al2", "x86_64"), context)
     assert not findings(report, "LS401")
@@ -131,8 +177,7 @@ def test_libcurl_on_al2023_is_only_unknown() -> None:
     (finding,) = findings(report, "LS402")
     assert (finding.library, finding.severity) == ("libcurl.so.4", Severity.WARNING)
     assert report.verdict == "compatible"
-    strict = api.check([fixture("c_curl_gcc_x86_64")], "provided.al2023", strict=True,
-                       today=TODAY)  # fmt: skip
+    strict = api.check([fixture("c_curl_gcc_x86_64")], "provided.al2023", strict=True, today=TODAY)
     assert strict.verdict == "incompatible"
 
 
@@ -141,8 +186,11 @@ def test_libcurl_on_al2023_is_only_unknown() -> None:
 
 @pytest.mark.parametrize(
     ("name", "arch"),
-    [("c_hello_zig_musl_dynamic_x86_64", "x86_64"), ("c_hello_muslgcc_dynamic_x86_64", "x86_64"),
-     ("c_hello_zig_musl_dynamic_aarch64", "arm64")],
+    [
+        ("c_hello_zig_musl_dynamic_x86_64", "x86_64"),
+        ("c_hello_muslgcc_dynamic_x86_64", "x86_64"),
+        ("c_hello_zig_musl_dynamic_aarch64", "arm64"),
+    ],
 )
 @pytest.mark.parametrize("runtime", ["provided.al2", "provided.al2023"])
 def test_dynamic_musl(name: str, arch: str, runtime: str) -> None:
@@ -155,8 +203,14 @@ def test_dynamic_musl(name: str, arch: str, runtime: str) -> None:
     assert not findings(report, "LS401")  # the missing libc.so is LS202's story
 
 
-@pytest.mark.parametrize("name", ["c_hello_zig_musl_static_x86_64", "c_hello_muslgcc_static_x86_64",
-                                  "c_hello_zig_musl_staticpie_x86_64"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "c_hello_zig_musl_static_x86_64",
+        "c_hello_muslgcc_static_x86_64",
+        "c_hello_zig_musl_staticpie_x86_64",
+    ],
+)
 def test_static_musl_runs(name: str) -> None:
     assert check(name, "provided.al2").verdict == "compatible"
 

@@ -60,14 +60,16 @@ def patched(base: str, *texts: bytes, section: str = ".rodata") -> BinaryFacts:
     return facts_from_bytes(bytes(data), base)
 
 
-def client_of(*texts: bytes, base: str = "go_hello_static_x86_64",
-              section: str = ".rodata") -> RuntimeClient | None:  # fmt: skip
+def client_of(
+    *texts: bytes, base: str = "go_hello_static_x86_64", section: str = ".rodata"
+) -> RuntimeClient | None:
     return patched(base, *texts, section=section).runtime_client
 
 
 def test_rust_lambda_runtime_with_version() -> None:
-    client = client_of(b"AWS_LAMBDA_RUNTIME_API", b"/2018-06-01/runtime/invocation/next",
-                       b"aws-lambda-rust/0.13.0")  # fmt: skip
+    client = client_of(
+        b"AWS_LAMBDA_RUNTIME_API", b"/2018-06-01/runtime/invocation/next", b"aws-lambda-rust/0.13.0"
+    )
     assert client is not None
     assert (client.name, client.version) == ("aws-lambda-rust", "0.13.0")
     assert "user agent 'aws-lambda-rust/0.13.0'" in client.evidence
@@ -80,8 +82,13 @@ def test_cpp_client_with_version() -> None:
 
 def test_go_client_split_url_and_rpc_mode() -> None:
     # aws-lambda-go never writes "/2018-06-01/runtime/invocation/" in one piece.
-    client = client_of(b"AWS_LAMBDA_RUNTIME_API", b"2018-06-01", b"/runtime/invocation/",
-                       b"aws-lambda-go/", b"_LAMBDA_SERVER_PORT")  # fmt: skip
+    client = client_of(
+        b"AWS_LAMBDA_RUNTIME_API",
+        b"2018-06-01",
+        b"/runtime/invocation/",
+        b"aws-lambda-go/",
+        b"_LAMBDA_SERVER_PORT",
+    )
     assert client is not None and client.name == "aws-lambda-go"
     assert any("RPC mode" in e for e in client.evidence)
     assert any("2018-06-01" in e for e in client.evidence)
@@ -94,14 +101,17 @@ def test_go_client_from_package_path_without_user_agent() -> None:
 
 
 def test_dotnet_native_aot_utf16_literals() -> None:
-    client = client_of("AWS_LAMBDA_RUNTIME_API".encode("utf-16-le"),
-                       "aws-lambda-dotnet/".encode("utf-16-le"))  # fmt: skip
+    client = client_of(
+        "AWS_LAMBDA_RUNTIME_API".encode("utf-16-le"), "aws-lambda-dotnet/".encode("utf-16-le")
+    )
     assert client is not None and client.name == "aws-lambda-dotnet"
     assert any("UTF-16" in e for e in client.evidence)
 
 
-@pytest.mark.parametrize(("agent", "name"), [(b"aws-lambda-java/", "aws-lambda-java"),
-                                             (b"Swift-Lambda/", "swift-aws-lambda-runtime")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("agent", "name"),
+    [(b"aws-lambda-java/", "aws-lambda-java"), (b"Swift-Lambda/", "swift-aws-lambda-runtime")],
+)
 def test_other_user_agents(agent: bytes, name: str) -> None:
     client = client_of(b"AWS_LAMBDA_RUNTIME_API", agent)
     assert client is not None and client.name == name
@@ -109,7 +119,10 @@ def test_other_user_agents(agent: bytes, name: str) -> None:
 
 def test_emulator_routes_are_not_a_client() -> None:
     # cargo-lambda's emulator serves these routes; a server is not a client of the Runtime API.
-    assert client_of(b"AWS_LAMBDA_RUNTIME_API", b"/2018-06-01/runtime/invocation/:req_id/response") is None
+    assert (
+        client_of(b"AWS_LAMBDA_RUNTIME_API", b"/2018-06-01/runtime/invocation/:req_id/response")
+        is None
+    )
 
 
 def test_extensions_api_client() -> None:
@@ -130,21 +143,37 @@ def test_markers_in_code_are_not_searched() -> None:
 
 
 def elf(path: str, client: RuntimeClient | None, machine: str = "x86_64") -> BinaryFacts:
-    return BinaryFacts(path=path, size=1000, elf_class=64, endianness="little", machine=machine,
-                       e_machine=62 if machine == "x86_64" else 183, os_abi="sysv",
-                       elf_type=ElfType.EXECUTABLE, entry=0x401000, linkage=Linkage.STATIC,
-                       runtime_client=client, mode=0o755)  # fmt: skip
+    return BinaryFacts(
+        path=path,
+        size=1000,
+        elf_class=64,
+        endianness="little",
+        machine=machine,
+        e_machine=62 if machine == "x86_64" else 183,
+        os_abi="sysv",
+        elf_type=ElfType.EXECUTABLE,
+        entry=0x401000,
+        linkage=Linkage.STATIC,
+        runtime_client=client,
+        mode=0o755,
+    )
 
 
 def package(*files: tuple[str, BinaryFacts], source: str = "fn.zip") -> ScannedPackage:
-    entries = tuple(PackageEntry(inner=inner, location=f.path, kind=EntryKind.ELF, size=f.size,
-                                 mode=0o755) for inner, f in files)  # fmt: skip
-    return ScannedPackage(source=source, kind="zip", entries=entries,
-                          binaries=tuple(f for _, f in files))  # fmt: skip
+    entries = tuple(
+        PackageEntry(inner=inner, location=f.path, kind=EntryKind.ELF, size=f.size, mode=0o755)
+        for inner, f in files
+    )
+    return ScannedPackage(
+        source=source, kind="zip", entries=entries, binaries=tuple(f for _, f in files)
+    )
 
 
-def ls502(function: ScannedPackage, runtime: str = "provided.al2023",
-          layers: tuple[ScannedPackage, ...] = ()) -> list[Any]:  # fmt: skip
+def ls502(
+    function: ScannedPackage,
+    runtime: str = "provided.al2023",
+    layers: tuple[ScannedPackage, ...] = (),
+) -> list[Any]:
     world = build_world(function, layers, load_target(runtime, "x86_64"))
     return [f for f in evaluate(world, Context(today=TODAY)) if f.rule == "LS502"]
 

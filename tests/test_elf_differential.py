@@ -124,17 +124,23 @@ def differences(facts: BinaryFacts, oracle: ReadelfFacts) -> list[str]:
         ("rpath", list(facts.rpath), oracle.rpath),
         ("runpath", list(facts.runpath), oracle.runpath),
         ("flags_1", sorted(facts.flags_1), sorted(oracle.flags_1)),
-        ("verneed", sorted((r.library, r.version, r.weak) for r in facts.version_requirements),
-         sorted(oracle.verneed)),
+        (
+            "verneed",
+            sorted((r.library, r.version, r.weak) for r in facts.version_requirements),
+            sorted(oracle.verneed),
+        ),
         ("verdef", sorted(facts.version_definitions), sorted(oracle.verdef)),
-    ]  # fmt: skip
+    ]
     if oracle.e_machine is not None:
         compared.append(("e_machine", facts.e_machine, oracle.e_machine))
         canonical = CANONICAL.get((oracle.e_machine, oracle.elf_class, oracle.endianness))
         if canonical is not None:
             compared.append(("machine", facts.machine, canonical))
-    out = [f"{name}: linkscope={ours!r} readelf={theirs!r}"
-           for name, ours, theirs in compared if ours != theirs]  # fmt: skip
+    out = [
+        f"{name}: linkscope={ours!r} readelf={theirs!r}"
+        for name, ours, theirs in compared
+        if ours != theirs
+    ]
     if facts.elf_type.value not in E_TYPES.get(oracle.e_type, set()):
         out.append(f"elf_type: linkscope={facts.elf_type.value!r} readelf={oracle.e_type!r}")
     ours_pairs, theirs_pairs = linkscope_pairs(facts), oracle.undefined_versioned
@@ -152,8 +158,10 @@ def compare(path: str) -> list[str]:
     try:
         facts = facts_from_file(path)
     except InputError as exc:
-        return [f"linkscope refused the file: {exc}; readelf read class={oracle.elf_class} "
-                f"type={oracle.e_type} needed={oracle.needed}"]  # fmt: skip
+        return [
+            f"linkscope refused the file: {exc}; readelf read class={oracle.elf_class} "
+            f"type={oracle.e_type} needed={oracle.needed}"
+        ]
     return differences(facts, oracle)
 
 
@@ -172,8 +180,10 @@ def test_fixture_matches_readelf(name: str) -> None:
 def host_sample() -> list[str]:
     files = host_elf_files()
     if len(files) < HOST_SAMPLE:
-        pytest.skip(f"only {len(files)} ELF files under {', '.join(HOST_ROOTS)}: need "
-                    f"{HOST_SAMPLE} for the host sample")  # fmt: skip
+        pytest.skip(
+            f"only {len(files)} ELF files under {', '.join(HOST_ROOTS)}: need "
+            f"{HOST_SAMPLE} for the host sample"
+        )
     return spread_sample(files, HOST_SAMPLE)
 
 

@@ -78,8 +78,9 @@ def _field_cases() -> list[Any]:
             reason = DISAGREEMENTS.get((entry["name"], field))
             if reason is not None:
                 marks.append(pytest.mark.xfail(reason=reason, strict=True))
-            cases.append(pytest.param(entry["name"], field, marks=marks,
-                                      id=f"{entry['name']}-{field}"))  # fmt: skip
+            cases.append(
+                pytest.param(entry["name"], field, marks=marks, id=f"{entry['name']}-{field}")
+            )
     return cases
 
 
@@ -216,19 +217,30 @@ def requirement(b: BinaryFacts, version: str) -> VersionRequirement:
     [
         pytest.param("c_strlcpy_zig_glibc2.38_x86_64", "GLIBC_2.38", "strlcpy", id="strlcpy"),
         pytest.param("c_memfd_zig_glibc2.27_x86_64", "GLIBC_2.27", "memfd_create", id="memfd"),
-        pytest.param("c_reallocarray_zig_glibc2.26_x86_64", "GLIBC_2.26", "reallocarray",
-                     id="reallocarray"),
+        pytest.param(
+            "c_reallocarray_zig_glibc2.26_x86_64", "GLIBC_2.26", "reallocarray", id="reallocarray"
+        ),
         pytest.param("c_getrandom_zig_glibc2.25_x86_64", "GLIBC_2.25", "getrandom", id="getrandom"),
-        pytest.param("c_arc4random_zig_glibc2.36_x86_64", "GLIBC_2.36", "arc4random",
-                     id="arc4random-x86_64"),
-        pytest.param("c_arc4random_zig_glibc2.36_aarch64", "GLIBC_2.36", "arc4random",
-                     id="arc4random-aarch64"),
-        pytest.param("c_hello_gcc_pie_x86_64", "GLIBC_2.34", "__libc_start_main",
-                     id="gcc-libc-start-main"),
-        pytest.param("c_hello_zig_glibc2.34_x86_64", "GLIBC_2.34", "__libc_start_main",
-                     id="zig-libc-start-main"),
+        pytest.param(
+            "c_arc4random_zig_glibc2.36_x86_64", "GLIBC_2.36", "arc4random", id="arc4random-x86_64"
+        ),
+        pytest.param(
+            "c_arc4random_zig_glibc2.36_aarch64",
+            "GLIBC_2.36",
+            "arc4random",
+            id="arc4random-aarch64",
+        ),
+        pytest.param(
+            "c_hello_gcc_pie_x86_64", "GLIBC_2.34", "__libc_start_main", id="gcc-libc-start-main"
+        ),
+        pytest.param(
+            "c_hello_zig_glibc2.34_x86_64",
+            "GLIBC_2.34",
+            "__libc_start_main",
+            id="zig-libc-start-main",
+        ),
     ],
-)  # fmt: skip
+)
 def test_symbol_forces_the_highest_glibc(name: str, version: str, symbol: str) -> None:
     """The source calls one new function: it alone needs the highest version."""
     got = facts(name)
@@ -296,8 +308,9 @@ def test_x86_64_v4_fixture_needs_isa_level_4() -> None:
 
 
 def _readelf_notes(path: Path) -> str:
-    return subprocess.run([READELF or "readelf", "-nW", str(path)], capture_output=True,
-                          text=True, check=False).stdout  # fmt: skip
+    return subprocess.run(
+        [READELF or "readelf", "-nW", str(path)], capture_output=True, text=True, check=False
+    ).stdout
 
 
 @pytest.mark.skipif(READELF is None, reason="GNU readelf is not installed")
@@ -315,9 +328,15 @@ def test_notes_match_readelf(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [e["name"] for e in ELVES if e["toolchain"] in ("gcc", "g++") and e["libc"] == "glibc"
-             and " -shared " not in e["command"]],
-)  # fmt: skip
+    "name",
+    [
+        e["name"]
+        for e in ELVES
+        if e["toolchain"] in ("gcc", "g++")
+        and e["libc"] == "glibc"
+        and " -shared " not in e["command"]
+    ],
+)
 def test_gcc_glibc_binaries_carry_the_kernel_floor(name: str) -> None:
     """Debian 12's glibc is configured --enable-kernel=3.2 (x86_64); aarch64's floor is 3.7."""
     expected = "3.7.0" if BY_NAME[name]["machine"] == "aarch64" else "3.2.0"

@@ -93,15 +93,20 @@ def differences(path: str) -> list[str]:
         if mine[key] == theirs[key]:
             continue
         if key == "symbols":
-            out.append(f"symbols: only linkscope={sorted(mine[key] - theirs[key])[:20]} "
-                       f"only LIEF={sorted(theirs[key] - mine[key])[:20]}")  # fmt: skip
+            out.append(
+                f"symbols: only linkscope={sorted(mine[key] - theirs[key])[:20]} "
+                f"only LIEF={sorted(theirs[key] - mine[key])[:20]}"
+            )
         else:
             out.append(f"{key}: linkscope={mine[key]!r} LIEF={theirs[key]!r}")
     return out
 
 
-FIXTURES = [e["name"] for e in manifest()
-            if e["machine"] is not None and not e["name"].startswith("corrupt_")]  # fmt: skip
+FIXTURES = [
+    e["name"]
+    for e in manifest()
+    if e["machine"] is not None and not e["name"].startswith("corrupt_")
+]
 
 
 @pytest.mark.parametrize("name", FIXTURES)
@@ -116,8 +121,9 @@ def test_host_sample_matches_lief() -> None:
         pytest.skip(f"only {len(files)} host ELF files to sample")
     sample = spread_sample(files, HOST_SAMPLE)
     assert len(sample) >= HOST_SAMPLE
-    failures = [f"{path}:\n  " + "\n  ".join(problems)
-                for path in sample if (problems := differences(path))]  # fmt: skip
+    failures = [
+        f"{path}:\n  " + "\n  ".join(problems) for path in sample if (problems := differences(path))
+    ]
     assert not failures, f"{len(failures)} of {len(sample)} differ:\n" + "\n".join(failures)
 
 

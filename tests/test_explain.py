@@ -112,7 +112,9 @@ def expected_start(e: dict[str, Any], runtime: str) -> bool:
         return False
     libstdcxx = next((lib for lib in os_profile.libraries if lib.soname == "libstdc++.so.6"), None)
     ceiling = libstdcxx.ceiling("GLIBCXX") if libstdcxx else None
-    return not (e["max_glibcxx"] and ceiling and version_key(e["max_glibcxx"]) > version_key(ceiling))
+    return not (
+        e["max_glibcxx"] and ceiling and version_key(e["max_glibcxx"]) > version_key(ceiling)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -127,8 +129,12 @@ def test_runtime_verdicts_follow_the_recipe(name: str) -> None:
 def test_every_failure_has_a_fix(name: str) -> None:
     binary = run(name).binaries[0]
     failing = {r.runtime for r in binary.runtimes if r.starts is False}
-    fixed = {rt for p in binary.problems if p.severity == "error" and p.fix
-             for rt in p.runtime.split(", ")}  # fmt: skip
+    fixed = {
+        rt
+        for p in binary.problems
+        if p.severity == "error" and p.fix
+        for rt in p.runtime.split(", ")
+    }
     assert failing <= fixed
 
 
@@ -169,8 +175,19 @@ def test_cli_explain() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "linkscope", "explain",
-                           "fixtures/bin/c_hello_zig_musl_static_x86_64", "--today", "2026-11-29"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "linkscope",
+            "explain",
+            "fixtures/bin/c_hello_zig_musl_static_x86_64",
+            "--today",
+            "2026-11-29",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == (GOLDEN / "c_hello_zig_musl_static_x86_64.txt").read_text()

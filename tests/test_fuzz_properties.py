@@ -39,9 +39,17 @@ SEEDS = (
 )
 SEED_BYTES = {name: (BIN / name).read_bytes() for name in SEEDS if (BIN / name).exists()}
 
-PROPERTY = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture])  # fmt: skip
+PROPERTY = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 
 def facts_or_error(data: bytes) -> BinaryFacts | LinkscopeError:
@@ -99,11 +107,21 @@ def elf_headers(draw: Any) -> bytes:
     small = st.integers(0, 0x400)
     table_offset = st.one_of(small, st.integers(0, 2**32 - 1))
     count = st.one_of(st.integers(0, 16), st.integers(0, 0xFFFF))
-    fields = (draw(st.sampled_from((1, 2, 3, 4, 0xFE00))), draw(st.sampled_from((3, 40, 62, 183, 243))),
-              1, draw(table_offset), draw(table_offset), draw(table_offset), 0,
-              64 if is64 else 52, draw(st.sampled_from((56 if is64 else 32, 0, 1, 0xFFFF))),
-              draw(count), draw(st.sampled_from((64 if is64 else 40, 0, 0xFFFF))), draw(count),
-              draw(count))  # fmt: skip
+    fields = (
+        draw(st.sampled_from((1, 2, 3, 4, 0xFE00))),
+        draw(st.sampled_from((3, 40, 62, 183, 243))),
+        1,
+        draw(table_offset),
+        draw(table_offset),
+        draw(table_offset),
+        0,
+        64 if is64 else 52,
+        draw(st.sampled_from((56 if is64 else 32, 0, 1, 0xFFFF))),
+        draw(count),
+        draw(st.sampled_from((64 if is64 else 40, 0, 0xFFFF))),
+        draw(count),
+        draw(count),
+    )
     layout = e + ("HHIQQQIHHHHHH" if is64 else "HHIIIIIHHHHHH")
     ident = b"\x7fELF" + bytes([2 if is64 else 1, 1 if little else 2, 1, draw(st.integers(0, 255))])
     return ident + bytes(8) + struct.pack(layout, *fields) + body
@@ -126,8 +144,10 @@ def test_truncated_fixtures(name: str, fraction: float) -> None:
 
 
 @PROPERTY
-@given(st.sampled_from(sorted(SEED_BYTES)),
-       st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), min_size=1, max_size=16))  # fmt: skip
+@given(
+    st.sampled_from(sorted(SEED_BYTES)),
+    st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), min_size=1, max_size=16),
+)
 def test_byte_smashed_fixtures(name: str, smashes: list[tuple[int, int]]) -> None:
     data = bytearray(SEED_BYTES[name])
     for position, value in smashes:
@@ -136,8 +156,10 @@ def test_byte_smashed_fixtures(name: str, smashes: list[tuple[int, int]]) -> Non
 
 
 WIDTHS = st.sampled_from((1, 2, 4, 8))
-VALUES = st.one_of(st.sampled_from((0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF,
-                                    2**64 - 1, 2**63)), st.integers(0, 2**64 - 1))  # fmt: skip
+VALUES = st.one_of(
+    st.sampled_from((0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF, 2**64 - 1, 2**63)),
+    st.integers(0, 2**64 - 1),
+)
 
 
 @PROPERTY
@@ -168,10 +190,17 @@ def cli_inspect(path: Path) -> tuple[int, str]:
 
 
 @settings(PROPERTY, max_examples=60)
-@given(st.sampled_from(sorted(SEED_BYTES)), st.floats(0, 1),
-       st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), max_size=8))  # fmt: skip
-def test_cli_inspect_never_exits_3(tmp_path_factory: pytest.TempPathFactory, name: str,
-                                   fraction: float, smashes: list[tuple[int, int]]) -> None:  # fmt: skip
+@given(
+    st.sampled_from(sorted(SEED_BYTES)),
+    st.floats(0, 1),
+    st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), max_size=8),
+)
+def test_cli_inspect_never_exits_3(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    fraction: float,
+    smashes: list[tuple[int, int]],
+) -> None:
     data = bytearray(SEED_BYTES[name][: max(4, int(len(SEED_BYTES[name]) * fraction))])
     for position, value in smashes:
         data[position % len(data)] = value
@@ -212,26 +241,48 @@ def small_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     return buffer.getvalue()
 
 
-ZIP_BASE = small_zip([
-    ("bootstrap", SEED_BYTES["c_hello_gcc_pie_x86_64"], 0o100755, zipfile.ZIP_DEFLATED),
-    ("lib/libc.so.6", SEED_BYTES["c_hello_zig_glibc2.17_i386"][:4096], 0o100644, zipfile.ZIP_STORED),
-    ("lib/link.so", b"libc.so.6", 0o120777, zipfile.ZIP_STORED),
-])  # fmt: skip
-ZIP_FIELDS = [(ZIP_BASE.rfind(b"PK\x05\x06") + off, width) for off, width in
-              ((8, 2), (10, 2), (12, 4), (16, 4), (20, 2))]  # fmt: skip
-ZIP_FIELDS += [(at + off, width) for at in range(len(ZIP_BASE)) if ZIP_BASE[at:at + 4] == b"PK\x01\x02"
-               for off, width in ((6, 2), (8, 2), (10, 2), (20, 4), (24, 4), (28, 2), (30, 2), (42, 4))]  # fmt: skip
-ZIP_FIELDS += [(at + off, width) for at in range(len(ZIP_BASE)) if ZIP_BASE[at:at + 4] == b"PK\x03\x04"
-               for off, width in ((6, 2), (8, 2), (18, 4), (22, 4), (26, 2), (28, 2))]  # fmt: skip
+ZIP_BASE = small_zip(
+    [
+        ("bootstrap", SEED_BYTES["c_hello_gcc_pie_x86_64"], 0o100755, zipfile.ZIP_DEFLATED),
+        (
+            "lib/libc.so.6",
+            SEED_BYTES["c_hello_zig_glibc2.17_i386"][:4096],
+            0o100644,
+            zipfile.ZIP_STORED,
+        ),
+        ("lib/link.so", b"libc.so.6", 0o120777, zipfile.ZIP_STORED),
+    ]
+)
+ZIP_FIELDS = [
+    (ZIP_BASE.rfind(b"PK\x05\x06") + off, width)
+    for off, width in ((8, 2), (10, 2), (12, 4), (16, 4), (20, 2))
+]
+ZIP_FIELDS += [
+    (at + off, width)
+    for at in range(len(ZIP_BASE))
+    if ZIP_BASE[at : at + 4] == b"PK\x01\x02"
+    for off, width in ((6, 2), (8, 2), (10, 2), (20, 4), (24, 4), (28, 2), (30, 2), (42, 4))
+]
+ZIP_FIELDS += [
+    (at + off, width)
+    for at in range(len(ZIP_BASE))
+    if ZIP_BASE[at : at + 4] == b"PK\x03\x04"
+    for off, width in ((6, 2), (8, 2), (18, 4), (22, 4), (26, 2), (28, 2))
+]
 
 
 @settings(PROPERTY, max_examples=80)
-@given(st.lists(st.tuples(st.sampled_from(ZIP_FIELDS), VALUES), min_size=1, max_size=3),
-       st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), max_size=4),
-       st.floats(0.5, 1))  # fmt: skip
-def test_malformed_zips(tmp_path_factory: pytest.TempPathFactory,
-                        fields: list[tuple[tuple[int, int], int]],
-                        smashes: list[tuple[int, int]], keep: float) -> None:  # fmt: skip
+@given(
+    st.lists(st.tuples(st.sampled_from(ZIP_FIELDS), VALUES), min_size=1, max_size=3),
+    st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 255)), max_size=4),
+    st.floats(0.5, 1),
+)
+def test_malformed_zips(
+    tmp_path_factory: pytest.TempPathFactory,
+    fields: list[tuple[tuple[int, int], int]],
+    smashes: list[tuple[int, int]],
+    keep: float,
+) -> None:
     raw = bytearray(ZIP_BASE)
     for (offset, width), value in fields:
         raw[offset : offset + width] = (value & ((1 << (8 * width)) - 1)).to_bytes(width, "little")

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BIN
 
 from linkscope import api, cli, inputs, scan
 from linkscope.errors import InputError
-
-from conftest import BIN
 
 ELF = BIN / "c_hello_gcc_pie_x86_64"
 WATCHDOG_SECONDS = 20
@@ -83,8 +82,9 @@ def assert_both_commands_end(capsys: pytest.CaptureFixture[str], path: Path) -> 
 # ---------------------------------------------------------------- symlinks
 
 
-def test_symlink_loops_in_a_folder_are_not_followed(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_symlink_loops_in_a_folder_are_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     (folder / "a").symlink_to("b")
     (folder / "b").symlink_to("a")
@@ -97,8 +97,9 @@ def test_symlink_loops_in_a_folder_are_not_followed(tmp_path: Path,
     assert_both_commands_end(capsys, folder)
 
 
-def test_a_symlink_loop_named_on_the_command_line_is_one_line(tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_symlink_loop_named_on_the_command_line_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "a").symlink_to("b")
     (tmp_path / "b").symlink_to("a")
     code, _out, err = run(capsys, "inspect", str(tmp_path / "a"))
@@ -121,12 +122,16 @@ def _deny(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
 
     monkeypatch.setattr(inputs, "open", guarded_open, raising=False)
     real_access = os.access
-    monkeypatch.setattr(inputs.os, "access",
-                        lambda p, m: False if os.fspath(p) == str(victim) else real_access(p, m))  # fmt: skip
+    monkeypatch.setattr(
+        inputs.os,
+        "access",
+        lambda p, m: False if os.fspath(p) == str(victim) else real_access(p, m),
+    )
 
 
-def test_an_unreadable_file_in_a_folder_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_an_unreadable_file_in_a_folder_is_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     secret = folder / "lib" / "libsecret.so"
     secret.parent.mkdir()
@@ -151,8 +156,11 @@ def test_an_unreadable_file_named_on_the_command_line_is_one_line(
     assert "permission denied" in err.lower()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a chmod 000 file anyway (CI runs as "
-                    "root; the monkeypatched tests above cover it there)")  # fmt: skip
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root reads a chmod 000 file anyway (CI runs as "
+    "root; the monkeypatched tests above cover it there)",
+)
 def test_a_chmod_000_file_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = healthy_folder(tmp_path)
     locked = folder / "locked"
@@ -170,8 +178,9 @@ def test_a_chmod_000_file_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFix
 # ---------------------------------------------------------------- devices and FIFOs
 
 
-def test_a_fifo_in_a_folder_does_not_block_the_scan(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_fifo_in_a_folder_does_not_block_the_scan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     os.mkfifo(folder / "pipe")  # nobody writes to it: opening it for reading would block forever
     code, out = inspect_json(capsys, folder)
@@ -180,8 +189,9 @@ def test_a_fifo_in_a_folder_does_not_block_the_scan(tmp_path: Path,
     assert_both_commands_end(capsys, folder)
 
 
-def test_a_fifo_named_on_the_command_line_is_one_line(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_fifo_named_on_the_command_line_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     os.mkfifo(tmp_path / "pipe")
     code, _out, err = run(capsys, "inspect", str(tmp_path / "pipe"))
     assert code == 2
@@ -253,8 +263,9 @@ def test_long_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert out.count('"path"') == 2
 
 
-def test_a_path_longer_than_path_max_is_reported_not_lost(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_path_longer_than_path_max_is_reported_not_lost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     fd = _descend(folder, ["x" * 200] * 30)  # 6,000 characters: past PATH_MAX (4096)
     try:
@@ -266,8 +277,11 @@ def test_a_path_longer_than_path_max_is_reported_not_lost(tmp_path: Path,
         read = [b for b in report.binaries if b.path.endswith("deep.so")]
         # Read, or reported as unreadable (the file, or the folder on its way that the kernel
         # refuses to name); never silently skipped.
-        reported = [f for f in report.findings
-                    if f.rule == "LS001" and f.path.startswith(str(folder / ("x" * 200)))]  # fmt: skip
+        reported = [
+            f
+            for f in report.findings
+            if f.rule == "LS001" and f.path.startswith(str(folder / ("x" * 200)))
+        ]
         assert read or reported
         assert all("too long" in f.message for f in reported)
         code, _out, _err = run(capsys, "inspect", str(folder))
@@ -286,8 +300,13 @@ def test_deeply_nested_folders(tmp_path: Path) -> None:
     try:
         # In a child process: a RecursionError deep in a generator chain leaves unclosed scandir
         # iterators behind, whose warnings would land on some later test of this process.
-        done = subprocess.run([sys.executable, "-m", "linkscope", "inspect", str(folder)],
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "linkscope", "inspect", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode in (0, 1, 2), done.stderr
         assert "Traceback" not in done.stderr
     finally:
@@ -309,8 +328,9 @@ def _after_listing(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
     monkeypatch.setattr(scan, "open_package", listed_then_changed)
 
 
-def test_a_file_that_vanishes_mid_scan_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_file_that_vanishes_mid_scan_is_a_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     ghost = folder / "libghost.so"
     shutil.copyfile(ELF, ghost)
@@ -323,8 +343,9 @@ def test_a_file_that_vanishes_mid_scan_is_a_finding(tmp_path: Path, monkeypatch:
     assert code in (1, 2)
 
 
-def test_a_file_replaced_by_a_folder_mid_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_file_replaced_by_a_folder_mid_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     changing = folder / "libchanging.so"
     shutil.copyfile(ELF, changing)
@@ -352,8 +373,9 @@ def test_a_file_named_on_the_command_line_vanishing_is_one_line(
     assert "vanished" in err or "no such file" in err.lower()
 
 
-def test_a_folder_that_vanishes_mid_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_folder_that_vanishes_mid_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = healthy_folder(tmp_path)
     shutil.copyfile(ELF, folder / "libmore.so")
     _after_listing(monkeypatch, lambda: shutil.rmtree(folder))
@@ -381,7 +403,9 @@ def test_an_empty_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 @pytest.mark.parametrize("content", [b"\x7fELF", b"\x7fELF\x02\x01\x01", b"\x7fELF" + bytes(60)])
-def test_an_elf_magic_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes) -> None:
+def test_an_elf_magic_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
     stub = tmp_path / "stub"
     stub.write_bytes(content)
     code, _out, err = run(capsys, "inspect", str(stub))

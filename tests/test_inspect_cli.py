@@ -25,8 +25,18 @@ with warnings.catch_warnings():
     from linkscope.cli import main
 
 GOOD = BIN / "c_hello_gcc_pie_x86_64"
-TABLE_COLUMNS = ("path", "machine", "type", "linkage", "libc", "interpreter", "needs", "needed",
-                 "toolchain", "client")
+TABLE_COLUMNS = (
+    "path",
+    "machine",
+    "type",
+    "linkage",
+    "libc",
+    "interpreter",
+    "needs",
+    "needed",
+    "toolchain",
+    "client",
+)
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -56,9 +66,15 @@ def test_table_has_the_columns(capsys: pytest.CaptureFixture[str]) -> None:
     assert header.split() == list(TABLE_COLUMNS)
     assert set(rule) <= {"-", " "}
     entry = next(e for e in manifest() if e["name"] == "cxx_hello_gxx_x86_64")
-    for value in (entry["machine"], entry["linkage"], entry["libc"], entry["interpreter"],
-                  f"GLIBC {entry['max_glibc']}", f"GLIBCXX {entry['max_glibcxx']}",
-                  ", ".join(entry["needed"])):  # fmt: skip
+    for value in (
+        entry["machine"],
+        entry["linkage"],
+        entry["libc"],
+        entry["interpreter"],
+        f"GLIBC {entry['max_glibc']}",
+        f"GLIBCXX {entry['max_glibcxx']}",
+        ", ".join(entry["needed"]),
+    ):
         assert value in row, value
 
 
@@ -115,8 +131,15 @@ def test_not_elf_exit_2(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert name in err
 
 
-@pytest.mark.parametrize("name", ["corrupt_trunc_ehdr", "corrupt_trunc_phdrs",
-                                  "corrupt_phoff_past_eof", "corrupt_dynstr_offset"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "corrupt_trunc_ehdr",
+        "corrupt_trunc_phdrs",
+        "corrupt_phoff_past_eof",
+        "corrupt_dynstr_offset",
+    ],
+)
 def test_corrupt_file_exit_2(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["inspect", str(BIN / name)], capsys)
     assert code == ExitCode.USAGE_OR_INPUT_ERROR
@@ -178,15 +201,21 @@ def test_no_path_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.fixture
 def folder_with_corrupt(tmp_path: Path) -> Path:
-    for name in ("c_hello_gcc_pie_x86_64", "go_hello_static_x86_64", "corrupt_phoff_past_eof",
-                 "bootstrap.sh", "corrupt_bad_magic"):  # fmt: skip
+    for name in (
+        "c_hello_gcc_pie_x86_64",
+        "go_hello_static_x86_64",
+        "corrupt_phoff_past_eof",
+        "bootstrap.sh",
+        "corrupt_bad_magic",
+    ):
         shutil.copy2(BIN / name, tmp_path / name)
     return tmp_path
 
 
 @pytest.mark.parametrize("output_format", ["table", "json"])
-def test_folder_with_corrupt_elf_exit_1(folder_with_corrupt: Path, output_format: str,
-                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_folder_with_corrupt_elf_exit_1(
+    folder_with_corrupt: Path, output_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(["inspect", "--format", output_format, str(folder_with_corrupt)], capsys)
     assert code == ExitCode.INCOMPATIBLE
     assert "Traceback" not in err
@@ -194,7 +223,9 @@ def test_folder_with_corrupt_elf_exit_1(folder_with_corrupt: Path, output_format
     if output_format == "json":
         document = json.loads(out)
         assert sorted(Path(b["path"]).name for b in document["binaries"]) == [
-            "c_hello_gcc_pie_x86_64", "go_hello_static_x86_64"]  # fmt: skip
+            "c_hello_gcc_pie_x86_64",
+            "go_hello_static_x86_64",
+        ]
         assert [(f["rule"], f["path"]) for f in document["findings"]] == [("LS001", corrupt)]
         return
     assert "LS001" in out
@@ -240,16 +271,18 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     assert binary["size"] == GOOD.stat().st_size
 
 
-def test_stdin_not_elf_exit_2(monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_stdin_not_elf_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "stdin", _Stdin(b"#!/bin/sh\necho hi\n"))
     code, _, err = run(["inspect", "-"], capsys)
     assert code == ExitCode.USAGE_OR_INPUT_ERROR
     assert_one_line_error(err)
 
 
-def test_stdin_corrupt_exit_2(monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_stdin_corrupt_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "stdin", _Stdin((BIN / "corrupt_trunc_phdrs").read_bytes()))
     code, _, err = run(["inspect", "-"], capsys)
     assert code == ExitCode.USAGE_OR_INPUT_ERROR

@@ -17,8 +17,9 @@ from check_helpers import BIN, HOST_LOADER, linkscope_verdict, manifest, real_lo
 from linkscope.elf import facts_from_file
 from linkscope.errors import LinkscopeError
 
-pytestmark = pytest.mark.skipif(not os.path.exists(HOST_LOADER),
-                                reason="needs the x86_64 glibc loader at /lib64")  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(HOST_LOADER), reason="needs the x86_64 glibc loader at /lib64"
+)
 
 MULTIARCH = "/usr/lib/x86_64-linux-gnu"
 SAMPLE = 150
@@ -73,14 +74,24 @@ def test_host_file(path: str) -> None:
 
 # ------------------------------------------------------------------ (b) the runnable fixtures
 
-RUNNABLE = [e["name"] for e in manifest() if e.get("machine") == "x86_64"
-            and e.get("libc") == "glibc" and e.get("needed")
-            and e.get("interpreter") == HOST_LOADER]  # fmt: skip
+RUNNABLE = [
+    e["name"]
+    for e in manifest()
+    if e.get("machine") == "x86_64"
+    and e.get("libc") == "glibc"
+    and e.get("needed")
+    and e.get("interpreter") == HOST_LOADER
+]
 
 
 def test_runnable_fixtures_include_the_interesting_ones() -> None:
-    assert {"c_strlcpy_zig_glibc2.38_x86_64", "c_uselib_gcc_x86_64", "c_ssl_gcc_x86_64",
-            "c_crypt_gcc_x86_64", "c_curl_gcc_x86_64"} <= set(RUNNABLE)  # fmt: skip
+    assert {
+        "c_strlcpy_zig_glibc2.38_x86_64",
+        "c_uselib_gcc_x86_64",
+        "c_ssl_gcc_x86_64",
+        "c_crypt_gcc_x86_64",
+        "c_curl_gcc_x86_64",
+    } <= set(RUNNABLE)
 
 
 @pytest.mark.parametrize("name", RUNNABLE)
@@ -99,7 +110,8 @@ def test_strlcpy_needs_a_glibc_newer_than_this_hosts() -> None:
 
 
 def test_uselib_finds_its_library_through_origin_from_any_working_directory(
-        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(BIN / "lib")
     agree("../c_uselib_gcc_x86_64", "/")
     assert linkscope_verdict("../c_uselib_gcc_x86_64", "/").missing == frozenset()
@@ -153,8 +165,13 @@ def make_root(tmp: Path, libraries: Iterable[str] = ()) -> Path:
     for name in ("libc.so.6", *libraries):
         _copy_lib(name, libdir)
     chroot = shutil.which("chroot") or "chroot"
-    probe = subprocess.run([chroot, str(root), "/lib64/ld-linux-x86-64.so.2", "--version"],
-                           capture_output=True, text=True, check=False, timeout=30)  # fmt: skip
+    probe = subprocess.run(
+        [chroot, str(root), "/lib64/ld-linux-x86-64.so.2", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
     if probe.returncode != 0:
         pytest.skip(f"cannot run the loader in a chroot here: {probe.stderr.strip()}")
     return root
@@ -180,8 +197,13 @@ def verdict_in_root(root: Path, where: str) -> tuple[frozenset[str], frozenset[t
 @needs_chroot
 def test_root_with_libc_only(tmp_path: Path) -> None:
     root = make_root(tmp_path)
-    for name in ("c_hello_gcc_pie_x86_64", "c_ssl_gcc_x86_64", "cxx_condvar_gxx_x86_64",
-                 "c_strlcpy_zig_glibc2.38_x86_64", "rust_hello_zigbuild_glibc2.17_x86_64"):
+    for name in (
+        "c_hello_gcc_pie_x86_64",
+        "c_ssl_gcc_x86_64",
+        "cxx_condvar_gxx_x86_64",
+        "c_strlcpy_zig_glibc2.38_x86_64",
+        "rust_hello_zigbuild_glibc2.17_x86_64",
+    ):
         agree_in_root(root, name, f"/var/task/{name}")
     missing, _ = verdict_in_root(root, "/var/task/c_ssl_gcc_x86_64")
     assert missing == {"libssl.so.3", "libcrypto.so.3"}
@@ -320,8 +342,9 @@ def test_function_folder_mounted_at_var_task(tmp_path: Path) -> None:
     shutil.copy2(BIN / "lib" / "libdemo.so.1", task / "lib" / "libdemo.so.1")
     real = real_loader("/var/task/bootstrap", chroot=str(root))
     ours = linkscope_verdict(str(task), str(root))
-    assert (real.missing, real.versions) == (ours.missing, ours.versions) == (frozenset(),
-                                                                              frozenset())
+    assert (
+        (real.missing, real.versions) == (ours.missing, ours.versions) == (frozenset(), frozenset())
+    )
     (task / "lib" / "libdemo.so.1").unlink()
     real = real_loader("/var/task/bootstrap", chroot=str(root))
     ours = linkscope_verdict(str(task), str(root))

@@ -20,14 +20,18 @@ from pathlib import Path
 import pytest
 from _golden import ROOT, copy_fixture
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "linkscope tests", "GIT_AUTHOR_EMAIL": "tests@linkscope.invalid",
-           "GIT_COMMITTER_NAME": "linkscope tests",
-           "GIT_COMMITTER_EMAIL": "tests@linkscope.invalid"}  # fmt: skip
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "linkscope tests",
+    "GIT_AUTHOR_EMAIL": "tests@linkscope.invalid",
+    "GIT_COMMITTER_NAME": "linkscope tests",
+    "GIT_COMMITTER_EMAIL": "tests@linkscope.invalid",
+}
 
 
 def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, **GIT_ENV})  # fmt: skip
+    subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, **GIT_ENV}
+    )
 
 
 def _hook_repo(tmp_path: Path) -> Path:
@@ -35,8 +39,11 @@ def _hook_repo(tmp_path: Path) -> Path:
     repo.mkdir()
     for name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "linkscope", repo / "linkscope",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "linkscope",
+        repo / "linkscope",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "hook source")
@@ -47,10 +54,24 @@ def _try_repo(hook_repo: Path, project: Path, cache: Path) -> subprocess.Complet
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(cache), "PRE_COMMIT_COLOR": "never"}
     env.pop("GITHUB_ACTIONS", None)
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "linkscope-check",
-         "--files", "bootstrap", "--verbose"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(hook_repo),
+            "linkscope-check",
+            "--files",
+            "bootstrap",
+            "--verbose",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +87,16 @@ def hook_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
     return _hook_repo(base), project, base / "cache"
 
 
-@pytest.mark.parametrize(("fixture", "passes"), [
-    ("c_strlcpy_zig_glibc2.38_x86_64", False),
-    ("go_bootstrap_x86_64", True),
-])  # fmt: skip
-def test_linkscope_check_hook(fixture: str, passes: bool,
-                              hook_setup: tuple[Path, Path, Path]) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("fixture", "passes"),
+    [
+        ("c_strlcpy_zig_glibc2.38_x86_64", False),
+        ("go_bootstrap_x86_64", True),
+    ],
+)
+def test_linkscope_check_hook(
+    fixture: str, passes: bool, hook_setup: tuple[Path, Path, Path]
+) -> None:
     hook_repo, project, cache = hook_setup
     copy_fixture(fixture, project / "bootstrap")
     _git(project, "add", "bootstrap")

@@ -20,8 +20,9 @@ DATA = resources.files("linkscope.profiles").joinpath("data")
 SCHEMA: dict[str, Any] = json.loads(
     resources.files("linkscope.profiles").joinpath("profile-schema.json").read_text()
 )
-OS_IDS = sorted(p.name.removesuffix(".json") for p in DATA.joinpath("os").iterdir()
-                if p.name.endswith(".json"))  # fmt: skip
+OS_IDS = sorted(
+    p.name.removesuffix(".json") for p in DATA.joinpath("os").iterdir() if p.name.endswith(".json")
+)
 RUNTIMES: dict[str, Any] = json.loads(DATA.joinpath("runtimes.json").read_text())
 
 
@@ -31,10 +32,13 @@ def _os_data(os_id: str) -> dict[str, Any]:
 
 
 def _validator(ref: str) -> jsonschema.Draft202012Validator:
-    registry: Registry[Any] = Registry().with_resource(SCHEMA["$id"],
-                                                       Resource.from_contents(SCHEMA))  # fmt: skip
-    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-               "$ref": f"{SCHEMA['$id']}{ref}"}  # fmt: skip
+    registry: Registry[Any] = Registry().with_resource(
+        SCHEMA["$id"], Resource.from_contents(SCHEMA)
+    )
+    wrapper = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": f"{SCHEMA['$id']}{ref}",
+    }
     return jsonschema.Draft202012Validator(wrapper, registry=registry)
 
 
@@ -131,8 +135,9 @@ def test_loader_refuses_a_libc_that_disagrees_with_glibc() -> None:
         ("provided", "2.17", "3.4.24", "1.3.11", ("x86_64",)),
     ],
 )
-def test_os_only_runtimes_match_lambda_facts(runtime: str, glibc: str, glibcxx: str, cxxabi: str,
-                                             arches: tuple[str, ...]) -> None:  # fmt: skip
+def test_os_only_runtimes_match_lambda_facts(
+    runtime: str, glibc: str, glibcxx: str, cxxabi: str, arches: tuple[str, ...]
+) -> None:
     assert runtime_named(runtime).architectures == arches
     for arch in arches:
         target = load_target(runtime, arch)
@@ -206,8 +211,12 @@ def test_source_check_can_fail() -> None:
 # ------------------------------------------------------------------ LibraryInfo.defines
 
 
-LIBC = LibraryInfo(soname="libc.so.6", directory="/lib64", provides=(("GLIBC", "2.17"),),
-                   extra_versions=frozenset({"GLIBC_PRIVATE"}))  # fmt: skip
+LIBC = LibraryInfo(
+    soname="libc.so.6",
+    directory="/lib64",
+    provides=(("GLIBC", "2.17"),),
+    extra_versions=frozenset({"GLIBC_PRIVATE"}),
+)
 
 
 @pytest.mark.parametrize(
@@ -230,8 +239,12 @@ def test_defines(version: str, expected: bool | None) -> None:
 
 
 def test_defines_with_exact_versions_is_exact() -> None:
-    exact = LibraryInfo(soname="libdemo.so.1", directory="/lib", provides=(("LIBDEMO", "2.0"),),
-                        exact_versions=frozenset({"LIBDEMO_1.0", "LIBDEMO_2.0"}))  # fmt: skip
+    exact = LibraryInfo(
+        soname="libdemo.so.1",
+        directory="/lib",
+        provides=(("LIBDEMO", "2.0"),),
+        exact_versions=frozenset({"LIBDEMO_1.0", "LIBDEMO_2.0"}),
+    )
     assert exact.defines("LIBDEMO_1.0") is True
     assert exact.defines("LIBDEMO_1.5") is False  # below the ceiling but not defined
     assert exact.defines("OTHER_1.0") is False

@@ -27,8 +27,11 @@ DESIGN_CANDIDATES = (
 
 def section(markdown: str, heading: str) -> str:
     """The text under `## heading` up to the next heading of the same or higher level."""
-    match = re.search(rf"^(#+) {re.escape(heading)}[^\n]*\n(.*?)(?=^#{{1,2}} |\Z)", markdown,
-                      re.MULTILINE | re.DOTALL)  # fmt: skip
+    match = re.search(
+        rf"^(#+) {re.escape(heading)}[^\n]*\n(.*?)(?=^#{{1,2}} |\Z)",
+        markdown,
+        re.MULTILINE | re.DOTALL,
+    )
     assert match is not None, f"no section {heading!r}"
     return match.group(2)
 
@@ -82,8 +85,11 @@ def readme_test_command() -> str:
 
 def test_readme_test_command_is_what_ci_runs() -> None:
     command = readme_test_command()
-    lines = [line.strip() for line in CI_RUN.read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]  # fmt: skip
+    lines = [
+        line.strip()
+        for line in CI_RUN.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert lines[-1] == command, f"README: {command!r}\n.ci/run ends with: {lines[-1]!r}"
     assert "pytest" in command
 

@@ -109,13 +109,26 @@ def test_regression_input(path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 # ---------------------------------------------------------------- builders
 
-DT = {"NEEDED": 1, "HASH": 4, "STRTAB": 5, "SYMTAB": 6, "STRSZ": 10, "RPATH": 15, "RUNPATH": 29,
-      "GNU_HASH": 0x6FFFFEF5, "VERSYM": 0x6FFFFFF0, "VERNEED": 0x6FFFFFFE,
-      "VERNEEDNUM": 0x6FFFFFFF}  # fmt: skip
+DT = {
+    "NEEDED": 1,
+    "HASH": 4,
+    "STRTAB": 5,
+    "SYMTAB": 6,
+    "STRSZ": 10,
+    "RPATH": 15,
+    "RUNPATH": 29,
+    "GNU_HASH": 0x6FFFFEF5,
+    "VERSYM": 0x6FFFFFF0,
+    "VERNEED": 0x6FFFFFFE,
+    "VERNEEDNUM": 0x6FFFFFFF,
+}
 
 
-def dynamic_elf(dynamic: list[tuple[str, int | str]], blobs: dict[str, bytes],
-                interp: bytes = b"/lib64/ld-linux-x86-64.so.2") -> bytes:  # fmt: skip
+def dynamic_elf(
+    dynamic: list[tuple[str, int | str]],
+    blobs: dict[str, bytes],
+    interp: bytes = b"/lib64/ld-linux-x86-64.so.2",
+) -> bytes:
     """A minimal ELF64 x86-64 shared object: one PT_LOAD mapping the whole file at address 0 (so
     addresses are offsets), PT_DYNAMIC, PT_INTERP, no section headers. Dynamic values given as a
     blob's name point at that blob."""
@@ -126,16 +139,21 @@ def dynamic_elf(dynamic: list[tuple[str, int | str]], blobs: dict[str, bytes],
         body += bytes(-(dyn_at + dyn_size + len(body)) % 8)
         where[name] = dyn_at + dyn_size + len(body)
         body += blob
-    entries = b"".join(struct.pack("<qQ", DT[tag], where[v] if isinstance(v, str) else v)
-                       for tag, v in dynamic) + bytes(16)  # fmt: skip
+    entries = b"".join(
+        struct.pack("<qQ", DT[tag], where[v] if isinstance(v, str) else v) for tag, v in dynamic
+    ) + bytes(16)
     interp_at = dyn_at + dyn_size + len(body)
     size = interp_at + len(interp) + 1
     phdrs = struct.pack("<IIQQQQQQ", 1, 5, 0, 0, 0, size, size, 0x1000)
     phdrs += struct.pack("<IIQQQQQQ", 2, 6, dyn_at, dyn_at, dyn_at, dyn_size, dyn_size, 8)
-    phdrs += struct.pack("<IIQQQQQQ", 3, 4, interp_at, interp_at, interp_at, len(interp) + 1,
-                         len(interp) + 1, 1)  # fmt: skip
-    header = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack(
-        "<HHIQQQIHHHHHH", 3, 62, 1, 0, 64, 0, 0, 64, 56, phnum, 64, 0, 0)
+    phdrs += struct.pack(
+        "<IIQQQQQQ", 3, 4, interp_at, interp_at, interp_at, len(interp) + 1, len(interp) + 1, 1
+    )
+    header = (
+        b"\x7fELF\x02\x01\x01"
+        + bytes(9)
+        + struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 64, 0, 0, 64, 56, phnum, 64, 0, 0)
+    )
     return header + phdrs + entries + bytes(body) + interp + b"\0"
 
 
@@ -143,13 +161,24 @@ def verneed_fanout(libraries: int, versions: int) -> bytes:
     """`libraries` version-need entries whose vn_aux all point at one chain of `versions` vernaux
     entries: libraries x versions requirements from a file of (libraries + versions) x 16 bytes."""
     strtab = b"\0libc.so.6\0GLIBC_2.2.5\0"
-    need = b"".join(struct.pack("<HHIII", 1, versions, 1, 16 * (libraries - i),
-                                16 if i < libraries - 1 else 0) for i in range(libraries))  # fmt: skip
-    aux = b"".join(struct.pack("<IHHII", 0, 0, 2 + i % 30000, 11, 16 if i < versions - 1 else 0)
-                   for i in range(versions))  # fmt: skip
-    return dynamic_elf([("STRTAB", "str"), ("STRSZ", len(strtab)), ("NEEDED", 1),
-                        ("VERNEED", "need"), ("VERNEEDNUM", libraries)],
-                       {"str": strtab, "need": need + aux})  # fmt: skip
+    need = b"".join(
+        struct.pack("<HHIII", 1, versions, 1, 16 * (libraries - i), 16 if i < libraries - 1 else 0)
+        for i in range(libraries)
+    )
+    aux = b"".join(
+        struct.pack("<IHHII", 0, 0, 2 + i % 30000, 11, 16 if i < versions - 1 else 0)
+        for i in range(versions)
+    )
+    return dynamic_elf(
+        [
+            ("STRTAB", "str"),
+            ("STRSZ", len(strtab)),
+            ("NEEDED", 1),
+            ("VERNEED", "need"),
+            ("VERNEEDNUM", libraries),
+        ],
+        {"str": strtab, "need": need + aux},
+    )
 
 
 def needed_flood(count: int, directories: int) -> bytes:
@@ -186,14 +215,19 @@ PIE = (BIN / "c_hello_gcc_pie_x86_64").read_bytes()
 def write_inputs() -> None:
     """Regenerate the crafted files committed in tests/regressions (run by hand)."""
     made = {
-        "elf_dep_v0_deep_json": retarget(PIE, ".comment", b".dep-v0",
-                                         zlib.compress(b"[" * 200_000, 9)),
-        "elf_dep_v0_json_bomb": retarget(PIE, ".comment", b".dep-v0", zlib.compress(
-            b'{"packages":[' + b"{}," * 5_000_000 + b"{}]}", 9)),
+        "elf_dep_v0_deep_json": retarget(
+            PIE, ".comment", b".dep-v0", zlib.compress(b"[" * 200_000, 9)
+        ),
+        "elf_dep_v0_json_bomb": retarget(
+            PIE,
+            ".comment",
+            b".dep-v0",
+            zlib.compress(b'{"packages":[' + b"{}," * 5_000_000 + b"{}]}", 9),
+        ),
         "elf_verneed_fanout": verneed_fanout(300, 300),
         "elf_needed_flood": needed_flood(2000, 8),
         "elf_runpath_flood": needed_flood(40, 3000),
-    }  # fmt: skip
+    }
     for name, data in made.items():
         (REGRESSIONS / name).write_bytes(data)
 
@@ -223,10 +257,19 @@ def test_crafted_endless_gnu_hash_chain() -> None:
     strtab = b"\0libc.so.6\0GLIBC_2.2.5\0"
     need = struct.pack("<HHIII", 1, 1, 1, 16, 0) + struct.pack("<IHHII", 0, 0, 2, 11, 0)
     gnu_hash = struct.pack("<IIIIQI", 1, 0, 1, 6, 0, 0) + bytes(16_000_000)
-    data = dynamic_elf([("STRTAB", "str"), ("STRSZ", len(strtab)), ("NEEDED", 1),
-                        ("VERNEED", "need"), ("VERNEEDNUM", 1), ("GNU_HASH", "hash"),
-                        ("VERSYM", "str"), ("SYMTAB", "str")],
-                       {"str": strtab, "need": need, "hash": gnu_hash})  # fmt: skip
+    data = dynamic_elf(
+        [
+            ("STRTAB", "str"),
+            ("STRSZ", len(strtab)),
+            ("NEEDED", 1),
+            ("VERNEED", "need"),
+            ("VERNEEDNUM", 1),
+            ("GNU_HASH", "hash"),
+            ("VERSYM", "str"),
+            ("SYMTAB", "str"),
+        ],
+        {"str": strtab, "need": need, "hash": gnu_hash},
+    )
     for limits in ({}, {"heap": 16 << 20}):  # the 16 MB input is allocated before, not inside
         with bounded(**limits):  # type: ignore[arg-type]
             with contextlib.suppress(LinkscopeError):
@@ -249,7 +292,9 @@ def test_crafted_section_names_without_nul() -> None:
     data = bytearray(PIE)
     shoff, count = len(data) + 1_000_000, 4000
     names = b"n" * 1_000_000
-    table = b"".join(struct.pack("<IIQQQQIIQQ", i, 1, 0, 0, 0, 16, 0, 0, 1, 0) for i in range(count))
+    table = b"".join(
+        struct.pack("<IIQQQQIIQQ", i, 1, 0, 0, 0, 16, 0, 0, 1, 0) for i in range(count)
+    )
     table += struct.pack("<IIQQQQIIQQ", 0, 3, 0, 0, len(data), len(names), 0, 0, 1, 0)
     data += names + table
     struct.pack_into("<Q", data, 40, shoff)
@@ -267,11 +312,14 @@ def test_crafted_go_version_flood() -> None:
     assert facts.toolchain.language == "go"
 
 
-@pytest.mark.parametrize("payload", [
-    pytest.param(b"[" * 200_000, id="deep-json"),  # RecursionError: exit 3
-    pytest.param(b'{"packages":[' + b"{}," * 5_000_000 + b"{}]}", id="json-bomb"),  # 400 MiB
-    pytest.param(b"\0" * 50_000_000, id="zlib-bomb"),  # 50 MB from 50 KB
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(b"[" * 200_000, id="deep-json"),  # RecursionError: exit 3
+        pytest.param(b'{"packages":[' + b"{}," * 5_000_000 + b"{}]}", id="json-bomb"),  # 400 MiB
+        pytest.param(b"\0" * 50_000_000, id="zlib-bomb"),  # 50 MB from 50 KB
+    ],
+)
 def test_crafted_dep_v0(payload: bytes) -> None:
     data = retarget(PIE, ".comment", b".dep-v0", zlib.compress(payload, 9))
     for limits in ({}, {"heap": MAX_HEAP}):
@@ -280,10 +328,13 @@ def test_crafted_dep_v0(payload: bytes) -> None:
         assert facts.toolchain.rust is None or not facts.toolchain.rust.crates
 
 
-@pytest.mark.parametrize(("count", "directories", "limit"), [
-    (65_000, 1, "DT_NEEDED"),  # check took 147 s
-    (50, 400, "RPATH/RUNPATH"),  # every library searched along every directory
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("count", "directories", "limit"),
+    [
+        (65_000, 1, "DT_NEEDED"),  # check took 147 s
+        (50, 400, "RPATH/RUNPATH"),  # every library searched along every directory
+    ],
+)
 def test_crafted_needed_and_search_path_floods(count: int, directories: int, limit: str) -> None:
     data = needed_flood(count, directories)
     result = facts_or_error(data)
@@ -303,15 +354,30 @@ def test_crafted_needed_at_the_limits_is_checked_quickly(tmp_path: Path) -> None
 def test_crafted_symbol_names_without_nul() -> None:
     """Undefined symbols whose names run into a 2 MB string table with no NUL."""
     strtab = b"\0libc.so.6\0GLIBC_2.2.5\0" + b"s" * 2_000_000
-    symbols = bytes(24) + b"".join(struct.pack("<IBBHQQ", 30 + i, 0x12, 0, 0, 0, 0)
-                                   for i in range(20_000))  # fmt: skip
+    symbols = bytes(24) + b"".join(
+        struct.pack("<IBBHQQ", 30 + i, 0x12, 0, 0, 0, 0) for i in range(20_000)
+    )
     versym = struct.pack("<H", 0) + struct.pack("<H", 2) * 20_000
     need = struct.pack("<HHIII", 1, 1, 1, 16, 0) + struct.pack("<IHHII", 0, 0, 2, 11, 0)
-    data = dynamic_elf([("STRTAB", "str"), ("STRSZ", len(strtab)), ("NEEDED", 1),
-                        ("VERNEED", "need"), ("VERNEEDNUM", 1), ("VERSYM", "versym"),
-                        ("SYMTAB", "sym"), ("HASH", "hash")],
-                       {"str": strtab, "need": need, "versym": versym, "sym": symbols,
-                        "hash": struct.pack("<II", 1, 20_001) + bytes(8)})  # fmt: skip
+    data = dynamic_elf(
+        [
+            ("STRTAB", "str"),
+            ("STRSZ", len(strtab)),
+            ("NEEDED", 1),
+            ("VERNEED", "need"),
+            ("VERNEEDNUM", 1),
+            ("VERSYM", "versym"),
+            ("SYMTAB", "sym"),
+            ("HASH", "hash"),
+        ],
+        {
+            "str": strtab,
+            "need": need,
+            "versym": versym,
+            "sym": symbols,
+            "hash": struct.pack("<II", 1, 20_001) + bytes(8),
+        },
+    )
     result = facts_or_error(data)
     assert isinstance(result, LinkscopeError)
 
@@ -319,22 +385,33 @@ def test_crafted_symbol_names_without_nul() -> None:
 def test_crafted_many_version_indexes() -> None:
     """4,000 distinct version indexes over 1 million symbols: two searches per index."""
     strtab = b"\0libc.so.6\0GLIBC_2.2.5\0"
-    aux = b"".join(struct.pack("<IHHII", 0, 0, 2 + i, 11, 16 if i < 3999 else 0) for i in range(4000))
+    aux = b"".join(
+        struct.pack("<IHHII", 0, 0, 2 + i, 11, 16 if i < 3999 else 0) for i in range(4000)
+    )
     need = struct.pack("<HHIII", 1, 4000, 1, 16, 0) + aux
     versym = bytes(2_000_000)  # a million symbols, none of them versioned
-    data = dynamic_elf([("STRTAB", "str"), ("STRSZ", len(strtab)), ("NEEDED", 1),
-                        ("VERNEED", "need"), ("VERNEEDNUM", 1), ("VERSYM", "versym"),
-                        ("SYMTAB", "versym"), ("HASH", "hash")],
-                       {"str": strtab, "need": need, "versym": versym,
-                        "hash": struct.pack("<II", 1, 1_000_000)})  # fmt: skip
+    data = dynamic_elf(
+        [
+            ("STRTAB", "str"),
+            ("STRSZ", len(strtab)),
+            ("NEEDED", 1),
+            ("VERNEED", "need"),
+            ("VERNEEDNUM", 1),
+            ("VERSYM", "versym"),
+            ("SYMTAB", "versym"),
+            ("HASH", "hash"),
+        ],
+        {"str": strtab, "need": need, "versym": versym, "hash": struct.pack("<II", 1, 1_000_000)},
+    )
     result = facts_or_error(data)
     assert isinstance(result, BinaryFacts)
     assert len(result.version_requirements) == 4000
 
 
 @pytest.mark.parametrize("cut", [64, 64 + 56, 64 + 56 * 3, 64 + 56 * 3 + 8])
-def test_crafted_truncations_through_the_cli(tmp_path: Path, cut: int,
-                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_crafted_truncations_through_the_cli(
+    tmp_path: Path, cut: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bootstrap"
     path.write_bytes(verneed_fanout(2, 2)[:cut])
     assert cli.main(["inspect", str(path)]) == 2

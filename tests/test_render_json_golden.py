@@ -24,8 +24,9 @@ def _validate(document: Any) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_json_golden(case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_json_golden(
+    case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run_case(case, "json", monkeypatch, tmp_path, capsys)
     document = json.loads(out)
     assert document["verdict"] == ("incompatible" if case.exit_code else "compatible")

@@ -24,29 +24,47 @@ from linkscope.model import (
 )
 from linkscope.render import markdown
 
-NASTY_PATHS = ("fn.zip!lib/a|b.so", "weird`name`", "*bold* _it_ <b>x</b> [l](u)", "``x``",
-               "a\\|b", "pipe | in ` code")  # fmt: skip
+NASTY_PATHS = (
+    "fn.zip!lib/a|b.so",
+    "weird`name`",
+    "*bold* _it_ <b>x</b> [l](u)",
+    "``x``",
+    "a\\|b",
+    "pipe | in ` code",
+)
 
 
 def binary(path: str) -> BinaryFacts:
     return BinaryFacts(
-        path=path, size=1, elf_class=64, endianness="little", machine="x86_64", e_machine=62,
-        os_abi="sysv", elf_type=ElfType.EXECUTABLE, entry=0, linkage=Linkage.DYNAMIC,
+        path=path,
+        size=1,
+        elf_class=64,
+        endianness="little",
+        machine="x86_64",
+        e_machine=62,
+        os_abi="sysv",
+        elf_type=ElfType.EXECUTABLE,
+        entry=0,
+        linkage=Linkage.DYNAMIC,
         needed=("libc.so.6",),
         version_requirements=(VersionRequirement(library="libc.so.6", version="GLIBC_2.38"),),
         libc=LibcInfo(family=LibcFamily.GLIBC, confidence=Confidence.CERTAIN),
-    )  # fmt: skip
+    )
 
 
 def nasty_report() -> Report:
     message = "`{}` needs GLIBC_2.38 (`strlcpy`) | version `GLIBC_2.38' not found"
     fix = "Use `zig cc -target x86_64-linux-gnu.2.26` | or *rebuild*"
-    findings = tuple(Finding(rule="LS301", severity=Severity.ERROR, path=p,
-                             message=message.format(p), fix=fix)
-                     for p in NASTY_PATHS)  # fmt: skip
-    return Report(binaries=tuple(binary(p) for p in NASTY_PATHS), findings=findings,
-                  runtime=RuntimeRef(name="provided.al2", arch="x86_64"),
-                  verdict="incompatible")  # fmt: skip
+    findings = tuple(
+        Finding(rule="LS301", severity=Severity.ERROR, path=p, message=message.format(p), fix=fix)
+        for p in NASTY_PATHS
+    )
+    return Report(
+        binaries=tuple(binary(p) for p in NASTY_PATHS),
+        findings=findings,
+        runtime=RuntimeRef(name="provided.al2", arch="x86_64"),
+        verdict="incompatible",
+    )
 
 
 def parse_tables(text: str) -> list[list[list[str]]]:
@@ -69,8 +87,9 @@ def parse_tables(text: str) -> list[list[list[str]]]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_markdown_golden(case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_markdown_golden(
+    case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run_case(case, "markdown", monkeypatch, tmp_path, capsys)
     verdict = "INCOMPATIBLE" if case.exit_code else "COMPATIBLE"
     assert out.startswith(f"### linkscope: **{verdict}** on `{case.runtime}`")
@@ -87,8 +106,7 @@ def test_nasty_paths_keep_every_table_intact_and_show_as_written() -> None:
     assert all(len(row) == 4 for row in findings)
     assert sorted(row[2] for row in findings[1:]) == sorted(NASTY_PATHS)
     for row in findings[1:]:
-        assert row[3] == (f"{row[2]} needs GLIBC_2.38 (strlcpy) | version `GLIBC_2.38' "
-                          "not found")  # fmt: skip
+        assert row[3] == (f"{row[2]} needs GLIBC_2.38 (strlcpy) | version `GLIBC_2.38' not found")
 
 
 def test_no_raw_html_or_emphasis_leaks() -> None:
@@ -107,11 +125,15 @@ def test_fixes_are_a_list_grouped_by_fix() -> None:
     assert fixes[0].endswith("): Use `zig cc -target x86_64-linux-gnu.2.26` \\| or \\*rebuild\\*")
 
 
-@pytest.mark.parametrize(("verdict", "word"), [("compatible", "COMPATIBLE"),
-                                               ("incompatible", "INCOMPATIBLE")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("verdict", "word"), [("compatible", "COMPATIBLE"), ("incompatible", "INCOMPATIBLE")]
+)
 def test_verdict_line(verdict: str, word: str) -> None:
-    r = Report(binaries=(binary("bootstrap"),), runtime=RuntimeRef(name="provided.al2023",
-               arch="arm64"), verdict=verdict)  # fmt: skip
+    r = Report(
+        binaries=(binary("bootstrap"),),
+        runtime=RuntimeRef(name="provided.al2023", arch="arm64"),
+        verdict=verdict,
+    )
     text = markdown.render(r)
     assert text.splitlines()[0] == f"### linkscope: **{word}** on `provided.al2023` (arm64)"
     assert "1 binary, no findings." in text

@@ -30,16 +30,26 @@ def validate(document: Any) -> None:
     jsonschema.Draft4Validator(schema, format_checker=checker).validate(document)
 
 
-def finding(path: str, rule: str = "LS301", severity: Severity = Severity.ERROR,
-            **extra: Any) -> Finding:  # fmt: skip
-    return Finding(rule=rule, severity=severity, path=path, message=f"`{path}` is broken",
-                   fix="Rebuild it.", **extra)  # fmt: skip
+def finding(
+    path: str, rule: str = "LS301", severity: Severity = Severity.ERROR, **extra: Any
+) -> Finding:
+    return Finding(
+        rule=rule,
+        severity=severity,
+        path=path,
+        message=f"`{path}` is broken",
+        fix="Rebuild it.",
+        **extra,
+    )
 
 
 def report(*findings: Finding) -> Report:
-    return Report(binaries=(), findings=findings,
-                  runtime=RuntimeRef(name="provided.al2", arch="x86_64"),
-                  verdict="incompatible")  # fmt: skip
+    return Report(
+        binaries=(),
+        findings=findings,
+        runtime=RuntimeRef(name="provided.al2", arch="x86_64"),
+        verdict="incompatible",
+    )
 
 
 def test_schema_file_is_the_recorded_official_copy() -> None:
@@ -50,8 +60,9 @@ def test_schema_file_is_the_recorded_official_copy() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_sarif_golden_and_valid(case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_sarif_golden_and_valid(
+    case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run_case(case, "sarif", monkeypatch, tmp_path, capsys)
     document = json.loads(out)
     validate(document)
@@ -107,26 +118,34 @@ def test_results_point_at_their_rule_and_carry_the_finding() -> None:
 
 def test_zip_member_points_at_the_archive_and_names_the_member() -> None:
     result = sarif.sarif_log(report(finding("dist/function.zip!lib/libfoo.so")))["runs"][0][
-        "results"][0]  # fmt: skip
+        "results"
+    ][0]
     location = result["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "dist/function.zip"
     assert location["logicalLocations"] == [
-        {"name": "lib/libfoo.so", "fullyQualifiedName": "dist/function.zip!lib/libfoo.so",
-         "kind": "module"}]  # fmt: skip
+        {
+            "name": "lib/libfoo.so",
+            "fullyQualifiedName": "dist/function.zip!lib/libfoo.so",
+            "kind": "module",
+        }
+    ]
     assert result["properties"]["archive"] == "dist/function.zip"
     assert result["properties"]["member"] == "lib/libfoo.so"
 
 
-@pytest.mark.parametrize(("path", "uri"), [
-    ("bootstrap", "bootstrap"),
-    ("./dist/bootstrap", "dist/bootstrap"),
-    ("my app/boot strap", "my%20app/boot%20strap"),
-    ("100%/x", "100%25/x"),
-    ("a:b/bootstrap", "./a:b/bootstrap"),
-    ("/abs/path/bootstrap", "file:///abs/path/bootstrap"),
-    ("<stdin>", "%3Cstdin%3E"),
-    ("dir/ünï", "dir/%C3%BCn%C3%AF"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        ("bootstrap", "bootstrap"),
+        ("./dist/bootstrap", "dist/bootstrap"),
+        ("my app/boot strap", "my%20app/boot%20strap"),
+        ("100%/x", "100%25/x"),
+        ("a:b/bootstrap", "./a:b/bootstrap"),
+        ("/abs/path/bootstrap", "file:///abs/path/bootstrap"),
+        ("<stdin>", "%3Cstdin%3E"),
+        ("dir/ünï", "dir/%C3%BCn%C3%AF"),
+    ],
+)
 def test_artifact_uris_are_valid_uri_references(path: str, uri: str) -> None:
     assert sarif.artifact_uri(path) == uri
     assert URI_REFERENCE.match(uri)
@@ -146,8 +165,10 @@ def test_output_is_deterministic_and_has_no_timestamps() -> None:
     first, second = sarif.render(r), sarif.render(r)
     assert first == second
     assert not re.search(r"Utc|[0-9]{4}-[0-9]{2}-[0-9]{2}T", first)
-    uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-            for res in json.loads(first)["runs"][0]["results"]]  # fmt: skip
+    uris = [
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for res in json.loads(first)["runs"][0]["results"]
+    ]
     assert uris == ["a/y", "a/y", "b/x"]
 
 

@@ -9,8 +9,9 @@ from _golden import CASE_IDS, CASES, Case, compare, run_case
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_table_golden(case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_table_golden(
+    case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run_case(case, "table", monkeypatch, tmp_path, capsys)
     assert f"runtime: {case.runtime} ({case.arch})" in out
     compare(case, "table", out)

@@ -27,8 +27,11 @@ with warnings.catch_warnings():
 
 jsonschema = pytest.importorskip("jsonschema")
 
-READABLE = [e["name"] for e in manifest()
-            if e["machine"] is not None and not e["name"].startswith("corrupt_")]  # fmt: skip
+READABLE = [
+    e["name"]
+    for e in manifest()
+    if e["machine"] is not None and not e["name"].startswith("corrupt_")
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +61,9 @@ def test_schema_is_draft_2020_12(schema: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("name", READABLE)
-def test_fixture_json_validates(name: str, schema: dict[str, Any],
-                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_fixture_json_validates(
+    name: str, schema: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out = cli_json([str(BIN / name)], capsys)
     assert code == 0
     document = json.loads(out)
@@ -96,8 +100,9 @@ def test_every_key_json_report_emits_is_in_the_schema(schema: dict[str, Any]) ->
         pytest.param(("verdict",), "maybe", id="verdict"),
     ],
 )
-def test_schema_rejects_wrong_documents(schema: dict[str, Any], pointer: tuple[Any, ...],
-                                        bad: Any) -> None:  # fmt: skip
+def test_schema_rejects_wrong_documents(
+    schema: dict[str, Any], pointer: tuple[Any, ...], bad: Any
+) -> None:
     document = json_report.report_to_dict(inspect([str(BIN / "c_hello_gcc_pie_x86_64")]))
     target = document
     for key in pointer[:-1]:
@@ -109,16 +114,21 @@ def test_schema_rejects_wrong_documents(schema: dict[str, Any], pointer: tuple[A
 
 @pytest.fixture
 def folder_with_corrupt(tmp_path: Path) -> Path:
-    for name in ("c_hello_gcc_pie_x86_64", "lib/libdemo.so.1", "corrupt_trunc_phdrs",
-                 "bootstrap.sh"):  # fmt: skip
+    for name in (
+        "c_hello_gcc_pie_x86_64",
+        "lib/libdemo.so.1",
+        "corrupt_trunc_phdrs",
+        "bootstrap.sh",
+    ):
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(BIN / name, target)
     return tmp_path
 
 
-def test_folder_with_corrupt_elf_validates(folder_with_corrupt: Path, schema: dict[str, Any],
-                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_folder_with_corrupt_elf_validates(
+    folder_with_corrupt: Path, schema: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out = cli_json([str(folder_with_corrupt)], capsys)
     assert code == 1
     document = json.loads(out)
@@ -136,8 +146,16 @@ def test_folder_with_corrupt_elf_validates(folder_with_corrupt: Path, schema: di
 
 def test_check_report_validates(schema: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     """The same schema covers `check` output: a runtime, a verdict and findings with symbols."""
-    code = main(["check", "--format", "json", "--runtime", "provided.al2",
-                 str(BIN / "rust_hello_cargo_x86_64")])  # fmt: skip
+    code = main(
+        [
+            "check",
+            "--format",
+            "json",
+            "--runtime",
+            "provided.al2",
+            str(BIN / "rust_hello_cargo_x86_64"),
+        ]
+    )
     document = json.loads(capsys.readouterr().out)
     validate(schema, document)
     assert code == 1
@@ -150,10 +168,11 @@ def test_check_report_validates(schema: dict[str, Any], capsys: pytest.CaptureFi
     "argv",
     [
         pytest.param([str(BIN)], id="fixtures-folder"),
-        pytest.param([str(BIN / "cxx_condvar_gxx_x86_64"), str(BIN / "go_bootstrap_x86_64")],
-                     id="two-files"),
+        pytest.param(
+            [str(BIN / "cxx_condvar_gxx_x86_64"), str(BIN / "go_bootstrap_x86_64")], id="two-files"
+        ),
     ],
-)  # fmt: skip
+)
 def test_output_is_deterministic(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     first = cli_json(argv, capsys)
     second = cli_json(argv, capsys)
@@ -162,8 +181,14 @@ def test_output_is_deterministic(argv: list[str], capsys: pytest.CaptureFixture[
 
 
 def test_binaries_are_sorted_by_path(capsys: pytest.CaptureFixture[str]) -> None:
-    forward = cli_json([str(BIN / "c_hello_gcc_pie_x86_64"), str(BIN / "bootstrap.sh"),
-                        str(BIN / "c_crypt_gcc_x86_64")], capsys)  # fmt: skip
+    forward = cli_json(
+        [
+            str(BIN / "c_hello_gcc_pie_x86_64"),
+            str(BIN / "bootstrap.sh"),
+            str(BIN / "c_crypt_gcc_x86_64"),
+        ],
+        capsys,
+    )
     # a script named on its own is not ELF: inspect refuses it
     assert forward[0] == 2
     one = cli_json([str(BIN / "c_hello_gcc_pie_x86_64"), str(BIN / "c_crypt_gcc_x86_64")], capsys)

@@ -30,10 +30,17 @@ from linkscope.rules.base import Context, Rule
 TODAY = datetime.date(2026, 11, 29)
 
 
-def run(rule: Rule, function: ScannedPackage, runtime: str = "provided.al2023",
-        arch_name: str = "x86_64", *, layers: tuple[ScannedPackage, ...] = (),
-        today: datetime.date = TODAY, strict: bool = False,
-        target: Target | None = None) -> list[Finding]:  # fmt: skip
+def run(
+    rule: Rule,
+    function: ScannedPackage,
+    runtime: str = "provided.al2023",
+    arch_name: str = "x86_64",
+    *,
+    layers: tuple[ScannedPackage, ...] = (),
+    today: datetime.date = TODAY,
+    strict: bool = False,
+    target: Target | None = None,
+) -> list[Finding]:
     target = target or load_target(runtime, arch_name)
     world = build_world(function, layers, target)
     findings = list(rule.check(world, Context(today=today, strict=strict)))
@@ -71,10 +78,12 @@ def test_ls001_reports_each_unreadable_member() -> None:
         ("aarch64", "arm64", None, "big", "big-endian"),
     ],
 )
-def test_ls101_architecture(machine: str, arch_name: str, elf_class: int | None, endianness: str,
-                            words: str) -> None:  # fmt: skip
-    bootstrap = elf(machine=machine, elf_class=elf_class, endianness=endianness, needed=(),
-                    interpreter=None)  # fmt: skip
+def test_ls101_architecture(
+    machine: str, arch_name: str, elf_class: int | None, endianness: str, words: str
+) -> None:
+    bootstrap = elf(
+        machine=machine, elf_class=elf_class, endianness=endianness, needed=(), interpreter=None
+    )
     finding = only(run(arch.ARCHITECTURE, package(bootstrap), arch_name=arch_name))
     assert (finding.severity, finding.path) == (Severity.ERROR, "bootstrap")
     assert words in finding.message
@@ -133,8 +142,9 @@ def test_ls201_nix_interpreter() -> None:
 
 
 def test_ls201_other_distribution_loader() -> None:
-    finding = only(run(libc.INTERPRETER, package(elf(interpreter="/lib/ld-linux-x86-64.so.2")),
-                       "provided.al2"))  # fmt: skip
+    finding = only(
+        run(libc.INTERPRETER, package(elf(interpreter="/lib/ld-linux-x86-64.so.2")), "provided.al2")
+    )
     assert "/lib64/ld-linux-x86-64.so.2" in finding.message  # names the runtime's loader
 
 
@@ -163,14 +173,23 @@ def test_ls202_alpine_style_library() -> None:
 
 
 def test_ls202_static_musl_is_fine() -> None:
-    static = elf(interpreter=None, needed=(), libc=LibcFamily.MUSL, linkage=Linkage.STATIC,
-                 elf_type=ElfType.EXECUTABLE)  # fmt: skip
+    static = elf(
+        interpreter=None,
+        needed=(),
+        libc=LibcFamily.MUSL,
+        linkage=Linkage.STATIC,
+        elf_type=ElfType.EXECUTABLE,
+    )
     assert run(libc.MUSL, package(static)) == []
 
 
 def test_ls203_bundled_libc_and_loader() -> None:
-    pkg = package(elf(), library("lib/libc.so.6", needed=()),
-                  library("lib/ld-linux-x86-64.so.2", needed=()), library("lib/libz.so.1"))
+    pkg = package(
+        elf(),
+        library("lib/libc.so.6", needed=()),
+        library("lib/ld-linux-x86-64.so.2", needed=()),
+        library("lib/libz.so.1"),
+    )
     findings = run(libc.BUNDLED, pkg)
     assert sorted(f.path for f in findings) == ["lib/ld-linux-x86-64.so.2", "lib/libc.so.6"]
     assert {f.severity for f in findings} == {Severity.WARNING}
@@ -180,12 +199,19 @@ def test_ls203_bundled_libc_and_loader() -> None:
 
 
 def test_ls301_names_the_symbols_and_the_version() -> None:
-    bootstrap = elf(requirements=[req("libc.so.6", "GLIBC_2.2.5", "puts"),
-                                  req("libc.so.6", "GLIBC_2.28", "fcntl64", "statx")])  # fmt: skip
+    bootstrap = elf(
+        requirements=[
+            req("libc.so.6", "GLIBC_2.2.5", "puts"),
+            req("libc.so.6", "GLIBC_2.28", "fcntl64", "statx"),
+        ]
+    )
     finding = only(run(versions.GLIBC, package(bootstrap), "provided.al2"))
     assert (finding.rule, finding.severity, finding.path) == ("LS301", Severity.ERROR, "bootstrap")
     assert (finding.library, finding.version, finding.symbols) == (
-        "libc.so.6", "GLIBC_2.28", ("fcntl64", "statx"))
+        "libc.so.6",
+        "GLIBC_2.28",
+        ("fcntl64", "statx"),
+    )
     assert "fcntl64" in finding.message and "GLIBC_2.28" in finding.message
     assert "GLIBC_2.26" in finding.message  # what the runtime goes up to
     assert run(versions.GLIBC, package(bootstrap), "provided.al2023") == []
@@ -201,14 +227,21 @@ def test_ls301_in_a_bundled_library_needed_by_the_bootstrap() -> None:
     bootstrap = elf(needed=("libfoo.so.1", "libc.so.6"))
     finding = only(run(versions.GLIBC, package(bootstrap, lib), "provided.al2"))
     assert (finding.path, finding.version, finding.symbols) == (
-        "lib/libfoo.so.1", "GLIBC_2.34", ("dlopen",))
+        "lib/libfoo.so.1",
+        "GLIBC_2.34",
+        ("dlopen",),
+    )
 
 
 @pytest.mark.parametrize(
     ("version", "symbol", "runtime", "fires"),
     [
-        ("GLIBCXX_3.4.30", "_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE",
-         "provided.al2023", True),
+        (
+            "GLIBCXX_3.4.30",
+            "_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE",
+            "provided.al2023",
+            True,
+        ),
         ("GLIBCXX_3.4.29", "_ZSt8to_charsPcS_d", "provided.al2023", False),
         ("GLIBCXX_3.4.29", "_ZSt8to_charsPcS_d", "provided.al2", True),
         ("CXXABI_1.3.14", "__cxa_call_terminate", "provided.al2023", True),
@@ -216,25 +249,35 @@ def test_ls301_in_a_bundled_library_needed_by_the_bootstrap() -> None:
     ],
 )
 def test_ls302_libstdcxx(version: str, symbol: str, runtime: str, fires: bool) -> None:
-    bootstrap = elf(needed=("libstdc++.so.6", "libc.so.6"),
-                    requirements=[req("libstdc++.so.6", version, symbol)])  # fmt: skip
+    bootstrap = elf(
+        needed=("libstdc++.so.6", "libc.so.6"),
+        requirements=[req("libstdc++.so.6", version, symbol)],
+    )
     findings = run(versions.LIBSTDCXX, package(bootstrap), runtime)
     if not fires:
         assert findings == []
         return
     finding = only(findings)
-    assert (finding.library, finding.version, finding.symbols) == ("libstdc++.so.6", version,
-                                                                   (symbol,))  # fmt: skip
+    assert (finding.library, finding.version, finding.symbols) == (
+        "libstdc++.so.6",
+        version,
+        (symbol,),
+    )
     assert symbol in finding.message
     assert run(versions.GLIBC, package(bootstrap), runtime) == []  # not double-reported
 
 
 def test_ls303_libgcc() -> None:
-    bootstrap = elf(needed=("libgcc_s.so.1", "libc.so.6"),
-                    requirements=[req("libgcc_s.so.1", "GCC_12.0.0", "__divhc3")])  # fmt: skip
+    bootstrap = elf(
+        needed=("libgcc_s.so.1", "libc.so.6"),
+        requirements=[req("libgcc_s.so.1", "GCC_12.0.0", "__divhc3")],
+    )
     finding = only(run(versions.LIBGCC, package(bootstrap), "provided.al2023"))
     assert (finding.severity, finding.version, finding.symbols) == (
-        Severity.ERROR, "GCC_12.0.0", ("__divhc3",))
+        Severity.ERROR,
+        "GCC_12.0.0",
+        ("__divhc3",),
+    )
     ok = elf(needed=("libgcc_s.so.1",), requirements=[req("libgcc_s.so.1", "GCC_3.0", "x")])
     assert run(versions.LIBGCC, package(ok), "provided.al2023") == []
 
@@ -242,12 +285,14 @@ def test_ls303_libgcc() -> None:
 def test_ls304_openssl3_against_a_bundled_older_library_on_al2() -> None:
     need = req("libssl.so.3", "OPENSSL_3.0.0", "SSL_CTX_new_ex")
     bootstrap = elf(needed=("libssl.so.3", "libc.so.6"), requirements=[need])
-    old = library("lib/libssl.so.3", definitions=("libssl.so.3", "OPENSSL_1_1_0",
-                                                  "OPENSSL_1_1_1"))  # fmt: skip
+    old = library("lib/libssl.so.3", definitions=("libssl.so.3", "OPENSSL_1_1_0", "OPENSSL_1_1_1"))
     finding = only(run(versions.OTHER, package(bootstrap, old), "provided.al2"))
     assert (finding.rule, finding.severity, finding.path) == ("LS304", Severity.ERROR, "bootstrap")
     assert (finding.library, finding.version, finding.symbols) == (
-        "libssl.so.3", "OPENSSL_3.0.0", ("SSL_CTX_new_ex",))
+        "libssl.so.3",
+        "OPENSSL_3.0.0",
+        ("SSL_CTX_new_ex",),
+    )
     assert "lib/libssl.so.3" in finding.message
     good = library("lib/libssl.so.3", definitions=("libssl.so.3", "OPENSSL_3.0.0"))
     assert run(versions.OTHER, package(bootstrap, good), "provided.al2") == []
@@ -255,16 +300,20 @@ def test_ls304_openssl3_against_a_bundled_older_library_on_al2() -> None:
 
 def test_ls304_language_runtime_copy_first_on_the_path() -> None:
     """lambda-facts 9 #13: /var/lang/lib/libcrypto.so.3 (OpenSSL 3.3) lacks OPENSSL_3.4.0."""
-    bootstrap = elf(needed=("libcrypto.so.3", "libc.so.6"),
-                    requirements=[req("libcrypto.so.3", "OPENSSL_3.4.0", "EVP_x")])  # fmt: skip
+    bootstrap = elf(
+        needed=("libcrypto.so.3", "libc.so.6"),
+        requirements=[req("libcrypto.so.3", "OPENSSL_3.4.0", "EVP_x")],
+    )
     finding = only(run(versions.OTHER, package(bootstrap), "nodejs22.x"))
     assert "/var/lang/lib/libcrypto.so.3" in finding.message
     assert finding.version == "OPENSSL_3.4.0"
 
 
 def test_ls304_unknown_version_table_is_a_warning() -> None:
-    bootstrap = elf(needed=("libxml2.so.2", "libc.so.6"),
-                    requirements=[req("libxml2.so.2", "LIBXML2_2.9.0", "xmlReadFile")])  # fmt: skip
+    bootstrap = elf(
+        needed=("libxml2.so.2", "libc.so.6"),
+        requirements=[req("libxml2.so.2", "LIBXML2_2.9.0", "xmlReadFile")],
+    )
     finding = only(run(versions.OTHER, package(bootstrap), "provided.al2023"))
     assert finding.severity is Severity.WARNING
     assert "cannot tell" in finding.message
@@ -308,11 +357,13 @@ def test_ls401_complete_profile_vs_ls402_incomplete_profile() -> None:
 
 def test_ls401_copy_in_the_package_but_off_the_search_path() -> None:
     bootstrap = elf(needed=("libfoo.so.1", "libc.so.6"))
-    finding = only(run(libraries.MISSING, package(bootstrap, library("vendor/libfoo.so.1")),
-                       "provided.al2"))  # fmt: skip
+    finding = only(
+        run(libraries.MISSING, package(bootstrap, library("vendor/libfoo.so.1")), "provided.al2")
+    )
     assert "vendor/libfoo.so.1" in finding.message
-    assert run(libraries.MISSING, package(bootstrap, library("lib/libfoo.so.1")),
-               "provided.al2") == []  # fmt: skip
+    assert (
+        run(libraries.MISSING, package(bootstrap, library("lib/libfoo.so.1")), "provided.al2") == []
+    )
 
 
 def test_ls401_wrong_architecture_copy_is_skipped_like_ld_so() -> None:
@@ -333,8 +384,11 @@ def test_ls403_system_copy_shadows_the_bundled_one() -> None:
     """LD_LIBRARY_PATH lists /lib64 before /var/task/lib: the runtime's libstdc++ wins."""
     pkg = package(elf(needed=("libstdc++.so.6", "libc.so.6")), library("lib/libstdc++.so.6"))
     finding = only(run(libraries.SHADOW, pkg, "provided.al2"))
-    assert (finding.severity, finding.path, finding.library) == (Severity.WARNING, "bootstrap",
-                                                                 "libstdc++.so.6")  # fmt: skip
+    assert (finding.severity, finding.path, finding.library) == (
+        Severity.WARNING,
+        "bootstrap",
+        "libstdc++.so.6",
+    )
     assert "/lib64/libstdc++.so.6" in finding.message and "not the bundled" in finding.message
 
 
@@ -361,8 +415,9 @@ def test_ls403_silent_without_a_second_copy() -> None:
         ((), ("/opt/lib", "/var/task/lib"), []),
     ],
 )
-def test_ls404_build_machine_paths(rpath: tuple[str, ...], runpath: tuple[str, ...],
-                                   flagged: list[str]) -> None:  # fmt: skip
+def test_ls404_build_machine_paths(
+    rpath: tuple[str, ...], runpath: tuple[str, ...], flagged: list[str]
+) -> None:
     findings = run(libraries.BUILD_PATH, package(elf(rpath=rpath, runpath=runpath)))
     assert [next(p for p in flagged if p in f.message) for f in findings] == flagged
     assert all(f.severity is Severity.WARNING for f in findings)
@@ -406,36 +461,66 @@ def test_ls503_kernel() -> None:
 
 # ------------------------------------------------------------------ property: monotonicity
 
-ALL_RULES = (unreadable.UNREADABLE, arch.ARCHITECTURE, arch.CPU, libc.INTERPRETER, libc.MUSL,
-             libc.BUNDLED, versions.GLIBC, versions.LIBSTDCXX, versions.LIBGCC, versions.OTHER,
-             libraries.MISSING, libraries.UNKNOWN, libraries.SHADOW, libraries.BUILD_PATH,
-             lifecycle.DEPRECATED, lifecycle.KERNEL)  # fmt: skip
+ALL_RULES = (
+    unreadable.UNREADABLE,
+    arch.ARCHITECTURE,
+    arch.CPU,
+    libc.INTERPRETER,
+    libc.MUSL,
+    libc.BUNDLED,
+    versions.GLIBC,
+    versions.LIBSTDCXX,
+    versions.LIBGCC,
+    versions.OTHER,
+    libraries.MISSING,
+    libraries.UNKNOWN,
+    libraries.SHADOW,
+    libraries.BUILD_PATH,
+    lifecycle.DEPRECATED,
+    lifecycle.KERNEL,
+)
 POOL = tuple(f"libgen{i}.so.{i % 3}" for i in range(8))
 
 
 def _keys(pkg: ScannedPackage, target: Target) -> set[tuple[str, str, str, str | None, str | None]]:
     world = build_world(pkg, (), target)
     ctx = Context(today=TODAY)
-    return {(f.rule, f.severity.value, f.path, f.library, f.version)
-            for rule in ALL_RULES for f in rule.check(world, ctx)}  # fmt: skip
+    return {
+        (f.rule, f.severity.value, f.path, f.library, f.version)
+        for rule in ALL_RULES
+        for f in rule.check(world, ctx)
+    }
 
 
 @st.composite
 def scenario(draw: st.DrawFn) -> tuple[ScannedPackage, Target, Target]:
     needed = draw(st.lists(st.sampled_from(POOL), unique=True, max_size=5))
-    reqs = [req(name, f"GEN_1.{draw(st.integers(0, 5))}", "sym") for name in needed
-            if draw(st.booleans())]  # fmt: skip
+    reqs = [
+        req(name, f"GEN_1.{draw(st.integers(0, 5))}", "sym")
+        for name in needed
+        if draw(st.booleans())
+    ]
     bootstrap = elf(needed=(*needed, "libc.so.6"), requirements=reqs)
     bundled_names = draw(st.lists(st.sampled_from(POOL), unique=True, max_size=3))
-    bundled = [library(f"lib/{name}", needed=tuple(draw(st.lists(st.sampled_from(POOL),
-                                                                  unique=True, max_size=2))),
-                       definitions=(name, "GEN_1.0", "GEN_1.5")) for name in bundled_names]
+    bundled = [
+        library(
+            f"lib/{name}",
+            needed=tuple(draw(st.lists(st.sampled_from(POOL), unique=True, max_size=2))),
+            definitions=(name, "GEN_1.0", "GEN_1.5"),
+        )
+        for name in bundled_names
+    ]
     target = load_target(draw(st.sampled_from(["provided.al2", "provided.al2023"])), "x86_64")
     # add libraries the package does not bundle, defining every version anyone could ask for
-    added = draw(st.lists(st.sampled_from([n for n in POOL if n not in bundled_names]),
-                          unique=True, min_size=1))  # fmt: skip
-    extra = tuple(LibraryInfo(soname=name, directory="/lib64", provides=(("GEN", "1.9"),),
-                              source="test") for name in added)  # fmt: skip
+    added = draw(
+        st.lists(
+            st.sampled_from([n for n in POOL if n not in bundled_names]), unique=True, min_size=1
+        )
+    )
+    extra = tuple(
+        LibraryInfo(soname=name, directory="/lib64", provides=(("GEN", "1.9"),), source="test")
+        for name in added
+    )
     richer = replace(target, os=replace(target.os, libraries=target.os.libraries + extra))
     return package(bootstrap, *bundled), target, richer
 
@@ -443,7 +528,8 @@ def scenario(draw: st.DrawFn) -> tuple[ScannedPackage, Target, Target]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario())
 def test_adding_libraries_to_a_profile_never_adds_findings(
-        case: tuple[ScannedPackage, Target, Target]) -> None:  # fmt: skip
+    case: tuple[ScannedPackage, Target, Target],
+) -> None:
     pkg, target, richer = case
     before, after = _keys(pkg, target), _keys(pkg, richer)
     assert after <= before, after - before

@@ -47,7 +47,9 @@ def test_fingerprint_matches_recipe(entry: dict[str, Any]) -> None:
     if kind in ("zig", "zig-c++"):
         assert versions(b, "clang") == {ZIG_LLVM} and versions(b, "LLD") == {ZIG_LLVM}
         assert builder.name == ("zig c++" if kind == "zig-c++" else "zig cc")
-        assert tc.language == ("c++" if kind == "zig-c++" or entry["source"].endswith(".cpp") else "c")
+        assert tc.language == (
+            "c++" if kind == "zig-c++" or entry["source"].endswith(".cpp") else "c"
+        )
         assert tc.build_id is None
     elif kind in ("gcc", "g++", "musl-gcc"):
         assert GCC in versions(b, "GCC")
@@ -114,15 +116,19 @@ def facts_from_bytes_(data: bytes) -> BinaryFacts:
 
 
 def test_modinfo_parsing_modules_replacements_and_tags() -> None:
-    text = ("path\texample.com/fn\nmod\texample.com/fn\t(devel)\t\n"
-            "dep\tgithub.com/aws/aws-lambda-go\tv1.47.0\th1:abc=\n"
-            "dep\tgolang.org/x/sys\tv0.1.0\th1:def=\n=>\t../sys\t\t\n"
-            "build\t-tags=lambda.norpc\nbuild\tCGO_ENABLED=0\nbuild\tGOARCH=arm64\n")  # fmt: skip
+    text = (
+        "path\texample.com/fn\nmod\texample.com/fn\t(devel)\t\n"
+        "dep\tgithub.com/aws/aws-lambda-go\tv1.47.0\th1:abc=\n"
+        "dep\tgolang.org/x/sys\tv0.1.0\th1:def=\n=>\t../sys\t\t\n"
+        "build\t-tags=lambda.norpc\nbuild\tCGO_ENABLED=0\nbuild\tGOARCH=arm64\n"
+    )
     info = _parse_modinfo("go1.22.4", text)
     assert info.version == "go1.22.4"
     assert info.main_module == "example.com/fn"
-    assert info.dependencies == (("github.com/aws/aws-lambda-go", "v1.47.0"),
-                                 ("golang.org/x/sys", "v0.1.0 => ../sys"))  # fmt: skip
+    assert info.dependencies == (
+        ("github.com/aws/aws-lambda-go", "v1.47.0"),
+        ("golang.org/x/sys", "v0.1.0 => ../sys"),
+    )
     assert info.setting("-tags") == "lambda.norpc"
     assert info.setting("GOARCH") == "arm64"
 
@@ -132,15 +138,24 @@ def test_modinfo_parsing_modules_replacements_and_tags() -> None:
     [
         ("GCC: (Debian 12.2.0-14+deb12u1) 12.2.0", "GCC", "12.2.0", "Debian 12.2.0-14+deb12u1"),
         ("GCC: (GNU) 10.2.1 20210130 (Red Hat 10.2.1-11)", "GCC", "10.2.1", None),
-        ("GCC: (crosstool-NG 1.24.0.388_94b98a4) 4.8.5", "GCC", "4.8.5", "crosstool-NG 1.24.0.388_94b98a4"),
+        (
+            "GCC: (crosstool-NG 1.24.0.388_94b98a4) 4.8.5",
+            "GCC",
+            "4.8.5",
+            "crosstool-NG 1.24.0.388_94b98a4",
+        ),
         ("clang version 22.1.8", "clang", "22.1.8", None),
-        ("Ubuntu clang version 18.1.8 (++20240731024944+3b5b5c1ec4a3-1~exp1~20240731145000.144)",
-         "clang", "18.1.8", "Ubuntu"),
+        (
+            "Ubuntu clang version 18.1.8 (++20240731024944+3b5b5c1ec4a3-1~exp1~20240731145000.144)",
+            "clang",
+            "18.1.8",
+            "Ubuntu",
+        ),
         ("Linker: LLD 23.1.5 (/checkout/src/llvm-project/llvm 0a5579eb)", "LLD", "23.1.5", None),
         ("rustc version 1.96.0-nightly (f5eca4fcf 2026-04-09)", "rustc", "1.96.0-nightly", None),
         ("mold 2.4.0 (compatible with GNU ld)", "mold", "2.4.0", None),
     ],
-)  # fmt: skip
+)
 def test_parse_compiler(line: str, name: str, version: str, vendor: str | None) -> None:
     parsed = parse_compiler(line)
     assert parsed is not None

@@ -25,9 +25,29 @@ API_VERSION = b"2018-06-01"
 # to this size (AWS's own Python client library is under 1 MB).
 MAX_LIBRARY_SCAN = 2 << 20
 # Sections that never hold string literals: skipping them halves the bytes searched.
-SKIPPED_SECTIONS = (".text", ".debug", ".symtab", ".strtab", ".dynsym", ".dynstr", ".rela",
-                    ".rel.", ".eh_frame", ".gcc_except_table", ".gopclntab", ".note", ".gnu.",
-                    ".init", ".fini", ".plt", ".got", ".hash", ".zdebug", ".comment", ".dep-v0")  # fmt: skip
+SKIPPED_SECTIONS = (
+    ".text",
+    ".debug",
+    ".symtab",
+    ".strtab",
+    ".dynsym",
+    ".dynstr",
+    ".rela",
+    ".rel.",
+    ".eh_frame",
+    ".gcc_except_table",
+    ".gopclntab",
+    ".note",
+    ".gnu.",
+    ".init",
+    ".fini",
+    ".plt",
+    ".got",
+    ".hash",
+    ".zdebug",
+    ".comment",
+    ".dep-v0",
+)
 VERSION_RE = re.compile(rb"\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?")
 WINDOW = 48
 MAX_REGIONS = 1024
@@ -100,8 +120,12 @@ class _Strings:
 
 
 def _is_library(parsed: Parsed) -> bool:
-    return parsed.soname is not None or (parsed.interpreter is None and parsed.header.e_type == 3
-                                         and parsed.dynamic is not None and bool(parsed.needed))  # fmt: skip
+    return parsed.soname is not None or (
+        parsed.interpreter is None
+        and parsed.header.e_type == 3
+        and parsed.dynamic is not None
+        and bool(parsed.needed)
+    )
 
 
 def detect_client(parsed: Parsed) -> RuntimeClient | None:
@@ -140,7 +164,9 @@ def _find_agent(strings: _Strings, agent: Agent) -> tuple[int, str]:
     at = strings.find(agent.prefix)
     if at >= 0 or not agent.utf16:
         return at, agent.prefix.decode()
-    return strings.find(agent.prefix.decode().encode("utf-16-le")), agent.prefix.decode() + " (UTF-16)"
+    return strings.find(
+        agent.prefix.decode().encode("utf-16-le")
+    ), agent.prefix.decode() + " (UTF-16)"
 
 
 def _by_user_agent(parsed: Parsed, strings: _Strings, evidence: list[str]) -> RuntimeClient | None:
@@ -152,8 +178,10 @@ def _by_user_agent(parsed: Parsed, strings: _Strings, evidence: list[str]) -> Ru
         if agent.versioned and not text.endswith("(UTF-16)"):
             match = VERSION_RE.match(strings.after(at + len(agent.prefix), WINDOW))
             version = match.group().decode() if match else None
-        evidence.append(f"user agent {agent.prefix.decode() + (version or '')!r}"
-                        + (" (UTF-16)" if text.endswith("(UTF-16)") else ""))  # fmt: skip
+        evidence.append(
+            f"user agent {agent.prefix.decode() + (version or '')!r}"
+            + (" (UTF-16)" if text.endswith("(UTF-16)") else "")
+        )
         if agent.name == "aws-lambda-go":
             return _go_client(parsed, strings, evidence, agent_found=True)
         if agent.name == "aws-lambda-rust":
@@ -162,8 +190,9 @@ def _by_user_agent(parsed: Parsed, strings: _Strings, evidence: list[str]) -> Ru
     return None
 
 
-def _go_client(parsed: Parsed, strings: _Strings, evidence: list[str], *,
-               agent_found: bool = False) -> RuntimeClient | None:  # fmt: skip
+def _go_client(
+    parsed: Parsed, strings: _Strings, evidence: list[str], *, agent_found: bool = False
+) -> RuntimeClient | None:
     info = _go_info(parsed)
     dep = next((v for m, v in info.dependencies if m == GO_MODULE), None) if info else None
     package = strings.has(GO_PACKAGE)
@@ -176,16 +205,19 @@ def _go_client(parsed: Parsed, strings: _Strings, evidence: list[str], *,
     return _go_mode(info, strings, evidence, dep)
 
 
-def _go_mode(info: GoInfo | None, strings: _Strings, evidence: list[str],
-             version: str | None) -> RuntimeClient:  # fmt: skip
+def _go_mode(
+    info: GoInfo | None, strings: _Strings, evidence: list[str], version: str | None
+) -> RuntimeClient:
     tags = (info.setting("-tags") or "") if info else ""
     if "lambda.norpc" in tags.split(","):
         evidence.append("built with -tags lambda.norpc (no go1.x RPC mode)")
     elif strings.has(GO_RPC_PORT):
         evidence.append(f"contains {GO_RPC_PORT.decode()!r} (the go1.x RPC mode is compiled in)")
     if strings.has(API_VERSION):
-        evidence.append(f"contains {API_VERSION.decode()!r} (aws-lambda-go joins it to "
-                        "'/runtime/invocation/' at run time)")  # fmt: skip
+        evidence.append(
+            f"contains {API_VERSION.decode()!r} (aws-lambda-go joins it to "
+            "'/runtime/invocation/' at run time)"
+        )
     return RuntimeClient(name="aws-lambda-go", version=version, evidence=tuple(evidence))
 
 
@@ -195,8 +227,9 @@ def _go_info(parsed: Parsed) -> GoInfo | None:
     return read_go_buildinfo(parsed) if is_go(parsed) else None
 
 
-def _rust_client(parsed: Parsed, strings: _Strings, evidence: list[str], *,
-                 agent_version: str | None = None) -> RuntimeClient | None:  # fmt: skip
+def _rust_client(
+    parsed: Parsed, strings: _Strings, evidence: list[str], *, agent_version: str | None = None
+) -> RuntimeClient | None:
     """lambda_runtime: its User-Agent (which a build can override), its panic text, or the crate
     in cargo-auditable data or panic paths."""
     from linkscope.elf.toolchain import auditable_crates, panic_path_crates

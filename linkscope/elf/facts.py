@@ -5,7 +5,14 @@ from __future__ import annotations
 from linkscope.elf import constants as c
 from linkscope.elf.client import detect_client
 from linkscope.elf.image import Image, scan
-from linkscope.elf.libc import FOREIGN_OS_ABI, GLIBC_MARKERS, MUSL_MARKERS, UCLIBC_MARKERS, LibcClues, classify
+from linkscope.elf.libc import (
+    FOREIGN_OS_ABI,
+    GLIBC_MARKERS,
+    MUSL_MARKERS,
+    UCLIBC_MARKERS,
+    LibcClues,
+    classify,
+)
 from linkscope.elf.parse import Parsed, parse
 from linkscope.elf.toolchain import detect_toolchain, is_go
 from linkscope.model import BinaryFacts, ElfType, Linkage

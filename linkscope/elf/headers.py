@@ -60,10 +60,37 @@ def read_header(image: Image) -> tuple[Header, Layouts]:
     is64, little = ident[4] == 2, ident[5] == 1
     layouts = make_layouts(is64, little)
     fields = image.unpack(layouts.header, 16, "ELF header")
-    (e_type, e_machine, _version, entry, phoff, shoff, flags, _ehsize, phentsize, phnum,
-     shentsize, shnum, shstrndx) = fields  # fmt: skip
-    header = Header(is64, little, ident[7], e_type, e_machine, entry, phoff, shoff, flags,
-                    phentsize, phnum, shentsize, shnum, shstrndx)  # fmt: skip
+    (
+        e_type,
+        e_machine,
+        _version,
+        entry,
+        phoff,
+        shoff,
+        flags,
+        _ehsize,
+        phentsize,
+        phnum,
+        shentsize,
+        shnum,
+        shstrndx,
+    ) = fields
+    header = Header(
+        is64,
+        little,
+        ident[7],
+        e_type,
+        e_machine,
+        entry,
+        phoff,
+        shoff,
+        flags,
+        phentsize,
+        phnum,
+        shentsize,
+        shnum,
+        shstrndx,
+    )
     return header, layouts
 
 
@@ -102,12 +129,12 @@ def read_sections(image: Image, header: Header, layouts: Layouts) -> tuple[Secti
         image.check(header.shoff, count * header.shentsize, "section header table")
         table = image.read(header.shoff, count * header.shentsize, "section header table")
         raw = [layouts.shdr.unpack_from(table, i * header.shentsize) for i in range(count)]
-    except Exception:  # noqa: BLE001 - a damaged optional table is treated as absent
+    except Exception:
         return ()
     names = b""
     if names_index < count:
         offset, length = raw[names_index][4], raw[names_index][5]
-        if 0 <= offset and offset + length <= image.size and length <= 1 << 24:
+        if offset >= 0 and offset + length <= image.size and length <= 1 << 24:
             names = image.read(offset, length, "section names")
     return tuple(_section(entry, names) for entry in raw)
 

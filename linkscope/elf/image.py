@@ -149,7 +149,10 @@ def scan(image: Image, regions: list[tuple[int, int]], needles: tuple[bytes, ...
         while position < end and len(found) < len(needles):
             stop = min(end, position + SCAN_CHUNK)
             for needle in needles:
-                if needle not in found and image.data.find(needle, position, min(end, stop + overlap)) >= 0:
+                if (
+                    needle not in found
+                    and image.data.find(needle, position, min(end, stop + overlap)) >= 0
+                ):
                     found.add(needle)
             if release:
                 _release(image, position, stop)

@@ -31,7 +31,10 @@ GLIBC_LIBRARY = re.compile(
 # Distributions whose compilers leave their name in `.comment`, and the C library they use.
 DISTRO_LIBC = (
     (re.compile(r"\((Alpine|Chimera)"), LibcFamily.MUSL),
-    (re.compile(r"\((Debian|Ubuntu|Red Hat|GNU\)|SUSE|Fedora|Amazon|Gentoo|conda)"), LibcFamily.GLIBC),
+    (
+        re.compile(r"\((Debian|Ubuntu|Red Hat|GNU\)|SUSE|Fedora|Amazon|Gentoo|conda)"),
+        LibcFamily.GLIBC,
+    ),
     (re.compile(r"Android"), LibcFamily.BIONIC),
 )
 FOREIGN_OS_ABI = {"freebsd", "netbsd", "openbsd", "solaris", "hpux", "aix", "irix", "tru64"}
@@ -64,12 +67,16 @@ def glibc_loader(path: str) -> bool:
 def classify(clues: LibcClues) -> LibcInfo:
     if clues.relocatable:
         if clues.abi_tag:  # glibc's crt1.o carries the ABI note into every program
-            return _info(LibcFamily.GLIBC, Confidence.LIKELY, "relocatable object with .note.ABI-tag")
+            return _info(
+                LibcFamily.GLIBC, Confidence.LIKELY, "relocatable object with .note.ABI-tag"
+            )
         return _distro_guess(clues, "relocatable object (not linked yet)")
     if clues.foreign_os and (clues.linkage is Linkage.DYNAMIC or not clues.go):
-        return _info(LibcFamily.UNKNOWN, Confidence.LIKELY,
-                     f"a {clues.foreign_os} binary: its C library is none of glibc, musl, "
-                     "bionic or uclibc")  # fmt: skip
+        return _info(
+            LibcFamily.UNKNOWN,
+            Confidence.LIKELY,
+            f"a {clues.foreign_os} binary: its C library is none of glibc, musl, bionic or uclibc",
+        )
     if clues.linkage is Linkage.DYNAMIC:
         return _dynamic(clues)
     return _static(clues)
@@ -88,13 +95,19 @@ def _dynamic(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per de
     if musl_needed:
         return _info(LibcFamily.MUSL, Confidence.CERTAIN, f"needs {musl_needed}")
     if interp.startswith("/system/bin/linker") or clues.android:
-        return _info(LibcFamily.BIONIC, Confidence.CERTAIN,
-                     f"interpreter {interp}" if interp else "Android ident note")  # fmt: skip
+        return _info(
+            LibcFamily.BIONIC,
+            Confidence.CERTAIN,
+            f"interpreter {interp}" if interp else "Android ident note",
+        )
     if "ld-uClibc" in interp_name or "libc.so.0" in clues.needed:
         return _info(LibcFamily.UCLIBC, Confidence.CERTAIN, f"interpreter {interp or '-'}")
     if interp_name.startswith("klibc-"):
-        return _info(LibcFamily.UNKNOWN, Confidence.CERTAIN,
-                     f"interpreter {interp}: klibc, a minimal C library for early boot")  # fmt: skip
+        return _info(
+            LibcFamily.UNKNOWN,
+            Confidence.CERTAIN,
+            f"interpreter {interp}: klibc, a minimal C library for early boot",
+        )
     glibc_evidence = _glibc_evidence(clues)
     if glibc_evidence:
         return _info(LibcFamily.GLIBC, Confidence.CERTAIN, *glibc_evidence)
@@ -102,11 +115,17 @@ def _dynamic(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per de
         if interp and glibc_loader(interp):
             # It calls no libc function, but cannot start without glibc's loader (it fails on
             # musl systems), so glibc is what it needs from the system.
-            return _info(LibcFamily.GLIBC, Confidence.LIKELY,
-                         f"Go binary with no DT_NEEDED: only glibc's loader {interp} is used, to "
-                         "load it; the Go runtime makes system calls itself")  # fmt: skip
-        return _info(LibcFamily.NONE, Confidence.CERTAIN,
-                     "Go binary with no DT_NEEDED: the Go runtime makes system calls itself")  # fmt: skip
+            return _info(
+                LibcFamily.GLIBC,
+                Confidence.LIKELY,
+                f"Go binary with no DT_NEEDED: only glibc's loader {interp} is used, to "
+                "load it; the Go runtime makes system calls itself",
+            )
+        return _info(
+            LibcFamily.NONE,
+            Confidence.CERTAIN,
+            "Go binary with no DT_NEEDED: the Go runtime makes system calls itself",
+        )
     if "libc.so" in clues.needed:
         return _info(LibcFamily.MUSL, Confidence.LIKELY, "needs libc.so (musl's soname)")
     if interp and glibc_loader(interp):
@@ -124,11 +143,19 @@ def _glibc_evidence(clues: LibcClues) -> list[str]:
     own = clues.soname is not None and GLIBC_LIBRARY.match(clues.soname) is not None
     if own and any(n.startswith("GLIBC_2") for n in clues.definitions):
         evidence.append(f"{clues.soname} defines GLIBC_ versions: it is part of glibc")
-    versions = sorted({r.version for r in clues.requirements
-                       if r.version.startswith("GLIBC_") and GLIBC_LIBRARY.match(r.library)})  # fmt: skip
+    versions = sorted(
+        {
+            r.version
+            for r in clues.requirements
+            if r.version.startswith("GLIBC_") and GLIBC_LIBRARY.match(r.library)
+        }
+    )
     if versions:
-        evidence.append(f"requires {versions[-1]}" if len(versions) == 1 else
-                        f"requires {len(versions)} GLIBC_ versions")  # fmt: skip
+        evidence.append(
+            f"requires {versions[-1]}"
+            if len(versions) == 1
+            else f"requires {len(versions)} GLIBC_ versions"
+        )
     return evidence
 
 
@@ -136,8 +163,12 @@ def _distro_guess(clues: LibcClues, why: str) -> LibcInfo:
     for pattern, family in DISTRO_LIBC:
         line = next((c for c in clues.comments if pattern.search(c)), None)
         if line is not None:
-            return _info(family, Confidence.GUESS, why,
-                         f"built by a {family.value} distribution's compiler: {line!r}")  # fmt: skip
+            return _info(
+                family,
+                Confidence.GUESS,
+                why,
+                f"built by a {family.value} distribution's compiler: {line!r}",
+            )
     return _info(LibcFamily.UNKNOWN, Confidence.GUESS, why)
 
 
@@ -146,32 +177,55 @@ def _static(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per dec
     musl = [m.decode() for m in MUSL_MARKERS if m in clues.markers]
     kind = clues.linkage.value
     if clues.go and not glibc:
-        return _info(LibcFamily.NONE, Confidence.CERTAIN,
-                     f"{kind} Go binary: the Go runtime makes system calls itself")  # fmt: skip
+        return _info(
+            LibcFamily.NONE,
+            Confidence.CERTAIN,
+            f"{kind} Go binary: the Go runtime makes system calls itself",
+        )
     if b"GLIBC_TUNABLES" in clues.markers or (glibc and clues.abi_tag):
-        return _info(LibcFamily.GLIBC, Confidence.CERTAIN, f"{kind} binary with glibc inside",
-                     *(f"contains {m!r}" for m in glibc),
-                     *(["has .note.ABI-tag"] if clues.abi_tag else []))  # fmt: skip
+        return _info(
+            LibcFamily.GLIBC,
+            Confidence.CERTAIN,
+            f"{kind} binary with glibc inside",
+            *(f"contains {m!r}" for m in glibc),
+            *(["has .note.ABI-tag"] if clues.abi_tag else []),
+        )
     if musl:
-        return _info(LibcFamily.MUSL, Confidence.LIKELY, f"{kind} binary with musl inside",
-                     *(f"contains {m!r}" for m in musl))  # fmt: skip
+        return _info(
+            LibcFamily.MUSL,
+            Confidence.LIKELY,
+            f"{kind} binary with musl inside",
+            *(f"contains {m!r}" for m in musl),
+        )
     if glibc or clues.abi_tag:
-        return _info(LibcFamily.GLIBC, Confidence.LIKELY, f"{kind} binary",
-                     *(f"contains {m!r}" for m in glibc),
-                     *(["has .note.ABI-tag (glibc's startup files add it)"] if clues.abi_tag
-                       else []))  # fmt: skip
+        return _info(
+            LibcFamily.GLIBC,
+            Confidence.LIKELY,
+            f"{kind} binary",
+            *(f"contains {m!r}" for m in glibc),
+            *(["has .note.ABI-tag (glibc's startup files add it)"] if clues.abi_tag else []),
+        )
     if any(m in clues.markers for m in UCLIBC_MARKERS):
         return _info(LibcFamily.UCLIBC, Confidence.LIKELY, f"{kind} binary containing 'uClibc'")
     if clues.shared_object and not clues.pie_flag:
         # An ET_DYN without DF_1_PIE, interpreter or needs: a self-contained shared object (a
         # libc of its own such as klibc's, or a plugin built with -nostdlib), not a program.
-        return _info(LibcFamily.UNKNOWN, Confidence.GUESS,
-                     "self-contained shared object: no C library named anywhere")  # fmt: skip
+        return _info(
+            LibcFamily.UNKNOWN,
+            Confidence.GUESS,
+            "self-contained shared object: no C library named anywhere",
+        )
     if not clues.comments:
-        return _info(LibcFamily.UNKNOWN, Confidence.GUESS,
-                     f"{kind} binary that names no C library and no compiler (no .comment)")  # fmt: skip
+        return _info(
+            LibcFamily.UNKNOWN,
+            Confidence.GUESS,
+            f"{kind} binary that names no C library and no compiler (no .comment)",
+        )
     if any(DISTRO_LIBC[0][0].search(c) for c in clues.comments):
         return _info(LibcFamily.MUSL, Confidence.LIKELY, f"{kind} binary built on Alpine")
-    return _info(LibcFamily.MUSL, Confidence.GUESS,
-                 f"{kind} binary without glibc's .note.ABI-tag or strings and without Go markers;"
-                 " musl is the usual static C library")  # fmt: skip
+    return _info(
+        LibcFamily.MUSL,
+        Confidence.GUESS,
+        f"{kind} binary without glibc's .note.ABI-tag or strings and without Go markers;"
+        " musl is the usual static C library",
+    )

@@ -69,7 +69,11 @@ def _iter_notes(
             next_at = desc_at + _pad(descsz, align)
             if desc_at + descsz > end or namesz > 256:
                 break  # a damaged note ends this area; other facts stay readable
-            name = bytes(image.data[name_at : name_at + namesz]).rstrip(b"\0").decode("ascii", "replace")
+            name = (
+                bytes(image.data[name_at : name_at + namesz])
+                .rstrip(b"\0")
+                .decode("ascii", "replace")
+            )
             yield name, n_type, bytes(image.data[desc_at : desc_at + descsz])
             offset = next_at
 
@@ -97,7 +101,9 @@ def _record(
         _record_properties(found, desc, layouts, machine)
 
 
-def _record_properties(found: dict[str, object], desc: bytes, layouts: Layouts, machine: str) -> None:
+def _record_properties(
+    found: dict[str, object], desc: bytes, layouts: Layouts, machine: str
+) -> None:
     u32 = layouts.u32
     align = layouts.word.size
     offset = 0
@@ -113,5 +119,7 @@ def _record_properties(found: dict[str, object], desc: bytes, layouts: Layouts, 
         elif pr_type == c.GNU_PROPERTY_X86_FEATURE_1_AND and machine in ("x86_64", "i386", "x32"):
             found["x86_features"] = tuple(n for bit, n in X86_FEATURES.items() if value & bit)
         elif pr_type == c.GNU_PROPERTY_AARCH64_FEATURE_1_AND and machine == "aarch64":
-            found["aarch64_features"] = tuple(n for bit, n in AARCH64_FEATURES.items() if value & bit)
+            found["aarch64_features"] = tuple(
+                n for bit, n in AARCH64_FEATURES.items() if value & bit
+            )
         offset = data_at + _pad(datasz, align)

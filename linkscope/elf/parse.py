@@ -7,7 +7,14 @@ from typing import Any
 
 from linkscope.elf import constants as c
 from linkscope.elf.dynamic import Dynamic, dynamic_segment, read_dynamic
-from linkscope.elf.headers import Header, Section, Segment, read_header, read_sections, read_segments
+from linkscope.elf.headers import (
+    Header,
+    Section,
+    Segment,
+    read_header,
+    read_sections,
+    read_segments,
+)
 from linkscope.elf.image import Image, Layouts
 from linkscope.elf.notes import Notes, read_notes
 from linkscope.elf.versions import VersionReader, read_requirements
@@ -107,8 +114,14 @@ def _dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]
     from linkscope.elf.dynamic import split_search_path
 
     if dynamic is None:
-        return {"needed": (), "rpath": (), "runpath": (), "soname": None, "flags": None,
-                "flags_1": None}  # fmt: skip
+        return {
+            "needed": (),
+            "rpath": (),
+            "runpath": (),
+            "soname": None,
+            "flags": None,
+            "flags_1": None,
+        }
 
     def strings(tag: int, what: str) -> list[str]:
         values = dynamic.values(tag)

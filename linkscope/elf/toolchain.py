@@ -32,8 +32,12 @@ MAX_PANIC_PATHS = 1 << 16  # registry paths read from .rodata; real binaries hav
 MAX_GO_VERSION_SCAN = 64 << 20
 # The C++ runtime's own messages, present when it is linked statically (nothing in DT_NEEDED):
 # libc++abi (LLVM, what zig c++ links) and libstdc++'s verbose terminate handler (GCC).
-CXX_RUNTIME_MARKERS = (b"terminate_handler unexpectedly", b"terminate called after throwing",
-                       b"pure virtual method called", b"__cxa_guard_acquire")  # fmt: skip
+CXX_RUNTIME_MARKERS = (
+    b"terminate_handler unexpectedly",
+    b"terminate called after throwing",
+    b"pure virtual method called",
+    b"__cxa_guard_acquire",
+)
 CXX_LIBRARIES = ("libstdc++.so.6", "libc++.so.1", "libc++.so", "libc++abi.so.1")
 
 
@@ -80,7 +84,9 @@ def _go_info(parsed: Parsed) -> GoInfo:
 
 def find_go_version(parsed: Parsed) -> str | None:
     section = parsed.section(".rodata") or parsed.section(".go.buildinfo")
-    start, end = (section.offset, section.offset + section.size) if section else (0, parsed.image.size)
+    start, end = (
+        (section.offset, section.offset + section.size) if section else (0, parsed.image.size)
+    )
     end = min(end, start + MAX_GO_VERSION_SCAN, parsed.image.size)
     # runtime.buildVersion is a Go string: not NUL-terminated, but never followed by a digit. One
     # regex pass: a loop over every "go1." took seconds on a file made of them (issue 7).
@@ -166,8 +172,13 @@ _COMPILER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("GCC", re.compile(r"^GCC: \((?P<vendor>[^)]*)\) (?P<version>\d+(?:\.\d+)+)")),
     ("rustc", re.compile(r"^rustc version (?P<version>\d+\.\d+\.\d+[\w.\-]*)")),
     ("LLD", re.compile(r"^Linker: LLD (?P<version>\d+(?:\.\d+)+[\w.\-]*)")),
-    ("clang", re.compile(r"^(?:(?P<vendor>[\w.\-]+(?: [\w.\-]+)?) )?clang version "
-                         r"(?P<version>\d+(?:\.\d+)+[\w.\-]*)")),  # fmt: skip
+    (
+        "clang",
+        re.compile(
+            r"^(?:(?P<vendor>[\w.\-]+(?: [\w.\-]+)?) )?clang version "
+            r"(?P<version>\d+(?:\.\d+)+[\w.\-]*)"
+        ),
+    ),
     ("GNU ld", re.compile(r"^Linker: GNU ld \((?P<vendor>[^)]*)\) (?P<version>\d+(?:\.\d+)+)")),
     ("gold", re.compile(r"^GNU gold \((?P<vendor>[^)]*)\) (?P<version>\d+(?:\.\d+)+)")),
     ("mold", re.compile(r"^mold (?P<version>\d+(?:\.\d+)+)")),
@@ -202,13 +213,19 @@ def guess_builder(facts: BinaryFacts) -> Builder | None:  # noqa: PLR0911 - one 
     tc = facts.toolchain
     compilers = compilers_of(facts)
     if tc.go is not None:
-        why = f"Go build info: {tc.go.version}" if tc.go.main_module else (
-            f"Go runtime version string {tc.go.version}" if tc.go.version else "Go sections")
+        why = (
+            f"Go build info: {tc.go.version}"
+            if tc.go.main_module
+            else (f"Go runtime version string {tc.go.version}" if tc.go.version else "Go sections")
+        )
         return Builder(name="go", certain=True, evidence=(why,))
     zig = _zig_evidence(facts, compilers)
     if tc.rust is not None:
-        rust_why = (f".comment: rustc version {tc.rust.rustc_version}" if tc.rust.rustc_version
-                    else f"crates from {tc.rust.crates_source}")  # fmt: skip
+        rust_why = (
+            f".comment: rustc version {tc.rust.rustc_version}"
+            if tc.rust.rustc_version
+            else f"crates from {tc.rust.crates_source}"
+        )
         if zig:
             return Builder(name="cargo-zigbuild", certain=False, evidence=(rust_why, *zig))
         return Builder(name="cargo", certain=True, evidence=(rust_why,))
@@ -218,14 +235,21 @@ def guess_builder(facts: BinaryFacts) -> Builder | None:  # noqa: PLR0911 - one 
     gcc = [c for c in compilers if c.name == "GCC"]
     clang = [c for c in compilers if c.name == "clang"]
     if facts.libc.family.value == "musl" and gcc and not clang:
-        return Builder(name="musl-gcc", certain=False,
-                       evidence=(f".comment: {gcc[-1].raw}", "musl C library"))  # fmt: skip
+        return Builder(
+            name="musl-gcc", certain=False, evidence=(f".comment: {gcc[-1].raw}", "musl C library")
+        )
     if clang:
-        return Builder(name="clang++" if tc.language == "c++" else "clang", certain=True,
-                       evidence=(f".comment: {clang[0].raw}",))  # fmt: skip
+        return Builder(
+            name="clang++" if tc.language == "c++" else "clang",
+            certain=True,
+            evidence=(f".comment: {clang[0].raw}",),
+        )
     if gcc:
-        return Builder(name="g++" if tc.language == "c++" else "gcc", certain=True,
-                       evidence=(f".comment: {gcc[-1].raw}",))  # fmt: skip
+        return Builder(
+            name="g++" if tc.language == "c++" else "gcc",
+            certain=True,
+            evidence=(f".comment: {gcc[-1].raw}",),
+        )
     return None
 
 
@@ -242,7 +266,10 @@ def _zig_evidence(facts: BinaryFacts, compilers: tuple[Compiler, ...]) -> tuple[
         return ()
     if facts.toolchain.build_id is not None:
         return ()
-    evidence = [f".comment: clang {clang.version} and LLD {lld.version} with no vendor", "no build-id"]
+    evidence = [
+        f".comment: clang {clang.version} and LLD {lld.version} with no vendor",
+        "no build-id",
+    ]
     if facts.toolchain.min_kernel == "2.0.0":
         evidence.append(".note.ABI-tag Linux 2.0.0 (zig's glibc startup files)")
     return tuple(evidence)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import sys
 from array import array
-import sys
-from array import array
 from collections import defaultdict
 from itertools import compress
 

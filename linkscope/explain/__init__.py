@@ -16,8 +16,15 @@ from dataclasses import dataclass
 
 from linkscope.model import RuntimeClient
 
-__all__ = ["BinaryExplanation", "Explanation", "Problem", "RuntimeLine", "Statement", "explain",
-           "render_explanation"]  # fmt: skip
+__all__ = [
+    "BinaryExplanation",
+    "Explanation",
+    "Problem",
+    "RuntimeLine",
+    "Statement",
+    "explain",
+    "render_explanation",
+]
 
 # The OS-only runtimes every explanation answers for, newest first (the question is always
 # "will my bootstrap start", and these are the runtimes that run a bootstrap).
@@ -95,8 +102,9 @@ def explain(
     for each OS-only runtime besides."""
     from linkscope.explain.build import build_explanation
 
-    return build_explanation(path, runtime, arch, layers=tuple(layers),
-                             today=today or datetime.date.today())  # fmt: skip
+    return build_explanation(
+        path, runtime, arch, layers=tuple(layers), today=today or datetime.date.today()
+    )
 
 
 def render_explanation(explanation: Explanation, fmt: str) -> str:

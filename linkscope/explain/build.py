@@ -39,8 +39,9 @@ CLIENTS = {
 }
 
 
-def build_explanation(path: str, runtime: str, arch: str, *, layers: Sequence[str],
-                      today: datetime.date) -> Explanation:  # fmt: skip
+def build_explanation(
+    path: str, runtime: str, arch: str, *, layers: Sequence[str], today: datetime.date
+) -> Explanation:
     requested = load_target(runtime, arch)  # unknown runtime or architecture: a UsageError
     packages = scan([path])
     for package in packages:
@@ -52,15 +53,26 @@ def build_explanation(path: str, runtime: str, arch: str, *, layers: Sequence[st
         for package in packages
         for facts in sorted(package.binaries, key=lambda b: b.path)
     )
-    return Explanation(path=path, runtime=requested.runtime.name, arch=arch, today=today,
-                       binaries=binaries, notes=_notes(packages))  # fmt: skip
+    return Explanation(
+        path=path,
+        runtime=requested.runtime.name,
+        arch=arch,
+        today=today,
+        binaries=binaries,
+        notes=_notes(packages),
+    )
 
 
 Checked = tuple[str, Target | None, tuple[Finding, ...]]
 
 
-def _checks(packages: Sequence[ScannedPackage], layers: Sequence[ScannedPackage],
-            requested: Target, arch: str, today: datetime.date) -> list[Checked]:  # fmt: skip
+def _checks(
+    packages: Sequence[ScannedPackage],
+    layers: Sequence[ScannedPackage],
+    requested: Target,
+    arch: str,
+    today: datetime.date,
+) -> list[Checked]:
     context = Context(today=today)
     names = dict.fromkeys((requested.runtime.name, *OS_ONLY_RUNTIMES))
     out: list[Checked] = []
@@ -74,10 +86,14 @@ def _checks(packages: Sequence[ScannedPackage], layers: Sequence[ScannedPackage]
     return out
 
 
-def _binary(facts: BinaryFacts, requested: Target, checks: list[Checked],
-            today: datetime.date) -> BinaryExplanation:  # fmt: skip
-    statements = [st.what_it_is(facts), st.toolchain_statement(facts),
-                  st.c_library(facts, requested)]  # fmt: skip
+def _binary(
+    facts: BinaryFacts, requested: Target, checks: list[Checked], today: datetime.date
+) -> BinaryExplanation:
+    statements = [
+        st.what_it_is(facts),
+        st.toolchain_statement(facts),
+        st.c_library(facts, requested),
+    ]
     for extra in (st.cxx_library(facts, requested), st.cpu_statement(facts)):
         if extra is not None:
             statements.append(extra)
@@ -89,9 +105,14 @@ def _binary(facts: BinaryFacts, requested: Target, checks: list[Checked],
         lines.append(_runtime_line(facts, name, target, mine, requested.arch, today))
         if target is not None:
             problems.extend(_problems(facts, target, mine, requested=target is requested))
-    return BinaryExplanation(path=facts.path, statements=tuple(statements), runtimes=tuple(lines),
-                             problems=_merge(problems), toolchain=fingerprint(facts),
-                             client=facts.runtime_client)  # fmt: skip
+    return BinaryExplanation(
+        path=facts.path,
+        statements=tuple(statements),
+        runtimes=tuple(lines),
+        problems=_merge(problems),
+        toolchain=fingerprint(facts),
+        client=facts.runtime_client,
+    )
 
 
 def _merge(problems: list[Problem]) -> tuple[Problem, ...]:
@@ -99,22 +120,29 @@ def _merge(problems: list[Problem]) -> tuple[Problem, ...]:
     merged: dict[tuple[str, str, str, str], list[Problem]] = {}
     for p in problems:
         merged.setdefault((p.rule, p.severity, p.text, p.fix), []).append(p)
-    return tuple(replace(group[0], runtime=", ".join(p.runtime for p in group))
-                 for group in merged.values())  # fmt: skip
+    return tuple(
+        replace(group[0], runtime=", ".join(p.runtime for p in group)) for group in merged.values()
+    )
 
 
 def client_statement(facts: BinaryFacts) -> Statement:
     client = facts.runtime_client
     if client is None:
         if facts.is_shared_library:
-            text = ("It is a shared library, which Lambda does not run itself; it contains no "
-                    "Lambda Runtime API client.")  # fmt: skip
+            text = (
+                "It is a shared library, which Lambda does not run itself; it contains no "
+                "Lambda Runtime API client."
+            )
         else:
-            text = ("It contains no Lambda Runtime API client. Deployed as a bootstrap it would "
-                    "start and then never ask for an invocation: the invoke times out, or "
-                    "fails with Runtime.ExitError when the program exits (LS502).")  # fmt: skip
-        because = ("no AWS_LAMBDA_RUNTIME_API, no /runtime/invocation/, no known client user "
-                   "agent in its data sections",)  # fmt: skip
+            text = (
+                "It contains no Lambda Runtime API client. Deployed as a bootstrap it would "
+                "start and then never ask for an invocation: the invoke times out, or "
+                "fails with Runtime.ExitError when the program exits (LS502)."
+            )
+        because = (
+            "no AWS_LAMBDA_RUNTIME_API, no /runtime/invocation/, no known client user "
+            "agent in its data sections",
+        )
         return Statement(topic="client", title="Runtime API client", text=text, because=because)
     what = CLIENTS.get(client.name, client.name)
     text = f"It contains {what}" + (f", version {client.version}" if client.version else "") + "."
@@ -122,21 +150,33 @@ def client_statement(facts: BinaryFacts) -> Statement:
         if any("lambda.norpc" in e for e in client.evidence):
             text += " It was built with -tags lambda.norpc: only the Runtime API, as provided.* runtimes use."
         elif any("_LAMBDA_SERVER_PORT" in e for e in client.evidence):
-            text += (" It still carries the go1.x RPC mode (build with -tags lambda.norpc to "
-                     "drop it on provided.* runtimes).")  # fmt: skip
+            text += (
+                " It still carries the go1.x RPC mode (build with -tags lambda.norpc to "
+                "drop it on provided.* runtimes)."
+            )
     if facts.is_shared_library:
         text += " It is a shared library: the program that loads it runs the client."
-    return Statement(topic="client", title="Runtime API client", text=text,
-                     because=client.evidence)  # fmt: skip
+    return Statement(topic="client", title="Runtime API client", text=text, because=client.evidence)
 
 
-def _runtime_line(facts: BinaryFacts, name: str, target: Target | None,
-                  findings: tuple[Finding, ...], arch: str, today: datetime.date) -> RuntimeLine:  # fmt: skip
+def _runtime_line(
+    facts: BinaryFacts,
+    name: str,
+    target: Target | None,
+    findings: tuple[Finding, ...],
+    arch: str,
+    today: datetime.date,
+) -> RuntimeLine:
     runtime = runtime_named(name)
     if target is None:
-        return RuntimeLine(runtime=name, arch=arch, os=None, starts=None, status="unavailable",
-                           text=f"{name} does not run on {arch} (only "
-                           f"{', '.join(runtime.architectures)}).")  # fmt: skip
+        return RuntimeLine(
+            runtime=name,
+            arch=arch,
+            os=None,
+            starts=None,
+            status="unavailable",
+            text=f"{name} does not run on {arch} (only {', '.join(runtime.architectures)}).",
+        )
     status = runtime.status(today)
     blocking = [f for f in findings if f.rule != LIFECYCLE]
     errors = [f for f in blocking if f.severity is Severity.ERROR]
@@ -149,15 +189,24 @@ def _runtime_line(facts: BinaryFacts, name: str, target: Target | None,
     else:
         text = f"Starts: {_why_it_starts(facts, target)}."
     because = [f"{f.rule}: {f.message}" for f in findings if f.rule == LIFECYCLE]
-    return RuntimeLine(runtime=name, arch=arch, os=os_text, starts=not errors, status=status,
-                       text=text, because=tuple(because),
-                       rules=tuple(dict.fromkeys(f.rule for f in blocking)))  # fmt: skip
+    return RuntimeLine(
+        runtime=name,
+        arch=arch,
+        os=os_text,
+        starts=not errors,
+        status=status,
+        text=text,
+        because=tuple(because),
+        rules=tuple(dict.fromkeys(f.rule for f in blocking)),
+    )
 
 
 def _reasons(findings: list[Finding]) -> str:
     groups: dict[tuple[str, str | None], list[Finding]] = {}
     for f in findings:
-        groups.setdefault((f.rule, f.library if f.rule in VERSION_RULES else f.message), []).append(f)
+        groups.setdefault((f.rule, f.library if f.rule in VERSION_RULES else f.message), []).append(
+            f
+        )
     parts = []
     for (rule, _), group in groups.items():
         if rule in VERSION_RULES:
@@ -176,7 +225,11 @@ def _vkey(version: str) -> tuple[int, ...]:
 
 
 def _first_clause(message: str) -> str:
-    text = message.split(": Lambda fails", maxsplit=1)[0].split(": it will", maxsplit=1)[0].split(": loading", maxsplit=1)[0]
+    text = (
+        message.split(": Lambda fails", maxsplit=1)[0]
+        .split(": it will", maxsplit=1)[0]
+        .split(": loading", maxsplit=1)[0]
+    )
     # Drop the leading `path` the message starts with: the line is about this binary already.
     if text.startswith("`") and "` " in text:
         text = text.split("` ", 1)[1]
@@ -192,20 +245,24 @@ def _why_it_starts(facts: BinaryFacts, target: Target) -> str:
     versions = st.glibc_versions(facts)
     parts = []
     if versions:
-        parts.append(f"it needs glibc {versions[0][0].removeprefix('GLIBC_')} and the runtime "
-                     f"has {target.os.glibc}")  # fmt: skip
+        parts.append(
+            f"it needs glibc {versions[0][0].removeprefix('GLIBC_')} and the runtime "
+            f"has {target.os.glibc}"
+        )
     cxx = st.glibc_versions(facts, "GLIBCXX")
     lib = next((x for x in target.os.libraries if x.soname == "libstdc++.so.6"), None)
     if cxx and lib and lib.ceiling("GLIBCXX"):
-        parts.append(f"it needs {cxx[0][0]} and the runtime's libstdc++ has GLIBCXX_"
-                     f"{lib.ceiling('GLIBCXX')}")  # fmt: skip
+        parts.append(
+            f"it needs {cxx[0][0]} and the runtime's libstdc++ has GLIBCXX_{lib.ceiling('GLIBCXX')}"
+        )
     if facts.needed:
         parts.append(f"{', '.join(facts.needed)} found")
     return "; ".join(parts) or "nothing it needs is missing"
 
 
-def _problems(facts: BinaryFacts, target: Target, findings: tuple[Finding, ...], *,
-              requested: bool) -> list[Problem]:  # fmt: skip
+def _problems(
+    facts: BinaryFacts, target: Target, findings: tuple[Finding, ...], *, requested: bool
+) -> list[Problem]:
     name = target.runtime.name
     out: list[Problem] = []
     grouped: dict[tuple[str, str | None], list[Finding]] = {}
@@ -215,8 +272,9 @@ def _problems(facts: BinaryFacts, target: Target, findings: tuple[Finding, ...],
         if f.rule in VERSION_RULES and f.library:
             grouped.setdefault((f.rule, f.library), []).append(f)
             continue
-        out.append(Problem(rule=f.rule, severity=f.severity.value, runtime=name,
-                           text=f.message, fix=f.fix))  # fmt: skip
+        out.append(
+            Problem(rule=f.rule, severity=f.severity.value, runtime=name, text=f.message, fix=f.fix)
+        )
     for (rule, library), group in grouped.items():
         out.append(_version_problem(rule, library or "", group, target))
     return sorted(out, key=lambda p: (p.rule, p.text))
@@ -230,15 +288,29 @@ def _version_problem(rule: str, library: str, group: list[Finding], target: Targ
     prefix = (split_version(ordered[0].version or "") or ("", ()))[0]
     lib = next((x for x in target.os.libraries if x.soname == library), None)
     ceiling = lib.ceiling(prefix) if lib and prefix else None
-    has = (f"{target.runtime.name}'s {library} goes up to {prefix}_{ceiling}" if ceiling else
-           f"{target.runtime.name}'s {library} does not define them")  # fmt: skip
-    text = (f"On {target.runtime.name} it needs {listed} from {library}, but {has}: it fails to "
-            f"start with \"version `{ordered[0].version}' not found\".")  # fmt: skip
-    because = (f".gnu.version_r: {', '.join(f.version or '' for f in ordered)} from {library}",
-               f"{target.runtime.name}: {library} up to {prefix}_{ceiling}" if ceiling else
-               f"{target.runtime.name}: no {library} that defines them")  # fmt: skip
-    return Problem(rule=rule, severity=ordered[0].severity.value, runtime=target.runtime.name,
-                   text=text, fix=ordered[0].fix, because=because)  # fmt: skip
+    has = (
+        f"{target.runtime.name}'s {library} goes up to {prefix}_{ceiling}"
+        if ceiling
+        else f"{target.runtime.name}'s {library} does not define them"
+    )
+    text = (
+        f"On {target.runtime.name} it needs {listed} from {library}, but {has}: it fails to "
+        f'start with "version `{ordered[0].version}\' not found".'
+    )
+    because = (
+        f".gnu.version_r: {', '.join(f.version or '' for f in ordered)} from {library}",
+        f"{target.runtime.name}: {library} up to {prefix}_{ceiling}"
+        if ceiling
+        else f"{target.runtime.name}: no {library} that defines them",
+    )
+    return Problem(
+        rule=rule,
+        severity=ordered[0].severity.value,
+        runtime=target.runtime.name,
+        text=text,
+        fix=ordered[0].fix,
+        because=because,
+    )
 
 
 def fingerprint(facts: BinaryFacts) -> dict[str, object]:
@@ -248,22 +320,34 @@ def fingerprint(facts: BinaryFacts) -> dict[str, object]:
         "language": tc.language,
         "builder": None if builder is None else asdict(builder),
         "compilers": [asdict(c) for c in compilers_of(facts)],
-        "go": None if tc.go is None else {
-            "version": tc.go.version, "main_module": tc.go.main_module,
+        "go": None
+        if tc.go is None
+        else {
+            "version": tc.go.version,
+            "main_module": tc.go.main_module,
             "dependencies": [list(d) for d in tc.go.dependencies],
-            "settings": {k: v for k, v in tc.go.settings}},
-        "rust": None if tc.rust is None else {
-            "rustc_version": tc.rust.rustc_version, "crates": [list(c) for c in tc.rust.crates],
-            "crates_source": tc.rust.crates_source},
+            "settings": {k: v for k, v in tc.go.settings},
+        },
+        "rust": None
+        if tc.rust is None
+        else {
+            "rustc_version": tc.rust.rustc_version,
+            "crates": [list(c) for c in tc.rust.crates],
+            "crates_source": tc.rust.crates_source,
+        },
         "x86_isa_needed": tc.x86_isa_needed,
         "aarch64_features": list(tc.aarch64_features),
         "min_kernel": tc.min_kernel,
         "build_id": tc.build_id,
-    }  # fmt: skip
+    }
 
 
 def _notes(packages: Sequence[ScannedPackage]) -> tuple[str, ...]:
-    notes = [f"{s.path} is a script ({s.interpreter}); explain describes ELF files: run "
-             "`linkscope check` for scripts." for p in packages for s in p.scripts]  # fmt: skip
+    notes = [
+        f"{s.path} is a script ({s.interpreter}); explain describes ELF files: run "
+        "`linkscope check` for scripts."
+        for p in packages
+        for s in p.scripts
+    ]
     notes += [f"{p.path}: {p.message}" for package in packages for p in package.problems]
     return tuple(notes)

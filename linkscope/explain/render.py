@@ -20,9 +20,11 @@ def render(explanation: Explanation, fmt: str) -> str:
         return markdown(explanation)
     if fmt == "table":
         return text(explanation)
-    raise UsageError(f"explain has no {fmt.upper() if fmt == 'sarif' else fmt} output: SARIF "
-                     "describes findings, not explanations; use --format json, markdown or "
-                     "table (or `linkscope check --format sarif` for the findings).")  # fmt: skip
+    raise UsageError(
+        f"explain has no {fmt.upper() if fmt == 'sarif' else fmt} output: SARIF "
+        "describes findings, not explanations; use --format json, markdown or "
+        "table (or `linkscope check --format sarif` for the findings)."
+    )
 
 
 def to_dict(explanation: Explanation) -> dict[str, Any]:
@@ -40,27 +42,59 @@ def to_dict(explanation: Explanation) -> dict[str, Any]:
 
 
 def _binary_dict(b: BinaryExplanation) -> dict[str, Any]:
-    client = None if b.client is None else {"name": b.client.name, "version": b.client.version,
-                                            "evidence": list(b.client.evidence)}  # fmt: skip
+    client = (
+        None
+        if b.client is None
+        else {
+            "name": b.client.name,
+            "version": b.client.version,
+            "evidence": list(b.client.evidence),
+        }
+    )
     return {
         "path": b.path,
-        "statements": [{"topic": s.topic, "title": s.title, "text": s.text,
-                        "because": list(s.because)} for s in b.statements],  # fmt: skip
-        "runtimes": [{"runtime": r.runtime, "arch": r.arch, "os": r.os, "starts": r.starts,
-                      "status": r.status, "text": r.text, "because": list(r.because),
-                      "rules": list(r.rules)} for r in b.runtimes],  # fmt: skip
-        "problems": [{"rule": p.rule, "severity": p.severity, "runtime": p.runtime,
-                      "text": p.text, "fix": p.fix, "because": list(p.because)}
-                     for p in b.problems],  # fmt: skip
+        "statements": [
+            {"topic": s.topic, "title": s.title, "text": s.text, "because": list(s.because)}
+            for s in b.statements
+        ],
+        "runtimes": [
+            {
+                "runtime": r.runtime,
+                "arch": r.arch,
+                "os": r.os,
+                "starts": r.starts,
+                "status": r.status,
+                "text": r.text,
+                "because": list(r.because),
+                "rules": list(r.rules),
+            }
+            for r in b.runtimes
+        ],
+        "problems": [
+            {
+                "rule": p.rule,
+                "severity": p.severity,
+                "runtime": p.runtime,
+                "text": p.text,
+                "fix": p.fix,
+                "because": list(p.because),
+            }
+            for p in b.problems
+        ],
         "toolchain": b.toolchain,
         "runtime_client": client,
     }
 
 
 def _wrap(body: str, indent: str, first: str = "") -> list[str]:
-    return textwrap.wrap(body, WIDTH, initial_indent=indent + first,
-                         subsequent_indent=indent + " " * len(first),
-                         break_long_words=False, break_on_hyphens=False)  # fmt: skip
+    return textwrap.wrap(
+        body,
+        WIDTH,
+        initial_indent=indent + first,
+        subsequent_indent=indent + " " * len(first),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _because(facts: tuple[str, ...], indent: str) -> list[str]:
@@ -107,11 +141,17 @@ def markdown(explanation: Explanation) -> str:
             out.append(f"- **{s.title}:** {s.text}")
             if s.because:
                 out.append(f"  <br>*because:* {'; '.join(_code(f) for f in s.because)}")
-        out += ["", f"### On Lambda ({explanation.arch}, {explanation.today.isoformat()})", "",
-                "| runtime | OS | status | starts | why |", "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        out += [
+            "",
+            f"### On Lambda ({explanation.arch}, {explanation.today.isoformat()})",
+            "",
+            "| runtime | OS | status | starts | why |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for r in b.runtimes:
-            out.append(f"| {r.runtime} | {r.os or '-'} | {r.status} | {_verdict(r)} | "
-                       f"{_cell(r.text)} |")  # fmt: skip
+            out.append(
+                f"| {r.runtime} | {r.os or '-'} | {r.status} | {_verdict(r)} | {_cell(r.text)} |"
+            )
         out += ["", "### Problems and fixes", ""]
         if not b.problems:
             out.append("None found.")

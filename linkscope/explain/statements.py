@@ -8,8 +8,12 @@ from linkscope.explain import Statement
 from linkscope.model import BinaryFacts, ElfType, LibcFamily, Linkage, split_version, version_key
 from linkscope.profiles.model import Target
 
-MACHINES = {"x86_64": "x86-64", "aarch64": "arm64 (AArch64)", "i386": "32-bit x86",
-            "arm": "32-bit ARM"}  # fmt: skip
+MACHINES = {
+    "x86_64": "x86-64",
+    "aarch64": "arm64 (AArch64)",
+    "i386": "32-bit x86",
+    "arm": "32-bit ARM",
+}
 LANGUAGES = {"go": "Go", "rust": "Rust", "c": "C", "c++": "C++"}
 SHOWN_SYMBOLS = 3
 SHOWN_CRATES = 8
@@ -19,27 +23,38 @@ OLDEST_LAMBDA_GLIBC = "2.17"  # provided (Amazon Linux 2018.03), the oldest OS-o
 
 def what_it_is(facts: BinaryFacts) -> Statement:
     machine = MACHINES.get(facts.machine, facts.machine)
-    kind = {ElfType.EXECUTABLE: "executable", ElfType.PIE_EXECUTABLE: "position-independent "
-            "executable (PIE)", ElfType.SHARED_LIBRARY: "shared library"}.get(
-        facts.elf_type, facts.elf_type.value)  # fmt: skip
-    because = [f"ELF{facts.elf_class} {facts.endianness}-endian, machine {facts.machine}",
-               f"ELF type {facts.elf_type.value}"]  # fmt: skip
+    kind = {
+        ElfType.EXECUTABLE: "executable",
+        ElfType.PIE_EXECUTABLE: "position-independent executable (PIE)",
+        ElfType.SHARED_LIBRARY: "shared library",
+    }.get(facts.elf_type, facts.elf_type.value)
+    because = [
+        f"ELF{facts.elf_class} {facts.endianness}-endian, machine {facts.machine}",
+        f"ELF type {facts.elf_type.value}",
+    ]
     if facts.linkage is Linkage.STATIC:
         linkage = "statically linked: the kernel maps it and jumps to it, nothing else is loaded"
         because.append("no PT_INTERP, no PT_DYNAMIC")
     elif facts.linkage is Linkage.STATIC_PIE:
-        linkage = ("a static-pie: statically linked and position-independent, it relocates "
-                   "itself at start without any loader")  # fmt: skip
-        because.append("PT_DYNAMIC but no PT_INTERP and no DT_NEEDED"
-                       + (", FLAGS_1 PIE" if "PIE" in facts.flags_1 else ""))
+        linkage = (
+            "a static-pie: statically linked and position-independent, it relocates "
+            "itself at start without any loader"
+        )
+        because.append(
+            "PT_DYNAMIC but no PT_INTERP and no DT_NEEDED"
+            + (", FLAGS_1 PIE" if "PIE" in facts.flags_1 else "")
+        )
     elif facts.interpreter:
         linkage = f"dynamically linked: the kernel starts it through {facts.interpreter}"
         because.append(f"PT_INTERP {facts.interpreter}")
         if facts.needed:
             because.append(f"DT_NEEDED {', '.join(facts.needed)}")
     else:
-        linkage = "dynamically linked: a program loads it" if facts.needed or facts.soname else (
-            "dynamically linked")
+        linkage = (
+            "dynamically linked: a program loads it"
+            if facts.needed or facts.soname
+            else ("dynamically linked")
+        )
         if facts.soname:
             because.append(f"SONAME {facts.soname}")
         if facts.needed:
@@ -47,8 +62,9 @@ def what_it_is(facts: BinaryFacts) -> Statement:
     language = LANGUAGES.get(facts.toolchain.language or "", "")
     article = "An" if machine[0] in "aeiouAEIOUx" else "A"
     lead = f"{article} {machine} {kind}" + (f" written in {language}" if language else "")
-    return Statement(topic="what", title="What it is", text=f"{lead}, {linkage}.",
-                     because=tuple(because))  # fmt: skip
+    return Statement(
+        topic="what", title="What it is", text=f"{lead}, {linkage}.", because=tuple(because)
+    )
 
 
 def toolchain_statement(facts: BinaryFacts) -> Statement:
@@ -70,12 +86,16 @@ def toolchain_statement(facts: BinaryFacts) -> Statement:
         because.append("no .comment, no Go build info, no Rust markers")
     named = [c for c in compilers_of(facts) if not (tc.rust and c.name == "rustc")]
     if named:
-        listed = ", ".join(f"{c.name} {c.version}" + (f" ({c.vendor})" if c.vendor else "")
-                           for c in named)  # fmt: skip
-        text += (f"; .comment{' also' if tc.rust else ''} names {listed} (the compilers and "
-                 "linker of the program, its startup files and static libraries)")  # fmt: skip
-    return Statement(topic="toolchain", title="Built by", text=text + ".",
-                     because=tuple(dict.fromkeys(because)))  # fmt: skip
+        listed = ", ".join(
+            f"{c.name} {c.version}" + (f" ({c.vendor})" if c.vendor else "") for c in named
+        )
+        text += (
+            f"; .comment{' also' if tc.rust else ''} names {listed} (the compilers and "
+            "linker of the program, its startup files and static libraries)"
+        )
+    return Statement(
+        topic="toolchain", title="Built by", text=text + ".", because=tuple(dict.fromkeys(because))
+    )
 
 
 def _go_text(facts: BinaryFacts) -> str:
@@ -84,15 +104,19 @@ def _go_text(facts: BinaryFacts) -> str:
     text = f"Go {go.version.removeprefix('go') if go.version else '(version not recorded)'}"
     if go.main_module:
         text += f", main package {go.main_module}"
-    settings = [f"{k}={go.setting(k)}" for k in ("CGO_ENABLED", "GOARCH", "GOAMD64", "GOARM64",
-                                                "-tags") if go.setting(k)]  # fmt: skip
+    settings = [
+        f"{k}={go.setting(k)}"
+        for k in ("CGO_ENABLED", "GOARCH", "GOAMD64", "GOARM64", "-tags")
+        if go.setting(k)
+    ]
     if settings:
         text += f", built with {' '.join(settings)}"
     if go.dependencies:
         shown = ", ".join(f"{m} {v}" for m, v in go.dependencies[:SHOWN_CRATES])
         more = len(go.dependencies) - SHOWN_CRATES
         text += f"; {len(go.dependencies)} module dependencies: {shown}" + (
-            f" and {more} more" if more > 0 else "")
+            f" and {more} more" if more > 0 else ""
+        )
     elif go.main_module:
         text += "; no module dependencies recorded (a GOPATH-mode build, or standard library only)"
     else:
@@ -106,22 +130,35 @@ def _go_because(facts: BinaryFacts) -> list[str]:
     if not go.main_module:
         return [f"runtime version string {go.version}"] if go.version else []
     keys = ("CGO_ENABLED", "GOARCH", "GOAMD64", "-tags")
-    return [", ".join([f"Go build info: {go.version}",
-                       *(f"{k}={go.setting(k)}" for k in keys if go.setting(k))])]
+    return [
+        ", ".join(
+            [
+                f"Go build info: {go.version}",
+                *(f"{k}={go.setting(k)}" for k in keys if go.setting(k)),
+            ]
+        )
+    ]
 
 
 def _rust_text(facts: BinaryFacts, built: str) -> str:
     rust = facts.toolchain.rust
     assert rust is not None
-    text = f"Rust, rustc {rust.rustc_version}" if rust.rustc_version else "Rust (rustc version not recorded)"
+    text = (
+        f"Rust, rustc {rust.rustc_version}"
+        if rust.rustc_version
+        else "Rust (rustc version not recorded)"
+    )
     text += f", {built}" if built else ""
     if rust.crates:
         shown = ", ".join(f"{n} {v}" for n, v in rust.crates[:SHOWN_CRATES])
         more = len(rust.crates) - SHOWN_CRATES
-        source = {"cargo-auditable": "cargo-auditable's .dep-v0",
-                  "panic-paths": "registry paths in panic messages"}.get(rust.crates_source or "", "")  # fmt: skip
-        text += (f"; {len(rust.crates)} crates (from {source}): {shown}"
-                 + (f" and {more} more" if more > 0 else ""))  # fmt: skip
+        source = {
+            "cargo-auditable": "cargo-auditable's .dep-v0",
+            "panic-paths": "registry paths in panic messages",
+        }.get(rust.crates_source or "", "")
+        text += f"; {len(rust.crates)} crates (from {source}): {shown}" + (
+            f" and {more} more" if more > 0 else ""
+        )
     return text
 
 
@@ -143,12 +180,14 @@ def c_library(facts: BinaryFacts, target: Target) -> Statement:
     elif family is LibcFamily.NONE:
         text = _no_libc(facts)
     else:
-        text = ("The C library could not be identified from the binary"
-                + (f"; it needs {', '.join(facts.needed)} at start." if facts.needed else "."))
+        text = "The C library could not be identified from the binary" + (
+            f"; it needs {', '.join(facts.needed)} at start." if facts.needed else "."
+        )
     if facts.libc.confidence.value != "certain":
         because.append(f"confidence: {facts.libc.confidence.value}")
-    return Statement(topic="c-library", title="C library", text=text,
-                     because=tuple(dict.fromkeys(because)))  # fmt: skip
+    return Statement(
+        topic="c-library", title="C library", text=text, because=tuple(dict.fromkeys(because))
+    )
 
 
 def _dynamic_because(facts: BinaryFacts) -> list[str]:
@@ -185,53 +224,76 @@ def _glibc_dynamic(facts: BinaryFacts, target: Target) -> tuple[str, list[str]]:
     where = libc.path if libc else "the runtime's /lib64"
     loader = facts.interpreter or target.os.loader
     versions = glibc_versions(facts)
-    text = (f"glibc is not inside it: it is loaded at start from {where} by the dynamic loader "
-            f"{loader} (on {target.runtime.name} both are the runtime's own copies).")  # fmt: skip
+    text = (
+        f"glibc is not inside it: it is loaded at start from {where} by the dynamic loader "
+        f"{loader} (on {target.runtime.name} both are the runtime's own copies)."
+    )
     if facts.toolchain.go is not None and facts.toolchain.go.setting("CGO_ENABLED") == "1":
         text += " It needs glibc because cgo was on (CGO_ENABLED=1)."
     if versions:
         newest = versions[0][0].removeprefix("GLIBC_")
         shown = version_list(versions[:SHOWN_VERSIONS]) + (
-            f"; and {len(versions) - SHOWN_VERSIONS} older" if len(versions) > SHOWN_VERSIONS else "")
-        text += (f" It runs only where the runtime's glibc is at least {newest}, the newest "
-                 f"version it needs: {shown}.")
+            f"; and {len(versions) - SHOWN_VERSIONS} older"
+            if len(versions) > SHOWN_VERSIONS
+            else ""
+        )
+        text += (
+            f" It runs only where the runtime's glibc is at least {newest}, the newest "
+            f"version it needs: {shown}."
+        )
         if version_key(newest) <= version_key(OLDEST_LAMBDA_GLIBC):
-            text += (f" Every Lambda runtime has that (the oldest, provided, has glibc "
-                     f"{OLDEST_LAMBDA_GLIBC}).")  # fmt: skip
+            text += (
+                f" Every Lambda runtime has that (the oldest, provided, has glibc "
+                f"{OLDEST_LAMBDA_GLIBC})."
+            )
         else:
-            text += (" glibc versions its symbols, and a program linked against a newer glibc "
-                     "records the newer versions; the loader then refuses to start it on an "
-                     f"older one (\"version `GLIBC_{newest}' not found\").")  # fmt: skip
-    extra = [f".gnu.version_r: {', '.join(v for v, _ in versions)} from libc.so.6"] if versions else []
+            text += (
+                " glibc versions its symbols, and a program linked against a newer glibc "
+                "records the newer versions; the loader then refuses to start it on an "
+                f'older one ("version `GLIBC_{newest}\' not found").'
+            )
+    extra = (
+        [f".gnu.version_r: {', '.join(v for v, _ in versions)} from libc.so.6"] if versions else []
+    )
     return text, extra
 
 
 def _musl_dynamic(facts: BinaryFacts) -> str:
     loader = facts.interpreter or next((n for n in facts.needed if "musl" in n), "libc.so")
-    return (f"musl is linked dynamically, not inside the binary: it asks for musl's loader "
-            f"{loader} (which is also musl's C library) at start. Amazon Linux uses glibc, not "
-            f"musl, and has no {loader}: Lambda cannot start it (\"fork/exec ...: no such file "
-            "or directory\"). Linked statically, musl would be inside the binary and it would "
-            "run.")  # fmt: skip
+    return (
+        f"musl is linked dynamically, not inside the binary: it asks for musl's loader "
+        f"{loader} (which is also musl's C library) at start. Amazon Linux uses glibc, not "
+        f'musl, and has no {loader}: Lambda cannot start it ("fork/exec ...: no such file '
+        'or directory"). Linked statically, musl would be inside the binary and it would '
+        "run."
+    )
 
 
 def _static_libc(facts: BinaryFacts) -> str:
     name = facts.libc.family.value
-    text = (f"{name} is linked statically, inside the executable: nothing is loaded at start "
-            "(no program interpreter, no shared libraries).")
+    text = (
+        f"{name} is linked statically, inside the executable: nothing is loaded at start "
+        "(no program interpreter, no shared libraries)."
+    )
     if facts.linkage is Linkage.STATIC_PIE:
-        text += (" As a static-pie it applies its own relocations at start, so it needs no "
-                 "loader either.")  # fmt: skip
+        text += (
+            " As a static-pie it applies its own relocations at start, so it needs no "
+            "loader either."
+        )
     if facts.libc.family is LibcFamily.MUSL:
-        text += (" Amazon Linux uses glibc, not musl; this binary runs there because it needs "
-                 "no C library from the system at all.")  # fmt: skip
+        text += (
+            " Amazon Linux uses glibc, not musl; this binary runs there because it needs "
+            "no C library from the system at all."
+        )
     elif facts.libc.family is LibcFamily.GLIBC:
         kernel = facts.toolchain.min_kernel
-        text += (" It does not depend on the runtime's glibc version"
-                 + (f"; it declares a minimum kernel of Linux {kernel}" if kernel else "")
-                 + ". If the program looks up users or host names (getpwnam, getaddrinfo), "
-                 "static glibc still loads NSS modules (libnss_*.so.2) at run time, and those "
-                 "calls can fail.")  # fmt: skip
+        text += (
+            " It does not depend on the runtime's glibc version"
+            + (f"; it declares a minimum kernel of Linux {kernel}" if kernel else "")
+            + ". If the program looks up users or host names (getpwnam, getaddrinfo), "
+            "static glibc still loads NSS modules (libnss_*.so.2) at run time, and those "
+            "calls can fail."
+        )
     return text
 
 
@@ -241,12 +303,16 @@ def _no_libc(facts: BinaryFacts) -> str:
     if facts.is_shared_library or facts.soname:
         return "It links no C library: it has no DT_NEEDED entry at all."
     if facts.interpreter:
-        return (f"There is no C library at all: {who}, and it needs no shared library. As a PIE it "
-                f"still names glibc's loader {facts.interpreter} as its interpreter, so the "
-                "kernel starts it through that loader, which every Amazon Linux runtime has "
-                "(where it is missing, for example on Alpine, it cannot start).")  # fmt: skip
-    return (f"There is no C library at all: {who}, and nothing is loaded at start. It runs on "
-            "any Linux of its architecture, whether its C library is glibc or musl.")
+        return (
+            f"There is no C library at all: {who}, and it needs no shared library. As a PIE it "
+            f"still names glibc's loader {facts.interpreter} as its interpreter, so the "
+            "kernel starts it through that loader, which every Amazon Linux runtime has "
+            "(where it is missing, for example on Alpine, it cannot start)."
+        )
+    return (
+        f"There is no C library at all: {who}, and nothing is loaded at start. It runs on "
+        "any Linux of its architecture, whether its C library is glibc or musl."
+    )
 
 
 def cxx_library(facts: BinaryFacts, target: Target) -> Statement | None:
@@ -255,29 +321,49 @@ def cxx_library(facts: BinaryFacts, target: Target) -> Statement | None:
     needed = next((n for n in facts.needed if n.startswith(("libstdc++", "libc++"))), None)
     if needed is None:
         return Statement(
-            topic="c++-library", title="C++ library",
-            text=("The C++ standard library is linked statically, inside the binary (zig c++ "
-                  "links LLVM libc++ this way): no libstdc++ is needed at start, so the "
-                  "runtime's GCC version does not matter.")
-            if any(c.name == "clang" for c in compilers_of(facts)) else
-            ("The C++ standard library is linked statically, inside the binary: no libstdc++ "
-             "is needed at start."),
-            because=("no libstdc++ or libc++ in DT_NEEDED", "no GLIBCXX_ or CXXABI_ requirements",
-                     "C++ runtime messages in .rodata"),
-        )  # fmt: skip
+            topic="c++-library",
+            title="C++ library",
+            text=(
+                "The C++ standard library is linked statically, inside the binary (zig c++ "
+                "links LLVM libc++ this way): no libstdc++ is needed at start, so the "
+                "runtime's GCC version does not matter."
+            )
+            if any(c.name == "clang" for c in compilers_of(facts))
+            else (
+                "The C++ standard library is linked statically, inside the binary: no libstdc++ "
+                "is needed at start."
+            ),
+            because=(
+                "no libstdc++ or libc++ in DT_NEEDED",
+                "no GLIBCXX_ or CXXABI_ requirements",
+                "C++ runtime messages in .rodata",
+            ),
+        )
     lib = next((x for x in target.os.libraries if x.soname == needed), None)
     versions = glibc_versions(facts, "GLIBCXX")
     ceiling = lib.ceiling("GLIBCXX") if lib else None
-    text = (f"The C++ standard library {needed} is loaded at start"
-            + (f" from {lib.path}" if lib else "") + ".")
+    text = (
+        f"The C++ standard library {needed} is loaded at start"
+        + (f" from {lib.path}" if lib else "")
+        + "."
+    )
     if versions:
-        text += (f" It needs up to {versions[0][0]}: {version_list(versions[:3])}"
-                 + (" and older" if len(versions) > 3 else "") + "; "
-                 + (f"{target.runtime.name}'s libstdc++ goes up to GLIBCXX_{ceiling}."
-                    if ceiling else "linkscope does not know the runtime's libstdc++ level."))  # fmt: skip
-    return Statement(topic="c++-library", title="C++ library", text=text,
-                     because=(f"DT_NEEDED {needed}",
-                              *(f"requires {v}" for v, _ in versions[:1])))  # fmt: skip
+        text += (
+            f" It needs up to {versions[0][0]}: {version_list(versions[:3])}"
+            + (" and older" if len(versions) > 3 else "")
+            + "; "
+            + (
+                f"{target.runtime.name}'s libstdc++ goes up to GLIBCXX_{ceiling}."
+                if ceiling
+                else "linkscope does not know the runtime's libstdc++ level."
+            )
+        )
+    return Statement(
+        topic="c++-library",
+        title="C++ library",
+        text=text,
+        because=(f"DT_NEEDED {needed}", *(f"requires {v}" for v, _ in versions[:1])),
+    )
 
 
 def cpu_statement(facts: BinaryFacts) -> Statement | None:
@@ -285,16 +371,27 @@ def cpu_statement(facts: BinaryFacts) -> Statement | None:
     if tc.x86_isa_needed and tc.x86_isa_needed > 1:
         level = tc.x86_isa_needed
         return Statement(
-            topic="cpu", title="CPU",
-            text=(f"It declares that it needs x86-64-v{level}; glibc 2.33 and newer refuse to "
-                  "load it on a CPU below that level." + (
-                      " Lambda's x86_64 CPUs are documented up to x86-64-v3 (AVX2), not v4 "
-                      "(AVX-512)." if level > 3 else "")),
-            because=(f".note.gnu.property: x86 ISA needed x86-64-v{level}",))  # fmt: skip
+            topic="cpu",
+            title="CPU",
+            text=(
+                f"It declares that it needs x86-64-v{level}; glibc 2.33 and newer refuse to "
+                "load it on a CPU below that level."
+                + (
+                    " Lambda's x86_64 CPUs are documented up to x86-64-v3 (AVX2), not v4 (AVX-512)."
+                    if level > 3
+                    else ""
+                )
+            ),
+            because=(f".note.gnu.property: x86 ISA needed x86-64-v{level}",),
+        )
     if tc.aarch64_features:
         return Statement(
-            topic="cpu", title="CPU",
-            text=(f"It is built with AArch64 {' and '.join(tc.aarch64_features)} protection; "
-                  "CPUs without the feature run it as plain code."),
-            because=(f".note.gnu.property: AArch64 feature {', '.join(tc.aarch64_features)}",))  # fmt: skip
+            topic="cpu",
+            title="CPU",
+            text=(
+                f"It is built with AArch64 {' and '.join(tc.aarch64_features)} protection; "
+                "CPUs without the feature run it as plain code."
+            ),
+            because=(f".note.gnu.property: AArch64 feature {', '.join(tc.aarch64_features)}",),
+        )
     return None

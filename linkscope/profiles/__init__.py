@@ -75,7 +75,7 @@ def _runtimes_file() -> dict[str, Any]:
     return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_os(os_id: str, arch: str) -> OsProfile:
     data = _data("os", f"{os_id}.json")
     return os_from_dict(data, arch)
@@ -140,7 +140,7 @@ def _check_os(profile: OsProfile) -> None:
         raise InvalidProfileError(f"{profile.id}/{profile.arch}: libc.so.6 disagrees with glibc")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_runtimes() -> tuple[Runtime, ...]:
     return tuple(_runtime(entry) for entry in _runtimes_file()["runtimes"])
 
@@ -212,5 +212,9 @@ def load_target(runtime_name: str = DEFAULT_RUNTIME, arch: str = DEFAULT_ARCH) -
         raise UnknownProfileError(
             f"{runtime.name} does not run on {arch}; it supports {', '.join(runtime.architectures)}"
         )
-    return Target(runtime=runtime, os=load_os(runtime.os, arch), environment=load_environment(),
-                  limits=load_limits())  # fmt: skip
+    return Target(
+        runtime=runtime,
+        os=load_os(runtime.os, arch),
+        environment=load_environment(),
+        limits=load_limits(),
+    )

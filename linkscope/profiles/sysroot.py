@@ -17,18 +17,22 @@ from linkscope.profiles.model import LAMBDA_ARCHES, CpuBaseline, LibraryInfo, Os
 from linkscope.resolve import sysroot_dirs
 from linkscope.resolve.fs import SysrootFs
 
-LOADERS = {"x86_64": ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-x86-64.so.2"),
-           "aarch64": ("/lib/ld-linux-aarch64.so.1", "/lib64/ld-linux-aarch64.so.1")}  # fmt: skip
+LOADERS = {
+    "x86_64": ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-x86-64.so.2"),
+    "aarch64": ("/lib/ld-linux-aarch64.so.1", "/lib64/ld-linux-aarch64.so.1"),
+}
 SHELLS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/env", "/bin/dash")
 INTERPRETERS = ("python", "python2", "python3", "perl", "node", "ruby")
 MAX_LIBRARIES = 20_000
 # The schema requires a CPU baseline; a root filesystem does not say which CPU runs it.
 LAMBDA_CPU: dict[str, dict[str, Any]] = {
     "x86_64": {"x86_64_isa_level": 3},
-    "arm64": {"arm_arch": "armv8.2-a", "features": ["fp16", "rcpc", "dotprod", "crypto", "lse",
-                                                    "crc"],
-              "not_available": ["sve", "sve2", "pauth", "bti", "rng"]},
-}  # fmt: skip
+    "arm64": {
+        "arm_arch": "armv8.2-a",
+        "features": ["fp16", "rcpc", "dotprod", "crypto", "lse", "crc"],
+        "not_available": ["sve", "sve2", "pauth", "bti", "rng"],
+    },
+}
 
 
 def _require_root(root: str) -> None:
@@ -40,20 +44,30 @@ def os_from_sysroot(root: str, arch: str, *, scan_libraries: bool = False) -> Os
     _require_root(root)
     machine = LAMBDA_ARCHES[arch]
     fs = SysrootFs(root)
-    loader = next((p for p in LOADERS[machine] if fs.host_path(p) and os.path.isfile(
-        fs.host_path(p) or "")), LOADERS[machine][0])  # fmt: skip
+    loader = next(
+        (p for p in LOADERS[machine] if fs.host_path(p) and os.path.isfile(fs.host_path(p) or "")),
+        LOADERS[machine][0],
+    )
     dirs = tuple(sysroot_dirs(root, machine))
     libraries = _scan_libraries(fs, dirs, machine) if scan_libraries else ()
     glibc = _glibc_version(fs, dirs)
     return OsProfile(
-        id=f"sysroot:{os.path.abspath(root)}", name=f"root filesystem {root}", arch=arch,
-        glibc=glibc or "unknown", loader=loader, library_dirs=dirs, libraries=libraries,
-        libraries_complete=True, absent=frozenset(),
+        id=f"sysroot:{os.path.abspath(root)}",
+        name=f"root filesystem {root}",
+        arch=arch,
+        glibc=glibc or "unknown",
+        loader=loader,
+        library_dirs=dirs,
+        libraries=libraries,
+        libraries_complete=True,
+        absent=frozenset(),
         shells=frozenset(s for s in SHELLS if fs.host_path(s)),
         interpreters_absent=frozenset(i for i in INTERPRETERS if not _on_path(fs, i)),
-        page_size=4096, cpu=CpuBaseline(), kernel=None,
+        page_size=4096,
+        cpu=CpuBaseline(),
+        kernel=None,
         source=f"read from {os.path.abspath(root)}",
-    )  # fmt: skip
+    )
 
 
 def _on_path(fs: SysrootFs, name: str) -> bool:
@@ -69,8 +83,11 @@ def _glibc_version(fs: SysrootFs, dirs: tuple[str, ...]) -> str | None:
 
 
 def _highest(facts: BinaryFacts, prefix: str) -> str | None:
-    numbers = [n for p, n in (split_version(v) or ("", ()) for v in facts.version_definitions)
-               if p == prefix]  # fmt: skip
+    numbers = [
+        n
+        for p, n in (split_version(v) or ("", ()) for v in facts.version_definitions)
+        if p == prefix
+    ]
     return ".".join(map(str, max(numbers))) if numbers else None
 
 
@@ -109,11 +126,13 @@ def _library_info(name: str, directory: str, facts: BinaryFacts) -> LibraryInfo:
         elif parsed[1] > best.get(parsed[0], ()):
             best[parsed[0]] = parsed[1]
     return LibraryInfo(
-        soname=name, directory=directory,
+        soname=name,
+        directory=directory,
         provides=tuple(sorted((p, ".".join(map(str, n))) for p, n in best.items())),
-        extra_versions=frozenset(extra), exact_versions=frozenset(facts.version_definitions),
+        extra_versions=frozenset(extra),
+        exact_versions=frozenset(facts.version_definitions),
         source=f"{directory}/{name}",
-    )  # fmt: skip
+    )
 
 
 def profile_document(root: str, name: str, arches: tuple[str, ...]) -> dict[str, Any]:
@@ -133,24 +152,32 @@ def profile_document(root: str, name: str, arches: tuple[str, ...]) -> dict[str,
             "libraries": [_library_json(lib) for lib in profile.libraries],
             "absent": [],
             "page_size": {"value": 4096, "source": "assumed"},
-            "cpu": {"value": LAMBDA_CPU[arch], "source": "not read from the root: Lambda's "
-                    "baseline (lambda-facts section 7; x86-64-v3, Graviton2 Armv8.2-a)"},
+            "cpu": {
+                "value": LAMBDA_CPU[arch],
+                "source": "not read from the root: Lambda's "
+                "baseline (lambda-facts section 7; x86-64-v3, Graviton2 Armv8.2-a)",
+            },
         }
     if first is None:
         raise InputError(f"{root}: no libc.so.6 for {', '.join(arches)} in its library folders")
     return {
-        "format": 1, "id": name, "name": name,
+        "format": 1,
+        "id": name,
+        "name": name,
         "glibc": {"value": first.glibc, "source": first.source},
         "kernel": {"value": None, "source": "not recorded by profile --sysroot"},
         "shells": {"value": sorted(first.shells), "source": first.source},
         "interpreters_absent": {"value": sorted(first.interpreters_absent), "source": first.source},
         "architectures": per_arch,
-    }  # fmt: skip
+    }
 
 
 def _library_json(lib: LibraryInfo) -> dict[str, Any]:
     return {
-        "soname": lib.soname, "directory": lib.directory, "provides": dict(lib.provides),
+        "soname": lib.soname,
+        "directory": lib.directory,
+        "provides": dict(lib.provides),
         "extra_versions": sorted(lib.extra_versions),
-        "exact_versions": sorted(lib.exact_versions or ()), "source": lib.source,
-    }  # fmt: skip
+        "exact_versions": sorted(lib.exact_versions or ()),
+        "source": lib.source,
+    }

@@ -19,8 +19,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "linkscope_version": __version__,
-        "runtime": None if report.runtime is None else
-        {"name": report.runtime.name, "arch": report.runtime.arch},
+        "runtime": None
+        if report.runtime is None
+        else {"name": report.runtime.name, "arch": report.runtime.arch},
         "verdict": report.verdict,
         "binaries": [binary_to_dict(b) for b in sorted(report.binaries, key=lambda b: b.path)],
         "findings": [finding_to_dict(f) for f in sort_findings(report.findings)],
@@ -28,8 +29,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
 
 
 def sort_findings(findings: tuple[Finding, ...]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (f.path, f.rule, f.library or "", f.version or "",
-                                           f.message))  # fmt: skip
+    return sorted(
+        findings, key=lambda f: (f.path, f.rule, f.library or "", f.version or "", f.message)
+    )
 
 
 def binary_to_dict(b: BinaryFacts) -> dict[str, Any]:
@@ -59,8 +61,7 @@ def binary_to_dict(b: BinaryFacts) -> dict[str, Any]:
         "flags_1": list(b.flags_1),
         "required_versions": b.required_versions,
         "version_requirements": [
-            {"library": r.library, "version": r.version, "weak": r.weak,
-             "symbols": list(r.symbols)}  # fmt: skip
+            {"library": r.library, "version": r.version, "weak": r.weak, "symbols": list(r.symbols)}
             for r in b.version_requirements
         ],
         "version_definitions": list(b.version_definitions),
@@ -73,13 +74,17 @@ def toolchain_to_dict(t: Toolchain) -> dict[str, Any]:
     return {
         "language": t.language,
         "compilers": list(t.compilers),
-        "go": None if t.go is None else {
+        "go": None
+        if t.go is None
+        else {
             "version": t.go.version,
             "main_module": t.go.main_module,
             "dependencies": [{"path": p, "version": v} for p, v in t.go.dependencies],
             "settings": dict(t.go.settings),
         },
-        "rust": None if t.rust is None else {
+        "rust": None
+        if t.rust is None
+        else {
             "rustc_version": t.rust.rustc_version,
             "crates": [{"name": n, "version": v} for n, v in t.rust.crates],
             "crates_source": t.rust.crates_source,
@@ -98,8 +103,13 @@ def client_to_dict(c: RuntimeClient | None) -> dict[str, Any] | None:
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule": f.rule, "severity": f.severity.value, "path": f.path,
-                           "message": f.message, "fix": f.fix}  # fmt: skip
+    out: dict[str, Any] = {
+        "rule": f.rule,
+        "severity": f.severity.value,
+        "path": f.path,
+        "message": f.message,
+        "fix": f.fix,
+    }
     if f.library is not None:
         out["library"] = f.library
     if f.version is not None:

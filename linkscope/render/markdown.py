@@ -52,8 +52,10 @@ def _binaries_table(binaries: tuple[BinaryFacts, ...]) -> str:
 
 
 def _findings_table(findings: list[Finding]) -> str:
-    rows = [[text(f.severity.value), text(f.rule), code(f.path), prose(f.message, path=f.path)]
-            for f in findings]  # fmt: skip
+    rows = [
+        [text(f.severity.value), text(f.rule), code(f.path), prose(f.message, path=f.path)]
+        for f in findings
+    ]
     return table(["severity", "rule", "path", "message"], rows)
 
 
@@ -71,8 +73,9 @@ def _fixes(findings: list[Finding]) -> str:
 
 def _libc(b: BinaryFacts) -> str:
     family = b.libc.family.value
-    return text(family if b.libc.confidence.value == "certain" else
-                f"{family} ({b.libc.confidence.value})")  # fmt: skip
+    return text(
+        family if b.libc.confidence.value == "certain" else f"{family} ({b.libc.confidence.value})"
+    )
 
 
 def _needs(b: BinaryFacts) -> str:

@@ -45,14 +45,23 @@ def sarif_log(report: Report) -> dict[str, Any]:
     rules = _rule_descriptors(report.findings)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     run: dict[str, Any] = {
-        "tool": {"driver": {"name": "linkscope", "version": __version__,
-                            "semanticVersion": __version__, "rules": rules}},
+        "tool": {
+            "driver": {
+                "name": "linkscope",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": rules,
+            }
+        },
         "results": [_result(f, index[f.rule]) for f in sort_findings(report.findings)],
         "columnKind": "unicodeCodePoints",
-    }  # fmt: skip
+    }
     if report.runtime is not None:
-        run["properties"] = {"runtime": report.runtime.name, "arch": report.runtime.arch,
-                             "verdict": report.verdict}  # fmt: skip
+        run["properties"] = {
+            "runtime": report.runtime.name,
+            "arch": report.runtime.arch,
+            "verdict": report.verdict,
+        }
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
@@ -99,8 +108,7 @@ def location(path: str) -> dict[str, Any]:
     physical = {"artifactLocation": {"uri": artifact_uri(archive)}, "region": {"startLine": 1}}
     out: dict[str, Any] = {"physicalLocation": physical}
     if member is not None:
-        out["logicalLocations"] = [{"name": member, "fullyQualifiedName": path,
-                                    "kind": "module"}]  # fmt: skip
+        out["logicalLocations"] = [{"name": member, "fullyQualifiedName": path, "kind": "module"}]
     return out
 
 

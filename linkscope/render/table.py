@@ -13,32 +13,66 @@ def render(report: Report, *, symbols: bool = False) -> str:
 
     parts = []
     if report.runtime is not None:
-        parts.append(f"runtime: {report.runtime.name} ({report.runtime.arch})  "
-                     f"verdict: {report.verdict}")  # fmt: skip
+        parts.append(
+            f"runtime: {report.runtime.name} ({report.runtime.arch})  verdict: {report.verdict}"
+        )
     if report.binaries:
         rows = [_row(b) for b in sorted(report.binaries, key=lambda b: b.path)]
-        headers = ["path", "machine", "type", "linkage", "libc", "interpreter", "needs",
-                   "needed", "toolchain", "client"]  # fmt: skip
+        headers = [
+            "path",
+            "machine",
+            "type",
+            "linkage",
+            "libc",
+            "interpreter",
+            "needs",
+            "needed",
+            "toolchain",
+            "client",
+        ]
         parts.append(tabulate(rows, headers=headers, tablefmt="simple"))
     if symbols:
-        parts.extend(_symbols(b) for b in sorted(report.binaries, key=lambda b: b.path)
-                     if b.version_requirements)  # fmt: skip
+        parts.extend(
+            _symbols(b)
+            for b in sorted(report.binaries, key=lambda b: b.path)
+            if b.version_requirements
+        )
     if report.findings:
-        rows = [[f.severity.value, f.rule, f.path, f.message + (f"\n  fix: {f.fix}" if f.fix else "")]
-                for f in sort_findings(report.findings)]  # fmt: skip
-        parts.append(tabulate(rows, headers=["severity", "rule", "path", "finding"],
-                              tablefmt="simple"))  # fmt: skip
+        rows = [
+            [f.severity.value, f.rule, f.path, f.message + (f"\n  fix: {f.fix}" if f.fix else "")]
+            for f in sort_findings(report.findings)
+        ]
+        parts.append(
+            tabulate(rows, headers=["severity", "rule", "path", "finding"], tablefmt="simple")
+        )
     return "\n\n".join(parts) + "\n"
 
 
 def _row(b: BinaryFacts) -> list[str]:
     needs = ", ".join(f"{k} {v}" for k, v in b.required_versions.items()) or "-"
-    libc = b.libc.family.value + ("" if b.libc.confidence.value == "certain"
-                                  else f" ({b.libc.confidence.value})")  # fmt: skip
-    client = "-" if b.runtime_client is None else (
-        b.runtime_client.name + (f" {b.runtime_client.version}" if b.runtime_client.version else ""))
-    return [b.path, b.machine, b.elf_type.value, b.linkage.value, libc, b.interpreter or "-",
-            needs, ", ".join(b.needed) or "-", _built_with(b), client]  # fmt: skip
+    libc = b.libc.family.value + (
+        "" if b.libc.confidence.value == "certain" else f" ({b.libc.confidence.value})"
+    )
+    client = (
+        "-"
+        if b.runtime_client is None
+        else (
+            b.runtime_client.name
+            + (f" {b.runtime_client.version}" if b.runtime_client.version else "")
+        )
+    )
+    return [
+        b.path,
+        b.machine,
+        b.elf_type.value,
+        b.linkage.value,
+        libc,
+        b.interpreter or "-",
+        needs,
+        ", ".join(b.needed) or "-",
+        _built_with(b),
+        client,
+    ]
 
 
 def _built_with(b: BinaryFacts) -> str:

@@ -15,7 +15,7 @@ from linkscope.resolve.fs import Node, Origin, PackageFs, ProfileFs, SysrootFs
 from linkscope.resolve.ldcache import read_cache
 from linkscope.resolve.loader import Loader, Resolution, SearchConfig
 
-__all__ = ["Node", "Origin", "Resolution", "Role", "Placed", "World", "build_world"]
+__all__ = ["Node", "Origin", "Placed", "Resolution", "Role", "World", "build_world"]
 
 MULTIARCH = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
 
@@ -80,9 +80,14 @@ def build_world(
         if node.facts is not None
     ]
     placed = _with_users(placed)
-    return World(target=target, function=(function,), layers=tuple(layers),
-                 placed=tuple(sorted(placed, key=lambda p: p.node.location)), bundle=bundle,
-                 system=system)  # fmt: skip
+    return World(
+        target=target,
+        function=(function,),
+        layers=tuple(layers),
+        placed=tuple(sorted(placed, key=lambda p: p.node.location)),
+        bundle=bundle,
+        system=system,
+    )
 
 
 def _function_root(function: ScannedPackage, target: Target) -> str:
@@ -172,8 +177,10 @@ def _role(node: Node, target: Target) -> Role:
     facts = node.facts
     assert facts is not None
     env = target.environment
-    if node.path in (posixpath.join(env.task_root, "bootstrap"),
-                     posixpath.join(env.layer_root, "bootstrap")):  # fmt: skip
+    if node.path in (
+        posixpath.join(env.task_root, "bootstrap"),
+        posixpath.join(env.layer_root, "bootstrap"),
+    ):
         return Role.BOOTSTRAP
     if posixpath.dirname(node.path) == env.extensions_dir:
         return Role.EXTENSION
@@ -194,8 +201,7 @@ def _place(node: Node, fs: _Composite, loader: Loader, target: Target) -> Placed
     resolution = None
     if facts.needed and facts.machine == target.os.machine:
         resolution = loader.resolve(node, interpreter)
-    return Placed(facts=facts, node=node, role=role, interpreter=interpreter,
-                  resolution=resolution)  # fmt: skip
+    return Placed(facts=facts, node=node, role=role, interpreter=interpreter, resolution=resolution)
 
 
 def _with_users(placed: list[Placed]) -> list[Placed]:

@@ -68,8 +68,13 @@ class PackageFs:
             if entry.kind is EntryKind.DIRECTORY:
                 continue
             self.links.pop(path, None)  # a later layer's file replaces an earlier link
-            self.nodes[path] = Node(path=path, origin=origin, location=entry.location,
-                                    facts=facts.get(entry.location), kind=entry.kind)  # fmt: skip
+            self.nodes[path] = Node(
+                path=path,
+                origin=origin,
+                location=entry.location,
+                facts=facts.get(entry.location),
+                kind=entry.kind,
+            )
 
     def resolve_links(self, path: str) -> str | None:
         """Follow symlinks one component at a time, inside the package that holds each link and
@@ -109,8 +114,9 @@ class PackageFs:
         return self.nodes.get(resolved) if resolved is not None else None
 
     def named(self, name: str) -> list[Node]:
-        return [node for path, node in sorted(self.nodes.items())
-                if posixpath.basename(path) == name]  # fmt: skip
+        return [
+            node for path, node in sorted(self.nodes.items()) if posixpath.basename(path) == name
+        ]
 
 
 def _inside(path: str, root: str) -> bool:
@@ -131,8 +137,9 @@ class ProfileFs:
         if directory == "/var/lang/lib" and name in self.lang:
             return Node(path=path, origin=Origin.LANGUAGE, location=path, library=self.lang[name])
         if directory in self.dirs and name in self.libraries:
-            return Node(path=path, origin=Origin.SYSTEM, location=path,
-                        library=self.libraries[name])  # fmt: skip
+            return Node(
+                path=path, origin=Origin.SYSTEM, location=path, library=self.libraries[name]
+            )
         if posixpath.normpath(path) == posixpath.normpath(self.os.loader):
             loader = self.libraries.get(name) or LibraryInfo(soname=name, directory=directory)
             return Node(path=path, origin=Origin.SYSTEM, location=path, library=loader)

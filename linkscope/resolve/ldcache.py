@@ -42,8 +42,9 @@ def read_cache(root: str, machine: str, hwcaps: tuple[str, ...] = ()) -> dict[st
         return None
     ranked: dict[str, tuple[int, str]] = {}
     for index in range(min(nlibs, (len(data) - start - HEADER.size) // ENTRY.size)):
-        flags, key, value, _os, hwcap = ENTRY.unpack_from(data, start + HEADER.size +
-                                                          index * ENTRY.size)  # fmt: skip
+        flags, key, value, _os, hwcap = ENTRY.unpack_from(
+            data, start + HEADER.size + index * ENTRY.size
+        )
         if flags not in (wanted, 1):  # 1: FLAG_ELF_LIBC6 with no architecture bits
             continue
         name, target = _string(data, start + key), _string(data, start + value)

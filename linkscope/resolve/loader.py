@@ -101,8 +101,14 @@ class Loader:
                     continue
                 node, searched, unusable = self._search(name, current, root.facts)
                 if node is None:
-                    missing.append(MissingLibrary(requester=current.node.location, name=name,
-                                                  searched=searched, unusable=unusable))  # fmt: skip
+                    missing.append(
+                        MissingLibrary(
+                            requester=current.node.location,
+                            name=name,
+                            searched=searched,
+                            unusable=unusable,
+                        )
+                    )
                     continue
                 existing = names.get(node.path) or names.get(node.soname)
                 if existing is None:
@@ -115,9 +121,13 @@ class Loader:
                 current.deps[name] = existing.node
                 chosen.append((current.node.location, name, existing.node))
         problems = [p for obj in loaded for p in self._versions(obj, names)]
-        return Resolution(root=root.location, loaded=tuple(o.node for o in loaded),
-                          missing=tuple(missing), version_problems=tuple(problems),
-                          chosen=tuple(chosen))  # fmt: skip
+        return Resolution(
+            root=root.location,
+            loaded=tuple(o.node for o in loaded),
+            missing=tuple(missing),
+            version_problems=tuple(problems),
+            chosen=tuple(chosen),
+        )
 
     # ---------------------------------------------------------------- search
 
@@ -148,8 +158,10 @@ class Loader:
             assert self.config.cache is not None
             path = self.config.cache.get(name)
             return [path] if path else []
-        return [*(posixpath.join(directory, sub, name) for sub in self.config.hwcaps),
-                posixpath.join(directory, name)]
+        return [
+            *(posixpath.join(directory, sub, name) for sub in self.config.hwcaps),
+            posixpath.join(directory, name),
+        ]
 
     def _directories(self, requester: _Loaded) -> list[str]:
         facts = requester.node.facts
@@ -176,9 +188,14 @@ class Loader:
         out = []
         for entry in entries:
             value = entry
-            for token, replacement in (("$ORIGIN", origin), ("$PLATFORM", self.config.platform),
-                                       ("$LIB", self.config.lib)):  # fmt: skip
-                value = value.replace("${" + token[1:] + "}", replacement).replace(token, replacement)
+            for token, replacement in (
+                ("$ORIGIN", origin),
+                ("$PLATFORM", self.config.platform),
+                ("$LIB", self.config.lib),
+            ):
+                value = value.replace("${" + token[1:] + "}", replacement).replace(
+                    token, replacement
+                )
             if not value.startswith("/"):
                 value = posixpath.join(self.config.cwd, value)  # relative entries follow the cwd
             out.append(value)
@@ -201,11 +218,16 @@ class Loader:
             defined = _defines(provider, requirement.version)
             if defined is True or requirement.weak:
                 continue  # a missing weak version is only a warning in ld.so's verbose mode
-            problems.append(VersionProblem(requester=obj.node.location,
-                                           library=requirement.library,
-                                           version=requirement.version, provider=provider,
-                                           symbols=requirement.symbols,
-                                           known=defined is False))  # fmt: skip
+            problems.append(
+                VersionProblem(
+                    requester=obj.node.location,
+                    library=requirement.library,
+                    version=requirement.version,
+                    provider=provider,
+                    symbols=requirement.symbols,
+                    known=defined is False,
+                )
+            )
         return problems
 
 

@@ -13,11 +13,19 @@ from linkscope.rules.base import Context, Rule
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
-        (*unreadable.RULES, *arch.RULES, *libc.RULES, *versions.RULES, *libraries.RULES,
-         *lifecycle.RULES, *client_rules.RULES, *package_rules.RULES),
+        (
+            *unreadable.RULES,
+            *arch.RULES,
+            *libc.RULES,
+            *versions.RULES,
+            *libraries.RULES,
+            *lifecycle.RULES,
+            *client_rules.RULES,
+            *package_rules.RULES,
+        ),
         key=lambda rule: rule.id,
     )
-)  # fmt: skip
+)
 RULES_BY_ID = {rule.id: rule for rule in ALL_RULES}
 
 __all__ = ["ALL_RULES", "RULES_BY_ID", "Context", "Rule", "evaluate"]

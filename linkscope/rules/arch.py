@@ -20,16 +20,21 @@ def _mismatch(world: World, machine: str, elf_class: int, endianness: str) -> st
 
 
 def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
-    all_wrong = all(_mismatch(world, p.facts.machine, p.facts.elf_class, p.facts.endianness)
-                    for p in world.placed)  # fmt: skip
+    all_wrong = all(
+        _mismatch(world, p.facts.machine, p.facts.elf_class, p.facts.endianness)
+        for p in world.placed
+    )
     for item in world.placed:
         facts = item.facts
         problem = _mismatch(world, facts.machine, facts.elf_class, facts.endianness)
         if problem is None:
             continue
         severity = Severity.ERROR if essential(item, world) or all_wrong else Severity.WARNING
-        consequence = ("Lambda fails with `exec format error`" if item.role.value != "library"
-                       else "it cannot be loaded")  # fmt: skip
+        consequence = (
+            "Lambda fails with `exec format error`"
+            if item.role.value != "library"
+            else "it cannot be loaded"
+        )
         yield ARCHITECTURE.finding(
             facts.path,
             f"{named(facts.path)} {problem}: {consequence}.",
@@ -38,8 +43,21 @@ def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
         )
 
 
-ARM_LEVELS = {"v8.0": 0, "v8.1": 1, "v8.2": 2, "v8.3": 3, "v8.4": 4, "v8.5": 5, "v8.6": 6,
-              "v8.7": 7, "v8.8": 8, "v8.9": 9, "v9.0": 10, "v9.1": 11, "v9.2": 12}  # fmt: skip
+ARM_LEVELS = {
+    "v8.0": 0,
+    "v8.1": 1,
+    "v8.2": 2,
+    "v8.3": 3,
+    "v8.4": 4,
+    "v8.5": 5,
+    "v8.6": 6,
+    "v8.7": 7,
+    "v8.8": 8,
+    "v8.9": 9,
+    "v9.0": 10,
+    "v9.1": 11,
+    "v9.2": 12,
+}
 
 
 def check_cpu(world: World, ctx: Context) -> Iterator[Finding]:

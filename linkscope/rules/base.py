@@ -26,12 +26,27 @@ class Rule:
     help: str
     check: Callable[[World, Context], Iterable[Finding]]
 
-    def finding(self, path: str, message: str, fix: str = "", *, severity: Severity | None = None,
-                library: str | None = None, version: str | None = None,
-                symbols: tuple[str, ...] = ()) -> Finding:  # fmt: skip
-        return Finding(rule=self.id, severity=severity or self.severity, path=path,
-                       message=message, fix=fix, library=library, version=version,
-                       symbols=symbols)  # fmt: skip
+    def finding(
+        self,
+        path: str,
+        message: str,
+        fix: str = "",
+        *,
+        severity: Severity | None = None,
+        library: str | None = None,
+        version: str | None = None,
+        symbols: tuple[str, ...] = (),
+    ) -> Finding:
+        return Finding(
+            rule=self.id,
+            severity=severity or self.severity,
+            path=path,
+            message=message,
+            fix=fix,
+            library=library,
+            version=version,
+            symbols=symbols,
+        )
 
 
 def essential(item: Placed, world: World) -> bool:

@@ -22,16 +22,20 @@ def check_client(world: World, ctx: Context) -> Iterator[Finding]:
             if client is not None and client.name != EXTENSION_ONLY:
                 continue
             what, api, consequence = (
-                "bootstrap", "Runtime API",
+                "bootstrap",
+                "Runtime API",
                 "Lambda starts it, it never asks for an invocation, and the invoke fails: the "
-                "function times out, or reports `Runtime.ExitError` when the program exits")  # fmt: skip
+                "function times out, or reports `Runtime.ExitError` when the program exits",
+            )
         elif item.role is Role.EXTENSION:
             if facts.runtime_client is not None:
                 continue
             what, api, consequence = (
-                "extension", "Extensions API",
+                "extension",
+                "Extensions API",
                 "Lambda starts it and waits for it to register: the function's init fails with "
-                "`Extension.InitError`, or times out")  # fmt: skip
+                "`Extension.InitError`, or times out",
+            )
         else:
             continue
         if facts.machine != world.target.os.machine:

@@ -23,21 +23,32 @@ def _is_musl_dynamic(facts: object) -> bool:
 def check_interpreter(world: World, ctx: Context) -> Iterator[Finding]:
     for item in world.placed:
         facts = item.facts
-        if (not facts.interpreter or item.role is Role.LIBRARY or item.interpreter is not None
-                or facts.machine != world.target.os.machine or _is_musl_dynamic(facts)):  # fmt: skip
+        if (
+            not facts.interpreter
+            or item.role is Role.LIBRARY
+            or item.interpreter is not None
+            or facts.machine != world.target.os.machine
+            or _is_musl_dynamic(facts)
+        ):
             continue
         nix = "/nix/store/" in facts.interpreter
-        why = (" (a Nix store path from the build machine)" if nix else
-               f" (the runtime's loader is {world.target.os.loader})")  # fmt: skip
+        why = (
+            " (a Nix store path from the build machine)"
+            if nix
+            else f" (the runtime's loader is {world.target.os.loader})"
+        )
         yield INTERPRETER.finding(
             facts.path,
             f"{named(facts.path)} asks for the program interpreter {facts.interpreter}, which "
             f"{world.target.runtime.name} does not have{why}: Lambda fails with "
             "`fork/exec ...: no such file or directory`.",
-            ("Rebuild without Nix's loader (`patchelf --set-interpreter "
-             f"{world.target.os.loader}`, or build outside Nix)") if nix else
-            f"Link against the runtime's loader {world.target.os.loader}, or link statically.",
-        )  # fmt: skip
+            (
+                "Rebuild without Nix's loader (`patchelf --set-interpreter "
+                f"{world.target.os.loader}`, or build outside Nix)"
+            )
+            if nix
+            else f"Link against the runtime's loader {world.target.os.loader}, or link statically.",
+        )
 
 
 def check_musl(world: World, ctx: Context) -> Iterator[Finding]:
@@ -52,14 +63,18 @@ def check_musl(world: World, ctx: Context) -> Iterator[Finding]:
             facts.path,
             f"{named(facts.path)} is linked dynamically against musl and needs {loader} at start; "
             "Amazon Linux uses glibc and has no musl, so "
-            + ("Lambda fails with `fork/exec ...: no such file or directory`."
-               if facts.interpreter else f"loading it fails: `{loader}: cannot open shared object "
-               "file`.") + " A statically linked musl binary would run: it carries its C library "
+            + (
+                "Lambda fails with `fork/exec ...: no such file or directory`."
+                if facts.interpreter
+                else f"loading it fails: `{loader}: cannot open shared object file`."
+            )
+            + " A statically linked musl binary would run: it carries its C library "
             "inside.",
             musl_dynamic_fix(facts),
-            severity=Severity.ERROR if essential(item, world) or facts.is_shared_library
+            severity=Severity.ERROR
+            if essential(item, world) or facts.is_shared_library
             else Severity.WARNING,
-        )  # fmt: skip
+        )
 
 
 def check_bundled_libc(world: World, ctx: Context) -> Iterator[Finding]:

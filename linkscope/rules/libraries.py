@@ -12,8 +12,16 @@ from linkscope.resolve import Node, Origin, World
 from linkscope.resolve.loader import MissingLibrary
 from linkscope.rules.base import Context, Rule, named
 
-LAMBDA_PREFIXES = ("/var/task", "/opt", "/var/lang", "/var/runtime", "/lib64", "/usr/lib64",
-                   "/lib", "/usr/lib")  # fmt: skip
+LAMBDA_PREFIXES = (
+    "/var/task",
+    "/opt",
+    "/var/lang",
+    "/var/runtime",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+)
 
 
 def _musl_libc(name: str) -> bool:
@@ -41,16 +49,21 @@ def _elsewhere(world: World, missing: MissingLibrary) -> str:
     copies = [n.location for n in world.bundle.named(missing.name)]
     if not copies:
         return ""
-    return (f" A copy is in the package at {', '.join(copies[:3])}, but not on the search path"
-            " (the package's lib/ folder, /opt/lib, or the binary's RUNPATH).")
+    return (
+        f" A copy is in the package at {', '.join(copies[:3])}, but not on the search path"
+        " (the package's lib/ folder, /opt/lib, or the binary's RUNPATH)."
+    )
 
 
 def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
     for missing in _missing(world):
         if _unknown(world, missing.name):
             continue
-        unusable = (f" ({', '.join(missing.unusable)} is for another architecture)"
-                    if missing.unusable else "")  # fmt: skip
+        unusable = (
+            f" ({', '.join(missing.unusable)} is for another architecture)"
+            if missing.unusable
+            else ""
+        )
         yield MISSING.finding(
             missing.requester,
             f"{named(missing.requester)} needs {missing.name}, which "
@@ -89,18 +102,26 @@ def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
                 continue
             seen.add((requester, name))
             if provider.origin.bundled:
-                message = (f"{named(requester)} loads the bundled {provider.location}, which "
-                           f"shadows the runtime's own {other.path}.")  # fmt: skip
+                message = (
+                    f"{named(requester)} loads the bundled {provider.location}, which "
+                    f"shadows the runtime's own {other.path}."
+                )
             else:
-                message = (f"{named(requester)} loads {provider.path} from "
-                           f"{'the language runtime' if provider.origin is Origin.LANGUAGE else 'the runtime'}, "
-                           f"not the bundled {other.location}: "
-                           f"{posixpath.dirname(provider.path)} comes first on the search path.")  # fmt: skip
-            yield SHADOW.finding(requester, message,
-                                 "Make the choice explicit: to use the bundled copy, link with "
-                                 "DT_RPATH (`-Wl,-rpath,'$ORIGIN/lib' -Wl,--disable-new-dtags`: "
-                                 "ld.so searches RPATH before LD_LIBRARY_PATH, RUNPATH after it); "
-                                 "otherwise remove it.", library=name)  # fmt: skip
+                message = (
+                    f"{named(requester)} loads {provider.path} from "
+                    f"{'the language runtime' if provider.origin is Origin.LANGUAGE else 'the runtime'}, "
+                    f"not the bundled {other.location}: "
+                    f"{posixpath.dirname(provider.path)} comes first on the search path."
+                )
+            yield SHADOW.finding(
+                requester,
+                message,
+                "Make the choice explicit: to use the bundled copy, link with "
+                "DT_RPATH (`-Wl,-rpath,'$ORIGIN/lib' -Wl,--disable-new-dtags`: "
+                "ld.so searches RPATH before LD_LIBRARY_PATH, RUNPATH after it); "
+                "otherwise remove it.",
+                library=name,
+            )
 
 
 def _other_copy(world: World, name: str, provider: Node) -> Node | None:
@@ -117,9 +138,11 @@ def _other_copy(world: World, name: str, provider: Node) -> Node | None:
 def check_build_paths(world: World, ctx: Context) -> Iterator[Finding]:
     for item in world.placed:
         facts = item.facts
-        entries = [(kind, entry) for kind, values in (("RPATH", facts.rpath),
-                                                      ("RUNPATH", facts.runpath))
-                   for entry in values]  # fmt: skip
+        entries = [
+            (kind, entry)
+            for kind, values in (("RPATH", facts.rpath), ("RUNPATH", facts.runpath))
+            for entry in values
+        ]
         for kind, entry in entries:
             if entry.startswith(("$ORIGIN", "${ORIGIN}")) or entry.startswith(LAMBDA_PREFIXES):
                 continue
@@ -132,19 +155,32 @@ def check_build_paths(world: World, ctx: Context) -> Iterator[Finding]:
             )
 
 
-MISSING = Rule(id="LS401", title="needed library not found", severity=Severity.ERROR,
-               help="Neither the runtime, the function nor its layers have the library.",
-               check=check_missing)  # fmt: skip
-UNKNOWN = Rule(id="LS402", title="needed library not known to be present",
-               severity=Severity.WARNING,
-               help="The runtime's library list is incomplete; --strict makes this an error.",
-               check=check_unknown)  # fmt: skip
-SHADOW = Rule(id="LS403", title="a bundled library shadows the runtime's copy (or is shadowed)",
-              severity=Severity.WARNING,
-              help="Two copies of one soname; the search order decides which one loads.",
-              check=check_shadowing)  # fmt: skip
-BUILD_PATH = Rule(id="LS404", title="RPATH/RUNPATH pointing outside the package",
-                  severity=Severity.WARNING,
-                  help="An absolute build-machine path in RPATH or RUNPATH.",
-                  check=check_build_paths)  # fmt: skip
+MISSING = Rule(
+    id="LS401",
+    title="needed library not found",
+    severity=Severity.ERROR,
+    help="Neither the runtime, the function nor its layers have the library.",
+    check=check_missing,
+)
+UNKNOWN = Rule(
+    id="LS402",
+    title="needed library not known to be present",
+    severity=Severity.WARNING,
+    help="The runtime's library list is incomplete; --strict makes this an error.",
+    check=check_unknown,
+)
+SHADOW = Rule(
+    id="LS403",
+    title="a bundled library shadows the runtime's copy (or is shadowed)",
+    severity=Severity.WARNING,
+    help="Two copies of one soname; the search order decides which one loads.",
+    check=check_shadowing,
+)
+BUILD_PATH = Rule(
+    id="LS404",
+    title="RPATH/RUNPATH pointing outside the package",
+    severity=Severity.WARNING,
+    help="An absolute build-machine path in RPATH or RUNPATH.",
+    check=check_build_paths,
+)
 RULES = (MISSING, UNKNOWN, SHADOW, BUILD_PATH)

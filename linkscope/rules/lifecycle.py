@@ -14,20 +14,27 @@ def check_deprecation(world: World, ctx: Context) -> Iterator[Finding]:
     path = world.function[0].source if world.function else runtime.name
     if runtime.blocked or (runtime.block_update and ctx.today >= runtime.block_update):
         yield DEPRECATED.finding(
-            path, f"{runtime.name} is blocked for function updates"
+            path,
+            f"{runtime.name} is blocked for function updates"
             + (f" since {runtime.block_update}" if runtime.block_update else "")
             + ": a deploy to it fails.",
-            _upgrade(world), severity=Severity.ERROR)  # fmt: skip
+            _upgrade(world),
+            severity=Severity.ERROR,
+        )
     elif runtime.block_create and ctx.today >= runtime.block_create:
         yield DEPRECATED.finding(
-            path, f"{runtime.name} is deprecated and new functions cannot be created on it since "
+            path,
+            f"{runtime.name} is deprecated and new functions cannot be created on it since "
             f"{runtime.block_create}; updates are blocked from {runtime.block_update or 'a date AWS has not published'}.",
-            _upgrade(world))  # fmt: skip
+            _upgrade(world),
+        )
     elif runtime.deprecation and ctx.today >= runtime.deprecation:
         yield DEPRECATED.finding(
-            path, f"{runtime.name} is deprecated since {runtime.deprecation} (no more security "
+            path,
+            f"{runtime.name} is deprecated since {runtime.deprecation} (no more security "
             f"patches); creating functions is blocked from {runtime.block_create or 'a date not yet published'}.",
-            _upgrade(world))  # fmt: skip
+            _upgrade(world),
+        )
 
 
 def _upgrade(world: World) -> str:
@@ -62,11 +69,18 @@ def _newer_kernel(needed: str, kernel: str) -> bool:
     return want > have + (0,) * (len(want) - len(have))
 
 
-DEPRECATED = Rule(id="LS501", title="deprecated runtime, or past a block date",
-                  severity=Severity.WARNING,
-                  help="AWS deprecates runtimes, then blocks creating and updating functions.",
-                  check=check_deprecation)  # fmt: skip
-KERNEL = Rule(id="LS503", title="needs a newer kernel than Lambda's", severity=Severity.ERROR,
-              help="The minimum kernel in .note.ABI-tag is above Lambda's.",
-              check=check_kernel)  # fmt: skip
+DEPRECATED = Rule(
+    id="LS501",
+    title="deprecated runtime, or past a block date",
+    severity=Severity.WARNING,
+    help="AWS deprecates runtimes, then blocks creating and updating functions.",
+    check=check_deprecation,
+)
+KERNEL = Rule(
+    id="LS503",
+    title="needs a newer kernel than Lambda's",
+    severity=Severity.ERROR,
+    help="The minimum kernel in .note.ABI-tag is above Lambda's.",
+    check=check_kernel,
+)
 RULES = (DEPRECATED, KERNEL)

@@ -20,10 +20,17 @@ from linkscope.rules.base import Context, Rule, named
 
 DENIED = "`fork/exec {path}: permission denied`"
 # On a managed runtime the language's own interpreter is on PATH (/var/lang/bin).
-LANGUAGE_INTERPRETERS = {"python": ("python", "python3"), "nodejs": ("node",), "ruby": ("ruby",),
-                         "java": ("java",), "dotnet": ("dotnet",)}  # fmt: skip
-CRLF_FIX = ("Save it with Unix line endings (`dos2unix bootstrap`, or `sed -i 's/\\r$//' "
-            "bootstrap`; in git: `bootstrap text eol=lf` in .gitattributes).")  # fmt: skip
+LANGUAGE_INTERPRETERS = {
+    "python": ("python", "python3"),
+    "nodejs": ("node",),
+    "ruby": ("ruby",),
+    "java": ("java",),
+    "dotnet": ("dotnet",),
+}
+CRLF_FIX = (
+    "Save it with Unix line endings (`dos2unix bootstrap`, or `sed -i 's/\\r$//' "
+    "bootstrap`; in git: `bootstrap text eol=lf` in .gitattributes)."
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,12 +45,16 @@ class StartFile:
 
 
 def _entries(world: World) -> dict[str, tuple[PackageEntry, bool]]:
-    return {e.location: (e, p.kind == "zip") for p in (*world.function, *world.layers)
-            for e in p.entries}  # fmt: skip
+    return {
+        e.location: (e, p.kind == "zip")
+        for p in (*world.function, *world.layers)
+        for e in p.entries
+    }
 
 
-def _start(entries: dict[str, tuple[PackageEntry, bool]], path: str, what: str,
-           node: Node) -> StartFile:  # fmt: skip
+def _start(
+    entries: dict[str, tuple[PackageEntry, bool]], path: str, what: str, node: Node
+) -> StartFile:
     entry, zipped = entries.get(node.location, (None, False))
     return StartFile(path=path, what=what, node=node, entry=entry, zipped=zipped)
 
@@ -104,9 +115,13 @@ def check_bootstrap(world: World, ctx: Context) -> Iterator[Finding]:
     search = world.target.environment.bootstrap_search
     why = [_why_not(world, path) for path in search]
     hints = [w for w in why if w] + _near_misses(function)
-    layer_hint = ("" if world.layers else " If the runtime comes from a layer (Bref, a custom "
-                  "runtime layer), attach the layer to the function, and pass it here with "
-                  "`--layer`.")  # fmt: skip
+    layer_hint = (
+        ""
+        if world.layers
+        else " If the runtime comes from a layer (Bref, a custom "
+        "runtime layer), attach the layer to the function, and pass it here with "
+        "`--layer`."
+    )
     yield NO_BOOTSTRAP.finding(
         function.source,
         f"{named(function.source)} has no `bootstrap` where {world.target.runtime.name} looks for "
@@ -120,8 +135,10 @@ def check_bootstrap(world: World, ctx: Context) -> Iterator[Finding]:
 def _why_not(world: World, path: str) -> str:
     target = world.bundle.link_target(path)
     if target is not None:
-        return (f"{path} is a symlink to {target}, which is missing or outside the package "
-                "(linkscope follows links only inside the package that holds them).")
+        return (
+            f"{path} is a symlink to {target}, which is missing or outside the package "
+            "(linkscope follows links only inside the package that holds them)."
+        )
     prefix = path + "/"
     if any(p.startswith(prefix) for p in world.bundle.nodes):
         return f"{path} is a folder, not a file."
@@ -129,13 +146,19 @@ def _why_not(world: World, path: str) -> str:
 
 
 def _near_misses(function: ScannedPackage) -> list[str]:
-    names = [e.inner for e in function.entries if e.kind is not EntryKind.DIRECTORY
-             and re.fullmatch(r"(?i)bootstrap(\.\w+)?", posixpath.basename(e.inner))
-             and e.inner != "bootstrap"]  # fmt: skip
+    names = [
+        e.inner
+        for e in function.entries
+        if e.kind is not EntryKind.DIRECTORY
+        and re.fullmatch(r"(?i)bootstrap(\.\w+)?", posixpath.basename(e.inner))
+        and e.inner != "bootstrap"
+    ]
     if not names:
         return []
-    return [f"The package has {', '.join(names[:3])}: Lambda looks only for `bootstrap` at the "
-            "root, named exactly so."]  # fmt: skip
+    return [
+        f"The package has {', '.join(names[:3])}: Lambda looks only for `bootstrap` at the "
+        "root, named exactly so."
+    ]
 
 
 # ---------------------------------------------------------------- LS003
@@ -194,10 +217,12 @@ def _start_permission(start: StartFile) -> Finding | None:
 
 
 def _windows_fix(path: str) -> str:
-    return ("Zip on Linux or macOS after `chmod 755`, in WSL, or with a tool that sets Unix "
-            "permissions (`build-lambda-zip` from aws-lambda-go, `cargo lambda build "
-            f"--output-format zip`, SAM/CDK builds); {posixpath.basename(path)} must have mode "
-            "755.")  # fmt: skip
+    return (
+        "Zip on Linux or macOS after `chmod 755`, in WSL, or with a tool that sets Unix "
+        "permissions (`build-lambda-zip` from aws-lambda-go, `cargo lambda build "
+        f"--output-format zip`, SAM/CDK builds); {posixpath.basename(path)} must have mode "
+        "755."
+    )
 
 
 def _other_executables(world: World, covered: set[str]) -> Iterator[Finding]:
@@ -220,8 +245,9 @@ def _other_executables(world: World, covered: set[str]) -> Iterator[Finding]:
                 severity=Severity.WARNING,
             )
     for source, locations in sorted(modeless.items()):
-        shown = ", ".join(locations[:3]) + (f" and {len(locations) - 3} more"
-                                            if len(locations) > 3 else "")  # fmt: skip
+        shown = ", ".join(locations[:3]) + (
+            f" and {len(locations) - 3} more" if len(locations) > 3 else ""
+        )
         # A warning, not an error: Lambda only runs these if the function's code does.
         yield PERMISSIONS.finding(
             source,
@@ -234,8 +260,14 @@ def _other_executables(world: World, covered: set[str]) -> Iterator[Finding]:
 
 
 def _package_of(world: World, location: str) -> ScannedPackage | None:
-    return next((p for p in (*world.function, *world.layers)
-                 if any(e.location == location for e in p.entries)), None)  # fmt: skip
+    return next(
+        (
+            p
+            for p in (*world.function, *world.layers)
+            if any(e.location == location for e in p.entries)
+        ),
+        None,
+    )
 
 
 def _unreadable(world: World, covered: set[str]) -> Iterator[Finding]:
@@ -243,8 +275,12 @@ def _unreadable(world: World, covered: set[str]) -> Iterator[Finding]:
     others: dict[str, list[str]] = {}
     for package in (*world.function, *world.layers):
         for entry in package.entries:
-            if (entry.mode is None or entry.mode & 0o004 or entry.location in covered
-                    or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK)):  # fmt: skip
+            if (
+                entry.mode is None
+                or entry.mode & 0o004
+                or entry.location in covered
+                or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK)
+            ):
                 continue
             if entry.kind not in (EntryKind.ELF, EntryKind.SCRIPT):
                 others.setdefault(package.source, []).append(entry.location)
@@ -254,11 +290,14 @@ def _unreadable(world: World, covered: set[str]) -> Iterator[Finding]:
                 entry.location,
                 f"{named(entry.location)} is not readable by others (mode {entry.mode:04o}): "
                 "Lambda runs code as a user that does not own the files, so "
-                + ("loading it fails with `cannot open shared object file: Permission denied`."
-                   if needed else "opening or loading it fails with `Permission denied`."),
+                + (
+                    "loading it fails with `cannot open shared object file: Permission denied`."
+                    if needed
+                    else "opening or loading it fails with `Permission denied`."
+                ),
                 "`chmod -R o+rX .` before zipping.",
                 severity=Severity.ERROR if needed else Severity.WARNING,
-            )  # fmt: skip
+            )
     for source, locations in sorted(others.items()):
         yield PERMISSIONS.finding(
             source,
@@ -284,9 +323,15 @@ def check_start_format(world: World, ctx: Context) -> Iterator[Finding]:
             # architecture; this file has no ELF header at all. What the kernel does with it
             # is decided by its first bytes, the same question as a script's `#!` line.
             size = start.entry.size if start.entry is not None else -1
-            what = "is empty" if size == 0 else ("is neither an ELF executable nor a script "
-                                                 "starting with `#!` (a macOS or Windows build, "
-                                                 "or a script without its `#!` line?)")  # fmt: skip
+            what = (
+                "is empty"
+                if size == 0
+                else (
+                    "is neither an ELF executable nor a script "
+                    "starting with `#!` (a macOS or Windows build, "
+                    "or a script without its `#!` line?)"
+                )
+            )
             yield START_FORMAT.finding(
                 start.node.location,
                 f"{named(start.node.location)} ({start.what}) {what}: Lambda fails with "
@@ -303,7 +348,9 @@ def _script(world: World, start: StartFile, script: ScriptFacts) -> Iterator[Fin
             start.node.location,
             f"{where} has Windows (CRLF) line endings: the kernel looks for an interpreter named "
             f"`{script.interpreter}\\r`, and Lambda fails with `fork/exec {start.path}: no such "
-            "file or directory` (bash says `required file not found`).", CRLF_FIX)  # fmt: skip
+            "file or directory` (bash says `required file not found`).",
+            CRLF_FIX,
+        )
         return
     present, program = _interpreter(world, script)
     if present is True:
@@ -318,7 +365,7 @@ def _script(world: World, start: StartFile, script: ScriptFacts) -> Iterator[Fin
         "Use `#!/bin/sh` or `#!/bin/bash`, or bundle the interpreter (in a layer's bin/, "
         "which is /opt/bin on PATH) and name it in the `#!` line.",
         severity=Severity.ERROR if present is False else Severity.WARNING,
-    )  # fmt: skip
+    )
 
 
 def _interpreter(world: World, script: ScriptFacts) -> tuple[bool | None, str]:
@@ -374,8 +421,12 @@ def _known(world: World, program: str) -> bool | None:
 def check_limits(world: World, ctx: Context) -> Iterator[Finding]:
     limits, function = world.target.limits, _function(world)
     packages = (*world.function, *world.layers)
-    total = sum(e.size for p in packages for e in p.entries
-                if e.kind is not EntryKind.DIRECTORY and e.size > 0)  # fmt: skip
+    total = sum(
+        e.size
+        for p in packages
+        for e in p.entries
+        if e.kind is not EntryKind.DIRECTORY and e.size > 0
+    )
     if total > limits.unzipped_bytes:
         yield LIMITS.finding(
             function.source,
@@ -384,12 +435,14 @@ def check_limits(world: World, ctx: Context) -> Iterator[Finding]:
             + f"; Lambda allows {_mb(limits.unzipped_bytes)} unzipped, layers included: the "
             "deploy is rejected.",
             "Move large dependencies out (a container image allows 10 GB), strip binaries "
-            "(`strip`, `-s`), or drop unused files.")  # fmt: skip
+            "(`strip`, `-s`), or drop unused files.",
+        )
     if len(world.layers) > limits.layers:
         yield LIMITS.finding(
             function.source,
             f"{len(world.layers)} layers are given; a function can use at most {limits.layers}.",
-            "Merge layers.")  # fmt: skip
+            "Merge layers.",
+        )
     for package in packages:
         if package.zipped_size is not None and package.zipped_size > limits.zipped_bytes:
             # A warning: 50 MB is the limit for direct upload; through S3 a bigger zip deploys,
@@ -399,27 +452,42 @@ def check_limits(world: World, ctx: Context) -> Iterator[Finding]:
                 f"{named(package.source)} is {_mb(package.zipped_size)} zipped; a direct upload "
                 f"allows {_mb(limits.zipped_bytes)}.",
                 "Upload it through S3 (`--s3-bucket`; SAM and CDK do), or make it smaller.",
-                severity=Severity.WARNING)  # fmt: skip
+                severity=Severity.WARNING,
+            )
 
 
 def _mb(size: int) -> str:
     return f"{size / (1 << 20):.1f} MB"
 
 
-NO_BOOTSTRAP = Rule(id="LS002", title="no bootstrap where Lambda looks for it",
-                    severity=Severity.ERROR,
-                    help="OS-only runtimes run /var/task/bootstrap, else /opt/bootstrap from a "
-                    "layer.", check=check_bootstrap)  # fmt: skip
-PERMISSIONS = Rule(id="LS003", title="executable without the execute bit, or not world-readable",
-                   severity=Severity.ERROR,
-                   help="Lambda runs code as a user that does not own the files: the bootstrap "
-                   "and extensions need mode 755, every file o+r.",
-                   check=check_permissions)  # fmt: skip
-START_FORMAT = Rule(id="LS004", title="bootstrap or extension the kernel cannot start",
-                    severity=Severity.ERROR,
-                    help="A `#!` interpreter absent from the runtime, CRLF line endings, or a "
-                    "file that is neither ELF nor a script.", check=check_start_format)  # fmt: skip
-LIMITS = Rule(id="LS005", title="package over Lambda's size limits", severity=Severity.ERROR,
-              help="50 MB zipped (direct upload), 250 MB unzipped with layers, 5 layers.",
-              check=check_limits)  # fmt: skip
+NO_BOOTSTRAP = Rule(
+    id="LS002",
+    title="no bootstrap where Lambda looks for it",
+    severity=Severity.ERROR,
+    help="OS-only runtimes run /var/task/bootstrap, else /opt/bootstrap from a layer.",
+    check=check_bootstrap,
+)
+PERMISSIONS = Rule(
+    id="LS003",
+    title="executable without the execute bit, or not world-readable",
+    severity=Severity.ERROR,
+    help="Lambda runs code as a user that does not own the files: the bootstrap "
+    "and extensions need mode 755, every file o+r.",
+    check=check_permissions,
+)
+START_FORMAT = Rule(
+    id="LS004",
+    title="bootstrap or extension the kernel cannot start",
+    severity=Severity.ERROR,
+    help="A `#!` interpreter absent from the runtime, CRLF line endings, or a "
+    "file that is neither ELF nor a script.",
+    check=check_start_format,
+)
+LIMITS = Rule(
+    id="LS005",
+    title="package over Lambda's size limits",
+    severity=Severity.ERROR,
+    help="50 MB zipped (direct upload), 250 MB unzipped with layers, 5 layers.",
+    check=check_limits,
+)
 RULES = (NO_BOOTSTRAP, PERMISSIONS, START_FORMAT, LIMITS)

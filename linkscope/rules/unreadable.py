@@ -15,11 +15,17 @@ def check_unreadable(world: World, ctx: Context) -> Iterator[Finding]:
             yield UNREADABLE.finding(package.source, f"note: {note}", severity=Severity.INFO)
         for problem in package.problems:
             yield UNREADABLE.finding(
-                problem.path, f"`{problem.path}`: {problem.message}",
-                "Rebuild or re-copy the file; a damaged binary cannot be loaded.")  # fmt: skip
+                problem.path,
+                f"`{problem.path}`: {problem.message}",
+                "Rebuild or re-copy the file; a damaged binary cannot be loaded.",
+            )
 
 
-UNREADABLE = Rule(id="LS001", title="unreadable or corrupt ELF", severity=Severity.ERROR,
-                  help="The file could not be read, or its ELF structures point outside it.",
-                  check=check_unreadable)  # fmt: skip
+UNREADABLE = Rule(
+    id="LS001",
+    title="unreadable or corrupt ELF",
+    severity=Severity.ERROR,
+    help="The file could not be read, or its ELF structures point outside it.",
+    check=check_unreadable,
+)
 RULES = (UNREADABLE,)

@@ -43,8 +43,11 @@ def _provider_text(world: World, problem: VersionProblem) -> str:
     if provider.origin in (Origin.SYSTEM, Origin.LANGUAGE) and provider.library is not None:
         parsed = split_version(problem.version)
         ceiling = provider.library.ceiling(parsed[0]) if parsed else None
-        where = ("the language runtime's own copy, first on LD_LIBRARY_PATH"
-                 if provider.origin is Origin.LANGUAGE else world.target.runtime.name)  # fmt: skip
+        where = (
+            "the language runtime's own copy, first on LD_LIBRARY_PATH"
+            if provider.origin is Origin.LANGUAGE
+            else world.target.runtime.name
+        )
         if ceiling:
             return f"{provider.path} ({where}) goes up to {parsed[0]}_{ceiling}" if parsed else ""
         return f"{provider.path} ({where}) does not define it"
@@ -56,17 +59,21 @@ def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
         if _family(problem.version) != rule.id:
             continue
         because = f" because of {symbol_list(problem.symbols)}" if problem.symbols else ""
-        what = (f"{named(problem.requester)} needs {problem.version} from {problem.library}"
-                f"{because}, but {_provider_text(world, problem)}")  # fmt: skip
+        what = (
+            f"{named(problem.requester)} needs {problem.version} from {problem.library}"
+            f"{because}, but {_provider_text(world, problem)}"
+        )
         if not problem.known:
             yield rule.finding(
                 problem.requester,
                 f"{what}: linkscope's data about {world.target.runtime.name} cannot tell whether "
                 f"{problem.library} defines {problem.version}.",
                 "Check against the real image with `--sysroot`, or avoid the newer symbols.",
-                severity=Severity.WARNING, library=problem.library, version=problem.version,
+                severity=Severity.WARNING,
+                library=problem.library,
+                version=problem.version,
                 symbols=problem.symbols,
-            )  # fmt: skip
+            )
             continue
         duplicate = unused_runtime_duplicate(problem.requester, world)
         if duplicate is not None:
@@ -75,16 +82,21 @@ def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
                 f"{what}. This bundled copy is not loaded by anything in the package, and a "
                 f"program asking for it gets the runtime's {duplicate} first, so it cannot "
                 "stop the function; it is dead weight unless something loads it by path.",
-                "Remove it, or rebuild it for the runtime.", severity=Severity.WARNING,
-                library=problem.library, version=problem.version, symbols=problem.symbols,
-            )  # fmt: skip
+                "Remove it, or rebuild it for the runtime.",
+                severity=Severity.WARNING,
+                library=problem.library,
+                version=problem.version,
+                symbols=problem.symbols,
+            )
             continue
         yield rule.finding(
             problem.requester,
-            f"{what}: it will fail to start with \"version `{problem.version}' not found\".",
+            f'{what}: it will fail to start with "version `{problem.version}\' not found".',
             _fix(rule, world, problem),
-            library=problem.library, version=problem.version, symbols=problem.symbols,
-        )  # fmt: skip
+            library=problem.library,
+            version=problem.version,
+            symbols=problem.symbols,
+        )
 
 
 def _fix(rule: Rule, world: World, problem: VersionProblem) -> str:
@@ -96,8 +108,10 @@ def _fix(rule: Rule, world: World, problem: VersionProblem) -> str:
         return glibc_fix(facts, os_profile.glibc, os_profile.machine, os_profile.id)
     if rule.id in ("LS302", "LS303"):
         return libstdcxx_fix(facts, os_profile.id)
-    return (f"Bundle a {problem.library} that defines {problem.version} and make sure it is found "
-            "first (RUNPATH `$ORIGIN/lib`), or build against the runtime's version.")
+    return (
+        f"Bundle a {problem.library} that defines {problem.version} and make sure it is found "
+        "first (RUNPATH `$ORIGIN/lib`), or build against the runtime's version."
+    )
 
 
 def _glibc(world: World, ctx: Context) -> Iterator[Finding]:
@@ -116,21 +130,33 @@ def _other(world: World, ctx: Context) -> Iterator[Finding]:
     return _check_family(OTHER, world, ctx)
 
 
-GLIBC = Rule(id="LS301", title="glibc symbol versions newer than the runtime's glibc",
-             severity=Severity.ERROR,
-             help="The binary was linked against a newer glibc than the runtime has.",
-             check=_glibc)  # fmt: skip
-LIBSTDCXX = Rule(id="LS302", title="libstdc++ (GLIBCXX, CXXABI) newer than the runtime's",
-                 severity=Severity.ERROR,
-                 help="The binary was built with a newer GCC than the runtime's libstdc++.",
-                 check=_libstdcxx)  # fmt: skip
-LIBGCC = Rule(id="LS303", title="libgcc_s (GCC_) newer than the runtime's",
-              severity=Severity.ERROR,
-              help="The binary needs unwinder or helper symbols from a newer libgcc_s.",
-              check=_libgcc)  # fmt: skip
-OTHER = Rule(id="LS304", title="a version requirement the resolved library does not provide",
-             severity=Severity.ERROR,
-             help="OPENSSL_3.0.0, ZLIB_1.2.9 and the like, checked against the library that "
-             "would really be loaded.",
-             check=_other)  # fmt: skip
+GLIBC = Rule(
+    id="LS301",
+    title="glibc symbol versions newer than the runtime's glibc",
+    severity=Severity.ERROR,
+    help="The binary was linked against a newer glibc than the runtime has.",
+    check=_glibc,
+)
+LIBSTDCXX = Rule(
+    id="LS302",
+    title="libstdc++ (GLIBCXX, CXXABI) newer than the runtime's",
+    severity=Severity.ERROR,
+    help="The binary was built with a newer GCC than the runtime's libstdc++.",
+    check=_libstdcxx,
+)
+LIBGCC = Rule(
+    id="LS303",
+    title="libgcc_s (GCC_) newer than the runtime's",
+    severity=Severity.ERROR,
+    help="The binary needs unwinder or helper symbols from a newer libgcc_s.",
+    check=_libgcc,
+)
+OTHER = Rule(
+    id="LS304",
+    title="a version requirement the resolved library does not provide",
+    severity=Severity.ERROR,
+    help="OPENSSL_3.0.0, ZLIB_1.2.9 and the like, checked against the library that "
+    "would really be loaded.",
+    check=_other,
+)
 RULES = (GLIBC, LIBSTDCXX, LIBGCC, OTHER)
