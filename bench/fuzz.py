@@ -273,7 +273,7 @@ def locate_fields(data: bytes) -> list[Field]:  # noqa: C901, PLR0912, PLR0915 -
         ".shstrtab",
     )
     for index, section in enumerate(sections):
-        if section.name in interesting or index == header.shstrndx or index == 0:
+        if section.name in interesting or index in (header.shstrndx, 0):
             base = header.shoff + index * header.shentsize
             for name, (off, w) in sh.items():
                 add(base + off, w, f"{section.name or index}.{name}")
@@ -770,7 +770,7 @@ def _save(out: Path, kind: str, case: Case, info: dict[str, object]) -> str:
     return str(folder / stem)
 
 
-def worker(
+def worker(  # noqa: C901, PLR0912, PLR0915 - one loop: build, run, time, report
     wid: int,
     indexes: range,
     args: argparse.Namespace,

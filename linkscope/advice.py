@@ -71,7 +71,8 @@ def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:
         "go": f"`GOOS=linux GOARCH={GOARCH.get(want_machine, want_machine)} go build`",
     }.get(
         lang,
-        f"a {want_machine} compiler (e.g. `zig cc -target {ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)",
+        f"a {want_machine} compiler (e.g. `zig cc -target "
+        f"{ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)",
     )
     if arch is not None:
         return (

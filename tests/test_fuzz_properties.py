@@ -213,24 +213,6 @@ def test_cli_inspect_never_exits_3(
         assert len(err.strip().splitlines()) == 1, err
 
 
-# Bugs in code outside linkscope/elf, each pinned by a committed input in tests/regressions and a
-# strict xfail there; when one is fixed, that xfail turns into a failure and this entry goes.
-KNOWN_OUTSIDE = {
-    ("error", "_read_zip"),  # zlib.error from a damaged deflate stream (inputs.py)
-    ("error", "_with_link_target"),  # the same, for a symlink member (inputs.py)
-    ("NotImplementedError", "_zip"),  # "zip file version 6.4": version needed > 6.3 (inputs.py)
-}
-
-
-def known_outside(exc: BaseException) -> bool:
-    tb, ours = exc.__traceback__, None
-    while tb is not None:
-        if "/linkscope/" in tb.tb_frame.f_code.co_filename:
-            ours = tb.tb_frame.f_code.co_name
-        tb = tb.tb_next
-    return (type(exc).__name__, ours) in KNOWN_OUTSIDE
-
-
 def small_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -296,7 +278,4 @@ def test_malformed_zips(
             run()
         except LinkscopeError:
             pass
-        except Exception as exc:
-            if not known_outside(exc):
-                raise
     assert time.perf_counter() - started < 2 * SECONDS

@@ -95,11 +95,8 @@ def _marks(path: Path) -> list[pytest.MarkDecorator]:
 def test_regression_input(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for run in (lambda: api.inspect([str(path)]), lambda: api.check([str(path)])):
         for limits in ({}, {"heap": MAX_HEAP}):
-            with bounded(**limits):  # type: ignore[arg-type]
-                try:
-                    run()
-                except LinkscopeError:
-                    pass
+            with bounded(**limits), contextlib.suppress(LinkscopeError):  # type: ignore[arg-type]
+                run()
     for command in ("inspect", "check"):
         code = cli.main([command, str(path)])
         _out, err = capsys.readouterr()
@@ -271,9 +268,8 @@ def test_crafted_endless_gnu_hash_chain() -> None:
         {"str": strtab, "need": need, "hash": gnu_hash},
     )
     for limits in ({}, {"heap": 16 << 20}):  # the 16 MB input is allocated before, not inside
-        with bounded(**limits):  # type: ignore[arg-type]
-            with contextlib.suppress(LinkscopeError):
-                facts_from_bytes(data, "input")
+        with bounded(**limits), contextlib.suppress(LinkscopeError):  # type: ignore[arg-type]
+            facts_from_bytes(data, "input")
 
 
 def test_crafted_sections_that_each_cover_the_file() -> None:
@@ -417,3 +413,28 @@ def test_crafted_truncations_through_the_cli(
     assert cli.main(["inspect", str(path)]) == 2
     _out, err = capsys.readouterr()
     assert len(err.strip().splitlines()) == 1 and "corrupt ELF" in err
+
+
+def test_crafted_dynamic_section_without_end_is_a_reported_limit() -> None:
+    """70,000 dynamic entries and no DT_NULL: the walk stops at its bound and says so."""
+    data = bytearray(dynamic_elf([("NEEDED", 0)] * 70_000, {}))
+    result = facts_or_error(bytes(data))
+    assert isinstance(result, LimitExceededError)
+    assert "dynamic entries" in str(result)
+
+
+def test_crafted_note_flood_is_a_reported_limit() -> None:
+    """A PT_NOTE of 100,000 empty notes (real binaries carry a handful)."""
+    data = bytearray(PIE)
+    image = Image(bytes(data), "seed")
+    header, layouts = read_header(image)
+    notes_at = len(data)
+    data += bytes(12 * 100_000)
+    for index in range(header.phnum):
+        base = header.phoff + index * header.phentsize
+        if struct.unpack_from("<I", data, base)[0] == 4:  # PT_NOTE: point it at the flood
+            struct.pack_into("<QQQQQ", data, base + 8, notes_at, notes_at, notes_at,
+                             12 * 100_000, 12 * 100_000)  # fmt: skip
+    result = facts_or_error(bytes(data))
+    assert isinstance(result, LimitExceededError)
+    assert "notes" in str(result)

@@ -128,7 +128,7 @@ def _is_library(parsed: Parsed) -> bool:
     )
 
 
-def detect_client(parsed: Parsed) -> RuntimeClient | None:
+def detect_client(parsed: Parsed) -> RuntimeClient | None:  # noqa: PLR0911 - one per client kind
     if _is_library(parsed) and parsed.image.size > MAX_LIBRARY_SCAN:
         return None
     strings = _Strings(parsed)

@@ -92,24 +92,35 @@ EM_PPC, EM_PPC64, EM_S390, EM_ARM = 20, 21, 22, 40
 EM_SPARCV9, EM_X86_64, EM_AARCH64, EM_RISCV, EM_LOONGARCH = 43, 62, 183, 243, 258
 
 
+# (e_machine, is 64-bit, is little-endian) -> canonical name; None in a key position matches any.
+MACHINES: tuple[tuple[int, bool | None, bool | None, str], ...] = (
+    (EM_386, None, None, "i386"),
+    (EM_ARM, None, None, "arm"),
+    (EM_PPC, None, None, "ppc"),
+    (EM_AARCH64, True, None, "aarch64"),
+    (EM_X86_64, True, None, "x86_64"),
+    (EM_X86_64, False, None, "x32"),
+    (EM_PPC64, True, True, "ppc64le"),
+    (EM_PPC64, True, False, "ppc64"),
+    (EM_S390, True, None, "s390x"),
+    (EM_RISCV, True, None, "riscv64"),
+    (EM_RISCV, False, None, "riscv32"),
+    (EM_LOONGARCH, True, None, "loongarch64"),
+    (EM_SPARCV9, True, None, "sparc64"),
+)
+MIPS = {
+    (True, True): "mips64el",
+    (True, False): "mips64",
+    (False, True): "mipsel",
+    (False, False): "mips",
+}
+
+
 def machine_name(e_machine: int, is64: bool, little: bool) -> str:
     """The canonical machine name of DESIGN section 4 (else `em_<number>`)."""
-    simple = {EM_386: "i386", EM_ARM: "arm", EM_PPC: "ppc", EM_AARCH64: "aarch64"}
-    if e_machine in simple and not (e_machine == EM_AARCH64 and not is64):
-        return simple[e_machine]
-    if e_machine == EM_X86_64:
-        return "x86_64" if is64 else "x32"
-    if e_machine == EM_PPC64 and is64:
-        return "ppc64le" if little else "ppc64"
-    if e_machine == EM_S390 and is64:
-        return "s390x"
-    if e_machine == EM_RISCV:
-        return "riscv64" if is64 else "riscv32"
     if e_machine in (EM_MIPS, EM_MIPS_RS3_LE):
-        base = "mips64" if is64 else "mips"
-        return base + "el" if little else base
-    if e_machine == EM_LOONGARCH and is64:
-        return "loongarch64"
-    if e_machine == EM_SPARCV9 and is64:
-        return "sparc64"
+        return MIPS[(is64, little)]
+    for machine, want64, want_little, name in MACHINES:
+        if machine == e_machine and want64 in (None, is64) and want_little in (None, little):
+            return name
     return f"em_{e_machine}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from linkscope.elf import constants as c
 from linkscope.elf.headers import Section, Segment, vaddr_to_offset
 from linkscope.elf.image import Image, Layouts
+from linkscope.errors import LimitExceededError
 
 MAX_DYNAMIC_ENTRIES = 1 << 16
 
@@ -68,6 +69,12 @@ def read_dynamic(
             break
         entries.append((tag, value))
         offset += layouts.dyn.size
+    else:
+        if len(entries) >= MAX_DYNAMIC_ENTRIES and offset + layouts.dyn.size <= end:
+            raise LimitExceededError(
+                f"{image.what}: more than {MAX_DYNAMIC_ENTRIES} dynamic entries without a DT_NULL "
+                "(real binaries have a few dozen): the file is damaged or hostile"
+            )
     tags = dict(reversed(entries))  # the first value of each tag
     strtab = locate_address(tags.get(c.DT_STRTAB), tags.get(c.DT_STRSZ), segments)
     if strtab is None:
@@ -89,7 +96,7 @@ def locate_address(
         return None
     offset = vaddr_to_offset(segments, address)
     if offset is None:
-        # Some linkers (and prelinked or unusual objects) store file offsets; accept when mapped 1:1.
+        # An address no PT_LOAD maps: the loader could not use it either.
         return None
     return Table(offset, -1 if size is None else size)
 

@@ -1,7 +1,7 @@
 """Go build information (`go version -m`), parsed from the documented `.go.buildinfo` layout.
 
-Layout: a 32-byte header starting with the magic `\\xff Go buildinf:`, then a pointer size byte and a
-flags byte. Since Go 1.18 (flag bit 1) the Go version and the module text follow as
+Layout: a 32-byte header starting with the magic `\\xff Go buildinf:`, then a pointer size byte
+and a flags byte. Since Go 1.18 (flag bit 1) the Go version and the module text follow as
 varint-length-prefixed strings; before that, two pointers lead to Go string headers in memory.
 """
 

@@ -6,6 +6,7 @@ instead of an IndexError, a huge allocation or a hang.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from dataclasses import dataclass
 from typing import Protocol
@@ -163,9 +164,6 @@ def scan(image: Image, regions: list[tuple[int, int]], needles: tuple[bytes, ...
 def _release(image: Image, start: int, stop: int) -> None:
     import mmap
 
-    page = mmap.PAGESIZE
-    aligned = start - start % page
-    try:
+    aligned = start - start % mmap.PAGESIZE
+    with contextlib.suppress(OSError, ValueError):  # only an optimisation
         image.data.madvise(mmap.MADV_DONTNEED, aligned, stop - aligned)  # type: ignore[attr-defined]
-    except (OSError, ValueError):
-        pass  # only an optimisation

@@ -87,27 +87,10 @@ def _info(family: LibcFamily, confidence: Confidence, *evidence: str) -> LibcInf
 
 
 def _dynamic(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per decisive clue
+    decided = _by_interpreter_or_needed(clues)
+    if decided is not None:
+        return decided
     interp = clues.interpreter or ""
-    interp_name = posixpath.basename(interp)
-    musl_needed = next((n for n in clues.needed if n.startswith("libc.musl-")), None)
-    if "ld-musl" in interp_name:
-        return _info(LibcFamily.MUSL, Confidence.CERTAIN, f"interpreter {interp}")
-    if musl_needed:
-        return _info(LibcFamily.MUSL, Confidence.CERTAIN, f"needs {musl_needed}")
-    if interp.startswith("/system/bin/linker") or clues.android:
-        return _info(
-            LibcFamily.BIONIC,
-            Confidence.CERTAIN,
-            f"interpreter {interp}" if interp else "Android ident note",
-        )
-    if "ld-uClibc" in interp_name or "libc.so.0" in clues.needed:
-        return _info(LibcFamily.UCLIBC, Confidence.CERTAIN, f"interpreter {interp or '-'}")
-    if interp_name.startswith("klibc-"):
-        return _info(
-            LibcFamily.UNKNOWN,
-            Confidence.CERTAIN,
-            f"interpreter {interp}: klibc, a minimal C library for early boot",
-        )
     glibc_evidence = _glibc_evidence(clues)
     if glibc_evidence:
         return _info(LibcFamily.GLIBC, Confidence.CERTAIN, *glibc_evidence)
@@ -136,6 +119,29 @@ def _dynamic(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per de
             return guess
         return _info(LibcFamily.NONE, Confidence.LIKELY, "no DT_NEEDED: links no C library")
     return _distro_guess(clues, "no C library among DT_NEEDED")
+
+
+def _by_interpreter_or_needed(clues: LibcClues) -> LibcInfo | None:
+    """The clues that name a non-glibc C library outright."""
+    interp = clues.interpreter or ""
+    interp_name = posixpath.basename(interp)
+    musl_needed = next((n for n in clues.needed if n.startswith("libc.musl-")), None)
+    if "ld-musl" in interp_name:
+        return _info(LibcFamily.MUSL, Confidence.CERTAIN, f"interpreter {interp}")
+    if musl_needed:
+        return _info(LibcFamily.MUSL, Confidence.CERTAIN, f"needs {musl_needed}")
+    if interp.startswith("/system/bin/linker") or clues.android:
+        evidence = f"interpreter {interp}" if interp else "Android ident note"
+        return _info(LibcFamily.BIONIC, Confidence.CERTAIN, evidence)
+    if "ld-uClibc" in interp_name or "libc.so.0" in clues.needed:
+        return _info(LibcFamily.UCLIBC, Confidence.CERTAIN, f"interpreter {interp or '-'}")
+    if interp_name.startswith("klibc-"):
+        return _info(
+            LibcFamily.UNKNOWN,
+            Confidence.CERTAIN,
+            f"interpreter {interp}: klibc, a minimal C library for early boot",
+        )
+    return None
 
 
 def _glibc_evidence(clues: LibcClues) -> list[str]:

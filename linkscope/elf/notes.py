@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from linkscope.elf import constants as c
 from linkscope.elf.headers import Section, Segment
 from linkscope.elf.image import Image, Layouts
+from linkscope.errors import LimitExceededError
 
 MAX_NOTES = 256
 ABI_TAG_OS = {0: "Linux", 1: "GNU/Hurd", 2: "Solaris", 3: "FreeBSD"}
@@ -61,8 +62,13 @@ def _iter_notes(
     for start, size, align in _areas(segments, sections):
         end = min(start + size, image.size)
         offset = start
-        while offset + 12 <= end and count < MAX_NOTES:
+        while offset + 12 <= end:
             count += 1
+            if count > MAX_NOTES:
+                raise LimitExceededError(
+                    f"{image.what}: more than {MAX_NOTES} notes (real binaries have a handful): "
+                    "the file is damaged or hostile"
+                )
             namesz, descsz, n_type = layouts.note.unpack_from(image.data, offset)  # type: ignore[arg-type]
             name_at = offset + 12
             desc_at = name_at + _pad(namesz, 4)

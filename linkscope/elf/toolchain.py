@@ -120,7 +120,8 @@ def auditable_crates(parsed: Parsed) -> tuple[tuple[str, str], ...]:
 
 
 def panic_path_crates(parsed: Parsed) -> tuple[tuple[str, str], ...]:
-    """Crates named by the source paths that panic messages embed (`registry/src/<index>/<name>-<ver>/`)."""
+    """Crates named by the source paths that panic messages embed
+    (`registry/src/<index>/<name>-<ver>/`)."""
     rodata = parsed.section_bytes(".rodata") or b""
     # Bounded: 64 MiB of distinct hostile paths would be millions of tuples (issue 7).
     matches = islice(REGISTRY_RE.finditer(rodata), MAX_PANIC_PATHS)

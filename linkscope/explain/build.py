@@ -148,7 +148,10 @@ def client_statement(facts: BinaryFacts) -> Statement:
     text = f"It contains {what}" + (f", version {client.version}" if client.version else "") + "."
     if client.name == "aws-lambda-go":
         if any("lambda.norpc" in e for e in client.evidence):
-            text += " It was built with -tags lambda.norpc: only the Runtime API, as provided.* runtimes use."
+            text += (
+                " It was built with -tags lambda.norpc: only the Runtime API, as provided.* "
+                "runtimes use."
+            )
         elif any("_LAMBDA_SERVER_PORT" in e for e in client.evidence):
             text += (
                 " It still carries the go1.x RPC mode (build with -tags lambda.norpc to "

@@ -107,9 +107,11 @@ def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
                     f"shadows the runtime's own {other.path}."
                 )
             else:
+                source = (
+                    "the language runtime" if provider.origin is Origin.LANGUAGE else "the runtime"
+                )
                 message = (
-                    f"{named(requester)} loads {provider.path} from "
-                    f"{'the language runtime' if provider.origin is Origin.LANGUAGE else 'the runtime'}, "
+                    f"{named(requester)} loads {provider.path} from {source}, "
                     f"not the bundled {other.location}: "
                     f"{posixpath.dirname(provider.path)} comes first on the search path."
                 )

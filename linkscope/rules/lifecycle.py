@@ -25,14 +25,16 @@ def check_deprecation(world: World, ctx: Context) -> Iterator[Finding]:
         yield DEPRECATED.finding(
             path,
             f"{runtime.name} is deprecated and new functions cannot be created on it since "
-            f"{runtime.block_create}; updates are blocked from {runtime.block_update or 'a date AWS has not published'}.",
+            f"{runtime.block_create}; updates are blocked from "
+            f"{runtime.block_update or 'a date AWS has not published'}.",
             _upgrade(world),
         )
     elif runtime.deprecation and ctx.today >= runtime.deprecation:
         yield DEPRECATED.finding(
             path,
             f"{runtime.name} is deprecated since {runtime.deprecation} (no more security "
-            f"patches); creating functions is blocked from {runtime.block_create or 'a date not yet published'}.",
+            f"patches); creating functions is blocked from "
+            f"{runtime.block_create or 'a date not yet published'}.",
             _upgrade(world),
         )
 
