@@ -862,9 +862,19 @@ def _limit_kind(message: str) -> str:
     return " ".join("N" if word.strip(",.()").isdigit() else word for word in text.split()[:8])
 
 
+def select(seeds: list[Seed], args: argparse.Namespace) -> list[Seed]:
+    """--origins corpus: mutate only those seeds (the zips are built from fixtures regardless)."""
+    if not args.origins:
+        return seeds
+    wanted = set(args.origins.split(","))
+    return [s for s in seeds if s.origin in wanted]
+
+
 def run_campaign(args: argparse.Namespace) -> int:  # noqa: C901, PLR0912, PLR0915
     started = time.time()
-    seeds = collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir)
+    seeds = select(
+        collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir), args
+    )
     origins = Counter(s.origin for s in seeds)
     print(
         f"seeds: {len(seeds)} ({dict(origins)}), {sum(len(s.fields) for s in seeds)} known fields; "
@@ -1018,6 +1028,7 @@ def main() -> int:
         default=200,
         help=f"seeded sample of third-party ELF files from {CORPUS}",
     )
+    parser.add_argument("--origins", help="only seeds of these origins: fixture,host,corpus")
     parser.add_argument(
         "--seed-dir", default=os.path.join(tempfile.gettempdir(), "linkscope-fuzz-seeds")
     )
@@ -1034,7 +1045,9 @@ def main() -> int:
     parser.add_argument("--save", help="with --replay: write the input here")
     args = parser.parse_args()
     if args.replay is not None:
-        seeds = collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir)
+        seeds = select(
+            collect_seeds(args.seed, args.host_seeds, args.corpus_seeds, args.seed_dir), args
+        )
         case = make_case(args.replay, args.seed, seeds)
         print(
             json.dumps(

@@ -427,7 +427,7 @@ def test_crafted_note_flood_is_a_reported_limit() -> None:
     """A PT_NOTE of 100,000 empty notes (real binaries carry a handful)."""
     data = bytearray(PIE)
     image = Image(bytes(data), "seed")
-    header, layouts = read_header(image)
+    header, _layouts = read_header(image)
     notes_at = len(data)
     data += bytes(12 * 100_000)
     for index in range(header.phnum):
