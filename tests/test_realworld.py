@@ -35,7 +35,7 @@ CACHE = Path(
 def wheel(requirement: str, platform: str) -> Path:
     """The cached wheel for `requirement` on `platform`, downloaded on first use."""
     target = CACHE / platform
-    name = requirement.split("==")[0].replace("-", "_")
+    name = requirement.split("==", maxsplit=1)[0].replace("-", "_")
     found = sorted(target.glob(f"{name}-*.whl")) if target.exists() else []
     if not found:
         target.mkdir(parents=True, exist_ok=True)
