@@ -43,38 +43,30 @@ class Layouts:
     word: struct.Struct  # pointer-sized unsigned
 
 
+# struct formats per ELF class; the byte order is prefixed when a layout is built.
+LAYOUT_FORMATS = {
+    # field              ELF64           ELF32
+    "header": ("HHIQQQIHHHHHH", "HHIIIIIHHHHHH"),
+    "phdr": ("IIQQQQQQ", "IIIIIIII"),  # 64: type flags offset...; 32: type offset ... flags align
+    "shdr": ("IIQQQQIIQQ", "IIIIIIIIII"),
+    "dyn": ("qQ", "iI"),
+    "sym": ("IBBHQQ", "IIIBBH"),  # 64: name info other shndx value size; 32: name value size ...
+    "u16": ("H", "H"),
+    "u32": ("I", "I"),
+    "verneed": ("HHIII", "HHIII"),
+    "vernaux": ("IHHII", "IHHII"),
+    "verdef": ("HHHHIII", "HHHHIII"),
+    "verdaux": ("II", "II"),
+    "note": ("III", "III"),
+    "word": ("Q", "I"),  # pointer-sized unsigned
+}
+
+
 def make_layouts(is64: bool, little: bool) -> Layouts:
-    e = "<" if little else ">"
-    if is64:
-        return Layouts(
-            header=struct.Struct(e + "HHIQQQIHHHHHH"),
-            phdr=struct.Struct(e + "IIQQQQQQ"),  # type flags offset vaddr paddr filesz memsz align
-            shdr=struct.Struct(e + "IIQQQQIIQQ"),
-            dyn=struct.Struct(e + "qQ"),
-            sym=struct.Struct(e + "IBBHQQ"),  # name info other shndx value size
-            u16=struct.Struct(e + "H"),
-            u32=struct.Struct(e + "I"),
-            verneed=struct.Struct(e + "HHIII"),
-            vernaux=struct.Struct(e + "IHHII"),
-            verdef=struct.Struct(e + "HHHHIII"),
-            verdaux=struct.Struct(e + "II"),
-            note=struct.Struct(e + "III"),
-            word=struct.Struct(e + "Q"),
-        )
+    order = "<" if little else ">"
+    column = 0 if is64 else 1
     return Layouts(
-        header=struct.Struct(e + "HHIIIIIHHHHHH"),
-        phdr=struct.Struct(e + "IIIIIIII"),  # type offset vaddr paddr filesz memsz flags align
-        shdr=struct.Struct(e + "IIIIIIIIII"),
-        dyn=struct.Struct(e + "iI"),
-        sym=struct.Struct(e + "IIIBBH"),  # name value size info other shndx
-        u16=struct.Struct(e + "H"),
-        u32=struct.Struct(e + "I"),
-        verneed=struct.Struct(e + "HHIII"),
-        vernaux=struct.Struct(e + "IHHII"),
-        verdef=struct.Struct(e + "HHHHIII"),
-        verdaux=struct.Struct(e + "II"),
-        note=struct.Struct(e + "III"),
-        word=struct.Struct(e + "I"),
+        **{name: struct.Struct(order + formats[column]) for name, formats in LAYOUT_FORMATS.items()}
     )
 
 

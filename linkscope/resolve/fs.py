@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -80,29 +81,20 @@ class PackageFs:
         """Follow symlinks one component at a time, inside the package that holds each link and
         never outside it (a link to /etc/passwd or ../../x resolves to None), with a bound on
         the number of links followed (loops resolve to None)."""
-        parts = [p for p in posixpath.normpath(path).split("/") if p]
-        resolved: list[str] = []
-        hops = 0
-        while parts:
-            part = parts.pop(0)
-            if part == "..":
-                if resolved:
-                    resolved.pop()
-                continue
-            if part == ".":
-                continue
-            current = "/" + "/".join([*resolved, part])
+
+        def read_link(components: list[str]) -> str | None:
+            current = "/" + "/".join(components)
             link = self.links.get(current)
             if link is None:
-                resolved.append(part)
-                continue
-            hops += 1
+                return None
             target, root = link
             destination = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
-            if hops > MAX_LINK_DEPTH or not _inside(destination, root):
-                return None
-            resolved = [p for p in destination.split("/") if p]
-        return "/" + "/".join(resolved)
+            if not _inside(destination, root):
+                raise _Unresolvable
+            return destination
+
+        resolved = walk_links(path, read_link)
+        return None if resolved is None else "/" + "/".join(resolved)
 
     def link_target(self, path: str) -> str | None:
         """The raw target when `path` itself is a symlink in the package."""
@@ -117,6 +109,39 @@ class PackageFs:
         return [
             node for path, node in sorted(self.nodes.items()) if posixpath.basename(path) == name
         ]
+
+
+class _Unresolvable(Exception):
+    """A path component is missing, or a link leads where it may not be followed."""
+
+
+def walk_links(path: str, read_link: Callable[[list[str]], str | None]) -> list[str] | None:
+    """Resolve `path` one component at a time. `read_link(components)` returns a symlink's target
+    (absolute targets restart from the root) or None for a plain component, or raises
+    _Unresolvable. Returns the resolved components, or None (bounded: loops end as None)."""
+    parts = [p for p in posixpath.normpath(path).split("/") if p not in ("", ".")]
+    resolved: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        try:
+            target = read_link([*resolved, part])
+        except _Unresolvable:
+            return None
+        if target is None:
+            resolved.append(part)
+            continue
+        hops += 1
+        if hops > MAX_LINK_DEPTH:
+            return None
+        if target.startswith("/"):
+            resolved = []
+        parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+    return resolved
 
 
 def _inside(path: str, root: str) -> bool:
@@ -163,31 +188,17 @@ class SysrootFs:
     def host_path(self, path: str) -> str | None:
         """Where a simulated absolute path lives on this machine, symlinks resolved inside the
         root (an absolute link target is taken relative to the root, as chroot would)."""
-        parts = [p for p in posixpath.normpath(path).split("/") if p]
-        resolved: list[str] = []
-        hops = 0
-        while parts:
-            part = parts.pop(0)
-            if part == "..":
-                if resolved:
-                    resolved.pop()
-                continue
-            candidate = os.path.join(self.root, *resolved, part)
+
+        def read_link(components: list[str]) -> str | None:
+            candidate = os.path.join(self.root, *components)
             try:
                 info = os.lstat(candidate)
+                return os.readlink(candidate) if stat.S_ISLNK(info.st_mode) else None
             except OSError:
-                return None
-            if stat.S_ISLNK(info.st_mode):
-                hops += 1
-                if hops > MAX_LINK_DEPTH:
-                    return None
-                target = os.readlink(candidate)
-                if target.startswith("/"):
-                    resolved = []
-                parts = [p for p in target.split("/") if p and p != "."] + parts
-                continue
-            resolved.append(part)
-        return os.path.join(self.root, *resolved)
+                raise _Unresolvable from None
+
+        resolved = walk_links(path, read_link)
+        return None if resolved is None else os.path.join(self.root, *resolved)
 
     def lookup(self, path: str) -> Node | None:
         key = posixpath.normpath(path)
