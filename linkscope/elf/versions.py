@@ -126,12 +126,20 @@ class VersionReader:
     def symbol_count(self) -> int:
         dynsym = section_table(self.sections, c.SHT_DYNSYM)
         if dynsym is not None and dynsym.entsize:
-            return min(dynsym.size // dynsym.entsize, MAX_SYMBOLS)
+            return self._symbols(dynsym.size // dynsym.entsize)
         hashed = self._hash_count()
         if hashed is not None:
-            return min(hashed, MAX_SYMBOLS)
+            return self._symbols(hashed)
         versym = section_table(self.sections, c.SHT_GNU_VERSYM)
-        return 0 if versym is None else min(versym.size // 2, MAX_SYMBOLS)
+        return 0 if versym is None else self._symbols(versym.size // 2)
+
+    def _symbols(self, count: int) -> int:
+        if count > MAX_SYMBOLS:
+            raise LimitExceededError(
+                f"{self.image.what}: {count} dynamic symbols, more than the limit of "
+                f"{MAX_SYMBOLS} (the largest libraries have a few hundred thousand)"
+            )
+        return count
 
     def _hash_count(self) -> int | None:
         table = locate(self.dynamic, c.DT_HASH, None, self.segments)
