@@ -53,13 +53,15 @@ def _require_elf(package: ScannedPackage) -> None:
 
 
 def unreadable_findings(packages: Sequence[ScannedPackage]) -> list[Finding]:
+    from linkscope.rules.unreadable import UNREADABLE_FIX
+
     return [
         Finding(
             rule="LS001",
             severity=Severity.ERROR,
             path=problem.path,
             message=f"{problem.path}: {problem.message}",
-            fix="Rebuild or re-copy the file; a damaged binary cannot be loaded.",
+            fix=UNREADABLE_FIX,
         )
         for package in packages
         for problem in package.problems

@@ -22,6 +22,7 @@ from linkscope.errors import ExitCode, LinkscopeError, UsageError
 from linkscope.render import OutputFormat
 
 if TYPE_CHECKING:
+    from linkscope.inputs import Limits
     from linkscope.model import Report
     from linkscope.scan import Progress
 
@@ -131,6 +132,7 @@ def inspect(
     symbols: Annotated[
         bool, typer.Option("--symbols", help="List the symbols behind each required version.")
     ] = False,
+    limit: LimitOpt = None,
 ) -> None:
     """What each ELF is and needs: machine, linkage, libc, interpreter, libraries, versions.
 
@@ -141,7 +143,7 @@ def inspect(
         from linkscope import api
 
         pairs = _pairs(output_format, output)
-        report = api.inspect(paths, progress=_progress())
+        report = api.inspect(paths, _limits(limit), progress=_progress())
         _emit_all(report, pairs, symbols=symbols)
         return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
 
@@ -165,6 +167,16 @@ SysrootOpt = Annotated[
     str | None,
     typer.Option(
         "--sysroot", help="Check against this root filesystem instead of a bundled profile."
+    ),
+]
+LimitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        help="Raise (or lower) a read limit, KEY=VALUE, repeatable: file-size (one file from a "
+        "zip or stdin, default 1G), total-size (a zip's uncompressed total, 4G), ratio (zip "
+        "bomb compression ratio, 200), files (files in a zip or folder, 100000).",
+        show_default=False,
     ),
 ]
 TodayOpt = Annotated[
@@ -199,6 +211,7 @@ def check(
     ] = False,
     output_format: FormatsOpt = None,
     output: OutputsOpt = None,
+    limit: LimitOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Will it start on a Lambda runtime? Exit 0 if compatible, 1 if not, 2 on bad input.
@@ -221,6 +234,7 @@ def check(
             ignore=ignore or (),
             strict=strict,
             today=_date(today),
+            limits=_limits(limit),
             progress=_progress(),
         )
         _emit_all(report, pairs)
@@ -319,6 +333,47 @@ def _progress() -> Progress | None:
     from linkscope.scan import terminal_progress
 
     return terminal_progress()
+
+
+LIMIT_KEYS = {
+    "file-size": "max_member_bytes",
+    "total-size": "max_total_bytes",
+    "ratio": "max_ratio",
+    "files": "max_members",
+}
+SIZE_SUFFIXES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _limits(values: list[str] | None) -> Limits:
+    """`--limit file-size=2G --limit ratio=500` as Limits (sizes take K, M, G, T suffixes)."""
+    from dataclasses import replace
+
+    from linkscope.inputs import Limits
+
+    limits = Limits()
+    for value in values or ():
+        key, _, number = value.partition("=")
+        field = LIMIT_KEYS.get(key.strip())
+        if field is None or not number:
+            raise UsageError(
+                f"--limit {value}: expected KEY=VALUE with KEY one of {', '.join(LIMIT_KEYS)}"
+            )
+        amount = _amount(number.strip(), allow_suffix=key.endswith("size"))
+        limits = replace(limits, **{field: amount})
+        if field == "max_member_bytes":
+            limits = replace(limits, max_stdin_bytes=amount)
+    return limits
+
+
+def _amount(text: str, *, allow_suffix: bool) -> int:
+    scale = SIZE_SUFFIXES.get(text[-1:].upper(), 1) if allow_suffix else 1
+    digits = text[:-1] if scale != 1 else text
+    if not digits.isdigit() or int(digits) <= 0:
+        raise UsageError(
+            f"--limit: '{text}' is not a positive whole number"
+            + (" (with an optional K, M, G or T)" if allow_suffix else "")
+        )
+    return int(digits) * scale
 
 
 def _date(value: str | None) -> datetime.date | None:

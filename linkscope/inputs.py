@@ -34,7 +34,8 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
-    """Bounds on what one run will read. Users can raise them (`--max-member-size`)."""
+    """Bounds on what one run will read, so that hostile input cannot exhaust memory. Users can
+    raise them with `--limit KEY=VALUE` (file-size, total-size, ratio, files)."""
 
     max_member_bytes: int = 1 << 30  # one file inside a zip (Lambda allows 250 MB unzipped)
     max_total_bytes: int = 4 << 30  # all members of one archive, uncompressed
@@ -122,7 +123,9 @@ def _folder(root: str, limits: Limits) -> Package:
     for member in _walk(root, root):
         members.append(member)
         if len(members) > limits.max_members:
-            raise LimitExceededError(f"{root}: more than {limits.max_members} files")
+            raise LimitExceededError(
+                f"{root}: more than {limits.max_members} files (raise it with --limit files=N)"
+            )
     members.sort(key=lambda m: m.inner)
     return Package(
         source=root,
@@ -242,12 +245,15 @@ def _zip(path: str, size: int, limits: Limits) -> Package:
 
 def _check_totals(path: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     if len(infos) > limits.max_members:
-        raise LimitExceededError(f"{path}: {len(infos)} members is more than {limits.max_members}")
+        raise LimitExceededError(
+            f"{path}: {len(infos)} members is more than {limits.max_members} "
+            "(raise it with --limit files=N)"
+        )
     declared = sum(info.file_size for info in infos)
     if declared > limits.max_total_bytes:
         raise LimitExceededError(
             f"{path}: declares {declared} bytes uncompressed, more than the limit of "
-            f"{limits.max_total_bytes} (a zip bomb, or raise --max-total-size)"
+            f"{limits.max_total_bytes} (a zip bomb, or raise it with --limit total-size=SIZE)"
         )
 
 
@@ -348,11 +354,15 @@ def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str
     if info.flag_bits & 0x1:
         return "encrypted member: Lambda cannot read it"
     if info.file_size > limits.max_member_bytes:
-        return f"{info.file_size} bytes uncompressed, over the per-file limit"
+        return (
+            f"{info.file_size} bytes uncompressed, over the per-file limit of "
+            f"{limits.max_member_bytes} (raise it with --limit file-size=SIZE)"
+        )
     if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
         return (
             f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 "
-            "looks like a zip bomb"
+            f"looks like a zip bomb (the limit is {limits.max_ratio}:1; raise it with "
+            "--limit ratio=N)"
         )
     return None
 

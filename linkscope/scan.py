@@ -146,13 +146,14 @@ def _classify(
 
 
 def _known_kind(member: Member) -> EntryKind | FileProblem | None:
-    """What a member is without reading it: a folder, a symlink, or already a problem."""
+    """What a member is without reading it: already a problem (a folder that cannot be listed
+    too: its files would otherwise vanish from the report), a folder, or a symlink."""
+    if member.problem is not None:
+        return FileProblem(path=member.location, message=member.problem)
     if member.is_dir:
         return EntryKind.DIRECTORY
     if member.symlink_target is not None:
         return EntryKind.SYMLINK
-    if member.problem is not None:
-        return FileProblem(path=member.location, message=member.problem)
     return None
 
 

@@ -175,10 +175,6 @@ def test_a_chmod_000_file_is_a_finding(tmp_path: Path, capsys: pytest.CaptureFix
         locked.chmod(0o644)
 
 
-@pytest.mark.xfail(strict=True, reason="inputs._listing reports an unlistable folder as a Member "
-                   "with is_dir=True and a problem; scan._known_kind returns DIRECTORY before "
-                   "looking at the problem, so the folder's files vanish from the report "
-                   "(exit 0); reported to the scan.py/inputs.py owner")  # fmt: skip
 def test_an_unlistable_subfolder_is_a_finding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

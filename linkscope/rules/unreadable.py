@@ -8,6 +8,11 @@ from linkscope.model import Finding, Severity
 from linkscope.resolve import World
 from linkscope.rules.base import Context, Rule
 
+UNREADABLE_FIX = (
+    "Rebuild or re-copy the file: a damaged binary cannot be loaded. If it is intact and over a "
+    "read limit, raise that limit as the message says."
+)
+
 
 def check_unreadable(world: World, ctx: Context) -> Iterator[Finding]:
     for package in (*world.function, *world.layers):
@@ -17,7 +22,7 @@ def check_unreadable(world: World, ctx: Context) -> Iterator[Finding]:
             yield UNREADABLE.finding(
                 problem.path,
                 f"`{problem.path}`: {problem.message}",
-                "Rebuild or re-copy the file; a damaged binary cannot be loaded.",
+                UNREADABLE_FIX,
             )
 
 
