@@ -186,9 +186,9 @@ def _runtime_line(
     warnings = [f for f in blocking if f.severity is Severity.WARNING]
     os_text = f"{target.os.name}, glibc {target.os.glibc}"
     if errors:
-        text = f"Does not start: {_reasons(errors)}."
+        text = f"Does not start: {_reasons(errors).rstrip('.')}."
     elif warnings:
-        text = f"Starts, with warnings: {_reasons(warnings)}."
+        text = f"Starts, with warnings: {_reasons(warnings).rstrip('.')}."
     else:
         text = f"Starts: {_why_it_starts(facts, target)}."
     because = [f"{f.rule}: {f.message}" for f in findings if f.rule == LIFECYCLE]
