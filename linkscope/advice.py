@@ -10,6 +10,10 @@ from linkscope.model import BinaryFacts
 RUST_TRIPLES = {"x86_64": "x86_64-unknown-linux-gnu", "aarch64": "aarch64-unknown-linux-gnu"}
 RUST_MUSL = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
 ZIG_TRIPLES = {"x86_64": "x86_64-linux-gnu", "aarch64": "aarch64-linux-gnu"}
+UNREADABLE_FIX = (
+    "Rebuild or re-copy the file: a damaged binary cannot be loaded. If it is intact and over a "
+    "read limit, raise that limit as the message says."
+)
 GOARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 LAMBDA_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}
 IMAGES = {

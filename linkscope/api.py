@@ -53,7 +53,7 @@ def _require_elf(package: ScannedPackage) -> None:
 
 
 def unreadable_findings(packages: Sequence[ScannedPackage]) -> list[Finding]:
-    from linkscope.rules.unreadable import UNREADABLE_FIX
+    from linkscope.advice import UNREADABLE_FIX
 
     return [
         Finding(

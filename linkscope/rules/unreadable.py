@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linkscope.advice import UNREADABLE_FIX
 from linkscope.model import Finding, Severity
 from linkscope.resolve import World
 from linkscope.rules.base import Context, Rule
-
-UNREADABLE_FIX = (
-    "Rebuild or re-copy the file: a damaged binary cannot be loaded. If it is intact and over a "
-    "read limit, raise that limit as the message says."
-)
 
 
 def check_unreadable(world: World, ctx: Context) -> Iterator[Finding]:
