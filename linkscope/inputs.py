@@ -12,11 +12,10 @@ import mmap
 import os
 import stat
 import sys
-import zipfile
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from linkscope.elf.image import Buffer
 from linkscope.errors import (
@@ -26,6 +25,9 @@ from linkscope.errors import (
     UnreadableError,
     UnsupportedArchiveError,
 )
+
+if TYPE_CHECKING:
+    import zipfile
 
 STDIN = "-"
 MAX_LINK_BYTES = 4096  # a symlink member's data is its target; PATH_MAX is 4096 on Linux
@@ -91,7 +93,9 @@ def open_package(source: str, limits: Limits) -> Package:
     if not os.access(source, os.R_OK):
         raise UnreadableError(f"{source}: permission denied")
     if _looks_like_zip(source):
-        return _zip(source, info.st_size, limits)
+        from linkscope.zipinputs import read_zip_package  # zipfile only when a zip is read
+
+        return read_zip_package(source, info.st_size, limits)
     if source.lower().endswith(".zip"):
         raise UnsupportedArchiveError(
             f"{source}: named .zip but is not a zip archive (it does not start with 'PK')"
@@ -131,7 +135,7 @@ def _folder(root: str, limits: Limits) -> Package:
         source=root,
         kind=PackageKind.FOLDER,
         members=tuple(members),
-        notes=tuple(_link_notes(members)),
+        notes=tuple(link_notes(members)),
     )
 
 
@@ -203,170 +207,6 @@ def _folder_member(entry: os.DirEntry[str], inner: str) -> Member | None:
     return Member(location=entry.path, inner=inner, size=info.st_size, mode=mode)
 
 
-# ---------------------------------------------------------------- zips
-
-# What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
-# zip is input, so each becomes a clear input error, never a crash (exit 3).
-ZIP_ERRORS: tuple[type[Exception], ...] = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    ValueError,
-    EOFError,
-    RuntimeError,
-    NotImplementedError,
-    zlib.error,
-    LookupError,
-    UnicodeError,
-    *((zipfile.lzma.LZMAError,) if getattr(zipfile, "lzma", None) else ()),  # type: ignore[attr-defined]
-)
-ZIP_OR_OS_ERRORS: tuple[type[Exception], ...] = (*ZIP_ERRORS, OSError)
-
-
-def _zip(path: str, size: int, limits: Limits) -> Package:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            _check_totals(path, infos, limits)
-            members = [_zip_member(path, index, info, limits) for index, info in enumerate(infos)]
-            members = [_with_link_target(archive, infos, m) for m in members]
-    except OSError as exc:
-        raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except ZIP_ERRORS as exc:
-        raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
-    notes = _duplicate_notes(path, members) + _link_notes(members)
-    return Package(
-        source=path,
-        kind=PackageKind.ZIP,
-        members=tuple(members),
-        zipped_size=size,
-        notes=tuple(notes),
-    )
-
-
-def _check_totals(path: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    if len(infos) > limits.max_members:
-        raise LimitExceededError(
-            f"{path}: {len(infos)} members is more than {limits.max_members} "
-            "(raise it with --limit files=N)"
-        )
-    declared = sum(info.file_size for info in infos)
-    if declared > limits.max_total_bytes:
-        raise LimitExceededError(
-            f"{path}: declares {declared} bytes uncompressed, more than the limit of "
-            f"{limits.max_total_bytes} (a zip bomb, or raise it with --limit total-size=SIZE)"
-        )
-
-
-def _duplicate_notes(path: str, members: list[Member]) -> list[str]:
-    counts: dict[str, int] = {}
-    for member in members:
-        if not member.is_dir:
-            counts[member.inner] = counts.get(member.inner, 0) + 1
-    return [
-        f"{path}: '{inner}' appears {count} times; Lambda keeps one copy (linkscope checks "
-        "the last, which unzip leaves in place)"
-        for inner, count in counts.items()
-        if count > 1
-    ]
-
-
-def _zip_member(path: str, index: int, info: zipfile.ZipInfo, limits: Limits) -> Member:
-    name = info.filename
-    inner = name.lstrip("/").rstrip("/")
-    location = f"{path}!{inner}"
-    # Only a zip made on Unix (create_system 3) carries st_mode in the high 16 bits of
-    # external_attr; a zip made on Windows (create_system 0) has none, and some Unix tools write 0.
-    unix = info.create_system == 3 and (info.external_attr >> 16) != 0
-    file_mode = info.external_attr >> 16 if unix else 0
-    mode = stat.S_IMODE(file_mode) if unix else None
-    is_dir = name.endswith("/") or stat.S_ISDIR(file_mode)
-    problem = _zip_member_problem(name, info, limits)
-    target = None
-    if unix and stat.S_ISLNK(file_mode) and problem is None:
-        target = ""  # filled in by _with_link_target: the target is the member's data
-    return Member(
-        location=location,
-        inner=inner,
-        size=info.file_size,
-        mode=mode,
-        symlink_target=target,
-        is_dir=is_dir,
-        problem=problem,
-        index=index,
-    )
-
-
-def _with_link_target(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: Member
-) -> Member:
-    """A zip symlink stores its target as the member's data: read it, at most 4 KiB."""
-    if member.symlink_target != "" or member.index is None:
-        return member
-    info = infos[member.index]
-    problem = None
-    try:
-        with archive.open(info) as stream:
-            data = stream.read(MAX_LINK_BYTES + 1)
-    except ZIP_OR_OS_ERRORS as exc:
-        problem, data = f"cannot read symlink target: {exc}", b""
-    if problem is None and len(data) > MAX_LINK_BYTES:
-        problem = f"symlink target longer than {MAX_LINK_BYTES} bytes"
-    elif problem is None and (not data or b"\0" in data):
-        problem = "symlink with an empty or malformed target"
-    if problem is not None:
-        return replace(member, symlink_target=None, problem=problem)
-    return replace(member, symlink_target=data.decode("utf-8", "replace"))
-
-
-def _link_notes(members: list[Member]) -> list[str]:
-    # Absolute targets are left to the checks: /var/task/bin/app is inside the function once
-    # Lambda has placed it, /etc/passwd is not; only the simulated filesystem can tell.
-    return [
-        f"{m.location}: a symlink to {m.symlink_target}, which climbs out of the package: "
-        "not followed"
-        for m in members
-        if m.symlink_target
-        and not m.symlink_target.startswith("/")
-        and link_escapes(m.inner, m.symlink_target)
-    ]
-
-
-def link_escapes(inner: str, target: str) -> bool:
-    """Whether a symlink at `inner` (inside a package) points outside the package: an absolute
-    target, or one whose `..` climbs above the package root."""
-    if target.startswith("/"):
-        return True
-    depth = len(inner.split("/")) - 1
-    for part in target.split("/"):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False
-
-
-def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str | None:
-    parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
-        return "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
-    if info.flag_bits & 0x1:
-        return "encrypted member: Lambda cannot read it"
-    if info.file_size > limits.max_member_bytes:
-        return (
-            f"{info.file_size} bytes uncompressed, over the per-file limit of "
-            f"{limits.max_member_bytes} (raise it with --limit file-size=SIZE)"
-        )
-    if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-        return (
-            f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 "
-            f"looks like a zip bomb (the limit is {limits.max_ratio}:1; raise it with "
-            "--limit ratio=N)"
-        )
-    return None
-
-
 class PackageReader:
     """Keeps one package open while its members are read; members come back as buffers
     (a read-only memory map for files, bounded bytes for zip members and stdin)."""
@@ -379,6 +219,10 @@ class PackageReader:
 
     def __enter__(self) -> PackageReader:
         if self.package.kind is PackageKind.ZIP:
+            import zipfile
+
+            from linkscope.zipinputs import ZIP_OR_OS_ERRORS
+
             try:
                 self._archive = zipfile.ZipFile(self.package.source)
             except ZIP_OR_OS_ERRORS as exc:
@@ -409,6 +253,8 @@ class PackageReader:
         info = self._infos[index]
         cap = min(info.file_size, self.limits.max_member_bytes)
         want = cap + 1 if limit is None else min(limit, cap + 1)
+        from linkscope.zipinputs import ZIP_OR_OS_ERRORS
+
         try:
             with self._archive.open(info) as stream:
                 data = stream.read(want)
@@ -439,3 +285,32 @@ def read_stdin(limits: Limits) -> bytes:
     if len(data) > limits.max_stdin_bytes:
         raise LimitExceededError(f"<stdin>: more than {limits.max_stdin_bytes} bytes")
     return data
+
+
+def link_notes(members: list[Member]) -> list[str]:
+    # Absolute targets are left to the checks: /var/task/bin/app is inside the function once
+    # Lambda has placed it, /etc/passwd is not; only the simulated filesystem can tell.
+    return [
+        f"{m.location}: a symlink to {m.symlink_target}, which climbs out of the package: "
+        "not followed"
+        for m in members
+        if m.symlink_target
+        and not m.symlink_target.startswith("/")
+        and link_escapes(m.inner, m.symlink_target)
+    ]
+
+
+def link_escapes(inner: str, target: str) -> bool:
+    """Whether a symlink at `inner` (inside a package) points outside the package: an absolute
+    target, or one whose `..` climbs above the package root."""
+    if target.startswith("/"):
+        return True
+    depth = len(inner.split("/")) - 1
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False

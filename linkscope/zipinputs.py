@@ -1,0 +1,147 @@
+"""Zip archives (function packages and layers), read as streams, never extracted: each member
+keeps its location, Unix mode bits (none for a zip made on Windows), size and symlink target;
+damaged, encrypted, unsafe or bomb-like members become problems, not crashes."""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+import zlib
+from dataclasses import replace
+
+from linkscope.errors import LimitExceededError, UnreadableError, UnsupportedArchiveError
+from linkscope.inputs import MAX_LINK_BYTES, Limits, Member, Package, PackageKind, link_notes
+
+# What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
+# zip is input, so each becomes a clear input error, never a crash (exit 3).
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    LookupError,
+    UnicodeError,
+    *((zipfile.lzma.LZMAError,) if getattr(zipfile, "lzma", None) else ()),  # type: ignore[attr-defined]
+)
+
+
+ZIP_OR_OS_ERRORS: tuple[type[Exception], ...] = (*ZIP_ERRORS, OSError)
+
+
+def read_zip_package(path: str, size: int, limits: Limits) -> Package:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            _check_totals(path, infos, limits)
+            members = [_zip_member(path, index, info, limits) for index, info in enumerate(infos)]
+            members = [_with_link_target(archive, infos, m) for m in members]
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ZIP_ERRORS as exc:
+        raise UnsupportedArchiveError(f"{path}: not a readable zip archive: {exc}") from None
+    notes = _duplicate_notes(path, members) + link_notes(members)
+    return Package(
+        source=path,
+        kind=PackageKind.ZIP,
+        members=tuple(members),
+        zipped_size=size,
+        notes=tuple(notes),
+    )
+
+
+def _check_totals(path: str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(infos) > limits.max_members:
+        raise LimitExceededError(
+            f"{path}: {len(infos)} members is more than {limits.max_members} "
+            "(raise it with --limit files=N)"
+        )
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_total_bytes:
+        raise LimitExceededError(
+            f"{path}: declares {declared} bytes uncompressed, more than the limit of "
+            f"{limits.max_total_bytes} (a zip bomb, or raise it with --limit total-size=SIZE)"
+        )
+
+
+def _duplicate_notes(path: str, members: list[Member]) -> list[str]:
+    counts: dict[str, int] = {}
+    for member in members:
+        if not member.is_dir:
+            counts[member.inner] = counts.get(member.inner, 0) + 1
+    return [
+        f"{path}: '{inner}' appears {count} times; Lambda keeps one copy (linkscope checks "
+        "the last, which unzip leaves in place)"
+        for inner, count in counts.items()
+        if count > 1
+    ]
+
+
+def _zip_member(path: str, index: int, info: zipfile.ZipInfo, limits: Limits) -> Member:
+    name = info.filename
+    inner = name.lstrip("/").rstrip("/")
+    location = f"{path}!{inner}"
+    # Only a zip made on Unix (create_system 3) carries st_mode in the high 16 bits of
+    # external_attr; a zip made on Windows (create_system 0) has none, and some Unix tools write 0.
+    unix = info.create_system == 3 and (info.external_attr >> 16) != 0
+    file_mode = info.external_attr >> 16 if unix else 0
+    mode = stat.S_IMODE(file_mode) if unix else None
+    is_dir = name.endswith("/") or stat.S_ISDIR(file_mode)
+    problem = _zip_member_problem(name, info, limits)
+    target = None
+    if unix and stat.S_ISLNK(file_mode) and problem is None:
+        target = ""  # filled in by _with_link_target: the target is the member's data
+    return Member(
+        location=location,
+        inner=inner,
+        size=info.file_size,
+        mode=mode,
+        symlink_target=target,
+        is_dir=is_dir,
+        problem=problem,
+        index=index,
+    )
+
+
+def _with_link_target(
+    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], member: Member
+) -> Member:
+    """A zip symlink stores its target as the member's data: read it, at most 4 KiB."""
+    if member.symlink_target != "" or member.index is None:
+        return member
+    info = infos[member.index]
+    problem = None
+    try:
+        with archive.open(info) as stream:
+            data = stream.read(MAX_LINK_BYTES + 1)
+    except ZIP_OR_OS_ERRORS as exc:
+        problem, data = f"cannot read symlink target: {exc}", b""
+    if problem is None and len(data) > MAX_LINK_BYTES:
+        problem = f"symlink target longer than {MAX_LINK_BYTES} bytes"
+    elif problem is None and (not data or b"\0" in data):
+        problem = "symlink with an empty or malformed target"
+    if problem is not None:
+        return replace(member, symlink_target=None, problem=problem)
+    return replace(member, symlink_target=data.decode("utf-8", "replace"))
+
+
+def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+        return "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
+    if info.flag_bits & 0x1:
+        return "encrypted member: Lambda cannot read it"
+    if info.file_size > limits.max_member_bytes:
+        return (
+            f"{info.file_size} bytes uncompressed, over the per-file limit of "
+            f"{limits.max_member_bytes} (raise it with --limit file-size=SIZE)"
+        )
+    if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return (
+            f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 "
+            f"looks like a zip bomb (the limit is {limits.max_ratio}:1; raise it with "
+            "--limit ratio=N)"
+        )
+    return None
