@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
 import traceback
@@ -13,16 +12,16 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 if sys.version_info >= (3, 11):
-    from typing import assert_never
+    pass
 else:  # pragma: no cover - Python 3.10
-    from typing_extensions import assert_never
+    pass
 
 from linkscope import __version__
 from linkscope.errors import ExitCode, LinkscopeError, UsageError
+from linkscope.options import format_pairs, parse_date, parse_limits, render_report
 from linkscope.render import OutputFormat
 
 if TYPE_CHECKING:
-    from linkscope.inputs import Limits
     from linkscope.model import Report
     from linkscope.scan import Progress
 
@@ -142,8 +141,8 @@ def inspect(
     def action() -> int:
         from linkscope import api
 
-        pairs = _pairs(output_format, output)
-        report = api.inspect(paths, _limits(limit), progress=_progress())
+        pairs = format_pairs(output_format, output)
+        report = api.inspect(paths, parse_limits(limit), progress=_progress())
         _emit_all(report, pairs, symbols=symbols)
         return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
 
@@ -223,7 +222,7 @@ def check(
         from linkscope import api
         from linkscope.model import Severity
 
-        pairs = _pairs(output_format, output)
+        pairs = format_pairs(output_format, output)
         report = api.check(
             paths,
             runtime,
@@ -233,8 +232,8 @@ def check(
             fail_on=Severity(fail_on.value),
             ignore=ignore or (),
             strict=strict,
-            today=_date(today),
-            limits=_limits(limit),
+            today=parse_date(today),
+            limits=parse_limits(limit),
             progress=_progress(),
         )
         _emit_all(report, pairs)
@@ -264,7 +263,9 @@ def matrix(
     def action() -> int:
         from linkscope.matrix import build_matrix, render_matrix
 
-        rows = build_matrix(paths, layers=layer or (), include_all=include_all, today=_date(today))
+        rows = build_matrix(
+            paths, layers=layer or (), include_all=include_all, today=parse_date(today)
+        )
         _emit(render_matrix(rows, output_format.value), output)
         return ExitCode.OK if any(row.starts for row in rows) else ExitCode.INCOMPATIBLE
 
@@ -286,9 +287,9 @@ def runtimes(
         from linkscope.runtimes_view import render_runtime, render_runtimes
 
         text = (
-            render_runtime(name, output_format.value, _date(today))
+            render_runtime(name, output_format.value, parse_date(today))
             if name
-            else render_runtimes(output_format.value, _date(today))
+            else render_runtimes(output_format.value, parse_date(today))
         )
         _emit(text, None)
         return ExitCode.OK
@@ -335,95 +336,11 @@ def _progress() -> Progress | None:
     return terminal_progress()
 
 
-LIMIT_KEYS = {
-    "file-size": "max_member_bytes",
-    "total-size": "max_total_bytes",
-    "ratio": "max_ratio",
-    "files": "max_members",
-}
-SIZE_SUFFIXES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def _limits(values: list[str] | None) -> Limits:
-    """`--limit file-size=2G --limit ratio=500` as Limits (sizes take K, M, G, T suffixes)."""
-    from dataclasses import replace
-
-    from linkscope.inputs import Limits
-
-    limits = Limits()
-    for value in values or ():
-        key, _, number = value.partition("=")
-        field = LIMIT_KEYS.get(key.strip())
-        if field is None or not number:
-            raise UsageError(
-                f"--limit {value}: expected KEY=VALUE with KEY one of {', '.join(LIMIT_KEYS)}"
-            )
-        amount = _amount(number.strip(), allow_suffix=key.endswith("size"))
-        limits = replace(limits, **{field: amount})
-        if field == "max_member_bytes":
-            limits = replace(limits, max_stdin_bytes=amount)
-    return limits
-
-
-def _amount(text: str, *, allow_suffix: bool) -> int:
-    scale = SIZE_SUFFIXES.get(text[-1:].upper(), 1) if allow_suffix else 1
-    digits = text[:-1] if scale != 1 else text
-    if not digits.isdigit() or int(digits) <= 0:
-        raise UsageError(
-            f"--limit: '{text}' is not a positive whole number"
-            + (" (with an optional K, M, G or T)" if allow_suffix else "")
-        )
-    return int(digits) * scale
-
-
-def _date(value: str | None) -> datetime.date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--today {value}: not a date (YYYY-MM-DD)") from None
-
-
-def _pairs(
-    formats: list[OutputFormat] | None, outputs: list[str] | None
-) -> list[tuple[OutputFormat, str | None]]:
-    formats = formats or [OutputFormat.TABLE]
-    outputs = outputs or []
-    if len(outputs) > len(formats):
-        raise UsageError("more --output than --format options: give one --format per --output")
-    if len(formats) > 1 and len(outputs) < len(formats) - 1:
-        raise UsageError(
-            "with several --format options, give an --output for each (one may go to stdout)"
-        )
-    return [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
-
-
 def _emit_all(
     report: Report, pairs: list[tuple[OutputFormat, str | None]], *, symbols: bool = False
 ) -> None:
     for output_format, output in pairs:
-        _emit(_render(report, output_format, symbols=symbols), output)
-
-
-def _render(report: Report, output_format: OutputFormat, *, symbols: bool = False) -> str:
-    if output_format is OutputFormat.JSON:
-        from linkscope.render import json_report
-
-        return str(json_report.render(report))
-    if output_format is OutputFormat.TABLE:
-        from linkscope.render import table
-
-        return table.render(report, symbols=symbols)
-    if output_format is OutputFormat.SARIF:
-        from linkscope.render import sarif
-
-        return str(sarif.render(report))
-    if output_format is OutputFormat.MARKDOWN:
-        from linkscope.render import markdown
-
-        return str(markdown.render(report))
-    assert_never(output_format)
+        _emit(render_report(report, output_format, symbols=symbols), output)
 
 
 def _annotate(report: Report) -> None:
@@ -456,7 +373,7 @@ def explain(
         from linkscope.explain import explain as explain_path
         from linkscope.explain import render_explanation
 
-        explanation = explain_path(path, runtime, arch, layers=layer or (), today=_date(today))
+        explanation = explain_path(path, runtime, arch, layers=layer or (), today=parse_date(today))
         _emit(render_explanation(explanation, output_format.value), output)
         return ExitCode.OK
 
