@@ -16,6 +16,7 @@ from linkscope.explain import (
     Problem,
     RuntimeLine,
     Statement,
+    libc_answer,
 )
 from linkscope.explain import statements as st
 from linkscope.model import BinaryFacts, Finding, LibcFamily, Linkage, ScannedPackage, Severity
@@ -92,7 +93,7 @@ def _binary(
     statements = [
         st.what_it_is(facts),
         st.toolchain_statement(facts),
-        st.c_library(facts, requested),
+        libc_answer.c_library(facts, requested),
     ]
     for extra in (st.cxx_library(facts, requested), st.cpu_statement(facts)):
         if extra is not None:
@@ -245,14 +246,14 @@ def _why_it_starts(facts: BinaryFacts, target: Target) -> str:
         return "it needs nothing from the system (no loader, no libraries)"
     if facts.interpreter and not facts.needed and family in (LibcFamily.NONE, LibcFamily.GLIBC):
         return f"its interpreter {facts.interpreter} is there and it needs no libraries"
-    versions = st.glibc_versions(facts)
+    versions = libc_answer.glibc_versions(facts)
     parts = []
     if versions:
         parts.append(
             f"it needs glibc {versions[0][0].removeprefix('GLIBC_')} and the runtime "
             f"has {target.os.glibc}"
         )
-    cxx = st.glibc_versions(facts, "GLIBCXX")
+    cxx = libc_answer.glibc_versions(facts, "GLIBCXX")
     lib = next((x for x in target.os.libraries if x.soname == "libstdc++.so.6"), None)
     if cxx and lib and lib.ceiling("GLIBCXX"):
         parts.append(
@@ -287,7 +288,7 @@ def _version_problem(rule: str, library: str, group: list[Finding], target: Targ
     from linkscope.model import split_version
 
     ordered = sorted(group, key=lambda f: _vkey(f.version or ""), reverse=True)
-    listed = st.version_list([(f.version or "", f.symbols) for f in ordered])
+    listed = libc_answer.version_list([(f.version or "", f.symbols) for f in ordered])
     prefix = (split_version(ordered[0].version or "") or ("", ()))[0]
     lib = next((x for x in target.os.libraries if x.soname == library), None)
     ceiling = lib.ceiling(prefix) if lib and prefix else None
