@@ -5,6 +5,7 @@ Everything here is plain, immutable data. Readers produce it, rules consume it, 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -52,6 +53,7 @@ class Severity(str, Enum):
 _VERSION_RE = re.compile(r"^(?P<prefix>.+?)_(?P<number>\d+(?:\.\d+)*)$")
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dozen names recur in every binary
 def split_version(name: str) -> tuple[str, tuple[int, ...]] | None:
     """`GLIBC_2.2.5` -> ("GLIBC", (2, 2, 5)); None for names without a number (`GLIBC_PRIVATE`)."""
     match = _VERSION_RE.match(name)

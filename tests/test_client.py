@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 import pytest
-from conftest import fixture_path, manifest
+from conftest import BIN, fixture_path, manifest
 
 from linkscope.elf import facts_from_bytes, facts_from_file
 from linkscope.elf.image import Image
@@ -100,12 +100,40 @@ def test_go_client_from_package_path_without_user_agent() -> None:
     assert not any("RPC mode" in e for e in client.evidence)
 
 
+def _as_native_aot(name: str, *texts: bytes) -> RuntimeClient | None:
+    """A fixture made to look like .NET Native AOT: it exports DotNetRuntimeDebugHeader (an
+    equally long .dynstr name is overwritten) and carries the UTF-16 literals in .rodata."""
+    data = bytearray((BIN / name).read_bytes())
+    old = b"_ITM_deregisterTMCloneTable\0"
+    at = data.find(old)
+    assert at > 0
+    data[at : at + len(old)] = b"DotNetRuntimeDebugHeader".ljust(len(old), b"\0")
+    patched_path = BIN / name  # only for the path shown; the bytes are in memory
+    base = facts_from_bytes(bytes(data), str(patched_path))
+    assert base.runtime_client is None  # the export alone is no client
+    rodata = next(s for s in parse(Image(bytes(data), name)).sections if s.name == ".rodata")
+    blob = b"".join(t + b"\0\0" for t in texts)
+    assert len(blob) <= rodata.size
+    data[rodata.offset : rodata.offset + len(blob)] = blob
+    return facts_from_bytes(bytes(data), name).runtime_client
+
+
 def test_dotnet_native_aot_utf16_literals() -> None:
-    client = client_of(
-        "AWS_LAMBDA_RUNTIME_API".encode("utf-16-le"), "aws-lambda-dotnet/".encode("utf-16-le")
+    client = _as_native_aot(
+        "rust_hello_cargo_x86_64",
+        "AWS_LAMBDA_RUNTIME_API".encode("utf-16-le"),
+        "aws-lambda-dotnet/".encode("utf-16-le"),
     )
     assert client is not None and client.name == "aws-lambda-dotnet"
     assert any("UTF-16" in e for e in client.evidence)
+
+
+def test_utf16_literals_alone_are_not_searched() -> None:
+    # Without the Native AOT export, no UTF-16 pass runs (it would cost a third of the scan).
+    client = client_of(
+        "AWS_LAMBDA_RUNTIME_API".encode("utf-16-le"), "aws-lambda-dotnet/".encode("utf-16-le")
+    )
+    assert client is None
 
 
 @pytest.mark.parametrize(

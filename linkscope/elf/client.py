@@ -119,6 +119,19 @@ class _Strings:
         return self.image.read(position, max(0, min(length, self.image.size - position)), "string")
 
 
+DOTNET_EXPORT = b"DotNetRuntimeDebugHeader"  # every Native AOT binary exports it for debuggers
+
+
+def _looks_like_dotnet(parsed: Parsed) -> bool:
+    if any("managedcode" in s.name or "dotnet" in s.name.lower() for s in parsed.sections):
+        return True
+    table = parsed.dynamic.strtab if parsed.dynamic is not None else None
+    if table is None:
+        return False
+    end = table.offset + table.size if table.size >= 0 else parsed.image.size
+    return parsed.image.find(DOTNET_EXPORT, table.offset, min(end, parsed.image.size)) >= 0
+
+
 def _is_library(parsed: Parsed) -> bool:
     return parsed.soname is not None or (
         parsed.interpreter is None
@@ -132,12 +145,16 @@ def detect_client(parsed: Parsed) -> RuntimeClient | None:  # noqa: PLR0911 - on
     if _is_library(parsed) and parsed.image.size > MAX_LIBRARY_SCAN:
         return None
     strings = _Strings(parsed)
-    found = scan(parsed.image, strings.regions, (RUNTIME_API, INVOCATION, RUNTIME_API_UTF16))
+    # Every client reads AWS_LAMBDA_RUNTIME_API to find the API, so its name gates the rest: a
+    # binary without it costs one pass over its data, not three. The UTF-16 form (.NET keeps
+    # string literals in UTF-16) is searched only in binaries that look like .NET Native AOT.
+    needles = (RUNTIME_API,) + ((RUNTIME_API_UTF16,) if _looks_like_dotnet(parsed) else ())
+    found = scan(parsed.image, strings.regions, needles)
     api = RUNTIME_API in found
     api16 = not api and RUNTIME_API_UTF16 in found
-    invocation = INVOCATION in found
-    if not (api or api16 or invocation):
+    if not (api or api16):
         return None
+    invocation = strings.has(INVOCATION)
     evidence = []
     if api or api16:
         evidence.append(f"contains {RUNTIME_API.decode()!r}" + (" (UTF-16)" if api16 else ""))
