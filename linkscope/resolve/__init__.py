@@ -205,13 +205,23 @@ def _place(node: Node, fs: _Composite, loader: Loader, target: Target) -> Placed
 
 
 def _with_users(placed: list[Placed]) -> list[Placed]:
+    """Record who in the package loads each bundled library (directly or through another
+    library). A library that something loads is judged only where it is loaded: ld.so searches
+    its dependencies with the DT_RPATH of the objects that loaded it (auditwheel's vendored
+    `*.libs/` rely on that), so resolving it on its own would report libraries it does find."""
+    from dataclasses import replace
+
     users: dict[str, set[str]] = {}
     for item in placed:
         if item.resolution is None:
             continue
         for requester, _name, provider in item.resolution.chosen:
-            if provider.origin.bundled and requester == item.node.location:
+            if provider.origin.bundled and provider.location != requester:
                 users.setdefault(provider.location, set()).add(requester)
-    from dataclasses import replace
-
-    return [replace(p, needed_by=tuple(sorted(users.get(p.node.location, ())))) for p in placed]
+    result = []
+    for item in placed:
+        loaded_by = tuple(sorted(users.get(item.node.location, ())))
+        in_context = item.role is Role.LIBRARY and bool(loaded_by)
+        resolution = None if in_context else item.resolution
+        result.append(replace(item, needed_by=loaded_by, resolution=resolution))
+    return result
