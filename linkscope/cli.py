@@ -237,7 +237,7 @@ def check(
             progress=_progress(),
         )
         _emit_all(report, pairs)
-        _annotate(report)
+        _annotate(report, pairs)
         return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
 
     raise typer.Exit(_run(action))
@@ -343,10 +343,14 @@ def _emit_all(
         _emit(render_report(report, output_format, symbols=symbols), output)
 
 
-def _annotate(report: Report) -> None:
+def _annotate(report: Report, pairs: list[tuple[OutputFormat, str | None]]) -> None:
     """Under GitHub Actions, findings also become workflow annotations (`::error file=...::`).
-    GitHub reads workflow commands from stdout, so they follow the report there."""
+    GitHub reads workflow commands from stdout, so they follow the report there, unless a
+    machine-readable report (JSON, SARIF) is on stdout: appending to it would corrupt it."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    machine = (OutputFormat.JSON, OutputFormat.SARIF)
+    if any(fmt in machine and output is None for fmt, output in pairs):
         return
     from linkscope.render import annotations
 

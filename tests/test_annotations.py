@@ -93,7 +93,7 @@ def test_cli_prints_annotations_only_under_github_actions(
             "--today",
             TODAY,
             "--format",
-            "json",
+            "table",
         ]
     )
     out = capsys.readouterr().out
@@ -107,7 +107,21 @@ def test_cli_prints_annotations_only_under_github_actions(
     )
     assert any(c.startswith("::warning ") for c in commands)
     assert all(COMMAND.match(c) for c in commands)
-    assert out.index("::error") > out.index('"findings"')  # after the report, not inside it
+    assert out.index("::error") > out.index("LS301")  # after the report, not inside it
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif"])
+def test_no_annotations_mixed_into_a_machine_report_on_stdout(
+    output_format: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    argv = ["check", "fixtures/bin/c_memfd_zig_glibc2.27_x86_64", "--runtime", "provided.al2",
+            "--today", TODAY, "--format", output_format]  # fmt: skip
+    assert cli_main(argv) == 1
+    json.loads(capsys.readouterr().out)  # still one valid document: no `::error` appended
 
 
 def test_no_findings_no_commands(tmp_path: Path) -> None:
