@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,7 +273,7 @@ def linkscope_verdict(path: str, sysroot: str, runtime: str = "provided.al2023")
     )
 
 
-def cli_main() -> Any:
+def cli_main() -> Callable[[Sequence[str] | None], int]:
     """`linkscope.cli.main`, imported with click 8.5's import-time DeprecationWarning (raised by
     typer 0.24's `click.utils.get_binary_stream` import) silenced."""
     with warnings.catch_warnings():

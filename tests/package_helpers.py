@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 import struct
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,15 +88,10 @@ def findings(report: object, rule: str) -> list:  # type: ignore[type-arg]
     return [f for f in report.findings if f.rule == rule]  # type: ignore[attr-defined]
 
 
-def cli_main():  # type: ignore[no-untyped-def]
-    """`linkscope.cli.main`, imported with click 8.5's import-time DeprecationWarning (typer 0.24
-    imports `click.utils.get_binary_stream`) silenced: the suite turns warnings into errors."""
-    import warnings
+def cli_main() -> Callable[[Sequence[str] | None], int]:
+    from check_helpers import cli_main as typed
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*Click 9\.0", category=DeprecationWarning)
-        from linkscope.cli import main
-    return main
+    return typed()
 
 
 def patch_sizes(

@@ -36,7 +36,7 @@ LAMBDA_PATHS = ("$ORIGIN", "${ORIGIN}", "/var/task", "/opt", "/var/lang", "/var/
 
 
 def _is_elf(entry: dict[str, Any]) -> bool:
-    return (BIN / entry["name"]).read_bytes()[:4] == b"\x7fELF"
+    return bool((BIN / entry["name"]).read_bytes()[:4] == b"\x7fELF")
 
 
 def _readable(entry: dict[str, Any]) -> bool:

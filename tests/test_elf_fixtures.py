@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def facts(name: str) -> BinaryFacts:
 
 
 def _value(b: BinaryFacts, field: str) -> Any:
-    getters = {
+    getters: dict[str, Callable[[], Any]] = {
         "machine": lambda: b.machine,
         "linkage": lambda: b.linkage.value,
         "interpreter": lambda: b.interpreter,

@@ -12,8 +12,9 @@ import io
 import struct
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from conftest import BIN
@@ -124,7 +125,7 @@ def elf_headers(draw: Any) -> bytes:
     )
     layout = e + ("HHIQQQIHHHHHH" if is64 else "HHIIIIIHHHHHH")
     ident = b"\x7fELF" + bytes([2 if is64 else 1, 1 if little else 2, 1, draw(st.integers(0, 255))])
-    return ident + bytes(8) + struct.pack(layout, *fields) + body
+    return bytes(ident + bytes(8) + struct.pack(layout, *fields) + body)
 
 
 @PROPERTY
@@ -172,7 +173,7 @@ def test_structure_fields_smashed(name: str, data: st.DataObject) -> None:
         width = data.draw(WIDTHS)
         offset = start + data.draw(st.integers(0, max(size - width, 0)))
         value = data.draw(VALUES) & ((1 << (8 * width)) - 1)
-        order = "little" if raw[5] == 1 else "big"
+        order: Literal["little", "big"] = "little" if raw[5] == 1 else "big"
         raw[offset : offset + width] = value.to_bytes(width, order)[: len(raw) - offset]
     facts_or_error(bytes(raw))
 
@@ -273,7 +274,11 @@ def test_malformed_zips(
     path = tmp_path_factory.mktemp("zip") / "function.zip"
     path.write_bytes(bytes(raw[: int(len(raw) * keep)]))
     started = time.perf_counter()
-    for run in (lambda: api.inspect([str(path)]), lambda: api.check([str(path)])):
+    runs: tuple[Callable[[], object], ...] = (
+        lambda: api.inspect([str(path)]),
+        lambda: api.check([str(path)]),
+    )
+    for run in runs:
         with contextlib.suppress(LinkscopeError):
             run()
     assert time.perf_counter() - started < 2 * SECONDS

@@ -12,6 +12,7 @@ import tracemalloc
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from package_helpers import Item, fixture, go_function, make_folder, make_zip, patch_sizes
@@ -19,7 +20,7 @@ from package_helpers import Item, fixture, go_function, make_folder, make_zip, p
 from linkscope import scan as scan_module
 from linkscope.errors import LimitExceededError, UnsupportedArchiveError
 from linkscope.inputs import Limits, link_escapes, open_package
-from linkscope.model import EntryKind
+from linkscope.model import EntryKind, PackageEntry, ScannedPackage
 from linkscope.profiles import load_target
 from linkscope.resolve import build_world
 from linkscope.scan import scan_path, terminal_progress
@@ -27,7 +28,7 @@ from linkscope.scan import scan_path, terminal_progress
 GO = fixture("go_bootstrap_x86_64")
 
 
-def entry(package, inner):  # type: ignore[no-untyped-def]
+def entry(package: ScannedPackage, inner: str) -> PackageEntry:
     matches = [e for e in package.entries if e.inner == inner]
     assert len(matches) == 1, package.entries
     return matches[0]
@@ -302,11 +303,14 @@ def test_parallel_scan_equals_sequential_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = many_elves(tmp_path)
-    calls = []
+    calls: list[object] = []
     original = scan_module._read_parallel
-    monkeypatch.setattr(
-        scan_module, "_read_parallel", lambda *a, **k: calls.append(a[3]) or original(*a, **k)
-    )
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[3])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(scan_module, "_read_parallel", spy)
     sequential = scan_path(str(path), Limits(), workers=1)
     assert calls == []
     parallel = scan_path(str(path), Limits(), workers=2)

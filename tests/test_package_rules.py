@@ -12,7 +12,15 @@ from package_helpers import fixture
 
 from linkscope.api import check_scanned
 from linkscope.elf import facts_from_file
-from linkscope.model import EntryKind, PackageEntry, Report, ScannedPackage, ScriptFacts, Severity
+from linkscope.model import (
+    BinaryFacts,
+    EntryKind,
+    PackageEntry,
+    Report,
+    ScannedPackage,
+    ScriptFacts,
+    Severity,
+)
 from linkscope.profiles import load_target
 from linkscope.rules import RULES_BY_ID, Context
 
@@ -31,9 +39,9 @@ def elf(source: str, inner: str, facts=GO, mode: int | None = 0o755, size: int =
 
 def pkg(
     source: str,
-    *items,
+    *items: PackageEntry | tuple[PackageEntry, BinaryFacts],
     kind: str = "zip",
-    zipped: int | None = 1000,  # type: ignore[no-untyped-def]
+    zipped: int | None = 1000,
     scripts: tuple[ScriptFacts, ...] = (),
 ) -> ScannedPackage:
     entries = tuple(i if isinstance(i, PackageEntry) else i[0] for i in items)

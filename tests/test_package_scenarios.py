@@ -23,9 +23,9 @@ from package_helpers import (
 
 from linkscope import api
 from linkscope.inputs import Limits
-from linkscope.model import Severity
+from linkscope.model import Report, Severity
 from linkscope.profiles import load_target
-from linkscope.resolve import Origin, build_world
+from linkscope.resolve import Node, Origin, build_world
 from linkscope.scan import scan_path
 
 TODAY = datetime.date(2026, 11, 29)
@@ -33,7 +33,7 @@ GO = fixture("go_bootstrap_x86_64")
 main = cli_main()
 
 
-def check(path: Path, runtime: str = "provided.al2023", layers: tuple[Path, ...] = ()):  # type: ignore[no-untyped-def]
+def check(path: Path, runtime: str = "provided.al2023", layers: tuple[Path, ...] = ()) -> Report:
     return api.check([str(path)], runtime, "x86_64", layers=[str(p) for p in layers], today=TODAY)
 
 
@@ -201,7 +201,7 @@ def provider(
     needed: str,
     runtime: str = "provided.al2023",
     layers: tuple[Path, ...] = (),
-):  # type: ignore[no-untyped-def]
+) -> Node:
     world = build_world(
         scan_path(str(path), Limits()),
         [scan_path(str(p), Limits()) for p in layers],

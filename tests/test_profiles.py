@@ -27,7 +27,7 @@ RUNTIMES: dict[str, Any] = json.loads(DATA.joinpath("runtimes.json").read_text()
 
 
 def _os_data(os_id: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(DATA.joinpath("os", f"{os_id}.json").read_text())
+    data: dict[str, Any] = json.loads(DATA.joinpath("os").joinpath(f"{os_id}.json").read_text())
     return data
 
 

@@ -55,5 +55,5 @@ def test_every_option_the_readme_names_exists(command: str) -> None:
 def test_the_defaults_the_readme_states(option: str, stated: str) -> None:
     assert f"{option}" in SUMMARY and f"default: {stated}" in SUMMARY
     param = next(p for p in commands()["check"].params if option in p.opts)
-    default = param.default.value if hasattr(param.default, "value") else param.default
+    default = getattr(param.default, "value", param.default)
     assert default == stated

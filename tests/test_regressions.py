@@ -19,7 +19,7 @@ import struct
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +93,13 @@ def _marks(path: Path) -> list[pytest.MarkDecorator]:
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name, marks=_marks(p)) for p in INPUTS])
 def test_regression_input(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for run in (lambda: api.inspect([str(path)]), lambda: api.check([str(path)])):
+    runs: tuple[Callable[[], object], ...] = (
+        lambda: api.inspect([str(path)]),
+        lambda: api.check([str(path)]),
+    )
+    for run in runs:
         for limits in ({}, {"heap": MAX_HEAP}):
-            with bounded(**limits), contextlib.suppress(LinkscopeError):  # type: ignore[arg-type]
+            with bounded(**limits), contextlib.suppress(LinkscopeError):
                 run()
     for command in ("inspect", "check"):
         code = cli.main([command, str(path)])
@@ -268,7 +272,7 @@ def test_crafted_endless_gnu_hash_chain() -> None:
         {"str": strtab, "need": need, "hash": gnu_hash},
     )
     for limits in ({}, {"heap": 16 << 20}):  # the 16 MB input is allocated before, not inside
-        with bounded(**limits), contextlib.suppress(LinkscopeError):  # type: ignore[arg-type]
+        with bounded(**limits), contextlib.suppress(LinkscopeError):
             facts_from_bytes(data, "input")
 
 
@@ -319,7 +323,7 @@ def test_crafted_go_version_flood() -> None:
 def test_crafted_dep_v0(payload: bytes) -> None:
     data = retarget(PIE, ".comment", b".dep-v0", zlib.compress(payload, 9))
     for limits in ({}, {"heap": MAX_HEAP}):
-        with bounded(**limits):  # type: ignore[arg-type]
+        with bounded(**limits):
             facts = facts_from_bytes(data, "input")
         assert facts.toolchain.rust is None or not facts.toolchain.rust.crates
 
