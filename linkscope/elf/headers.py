@@ -128,7 +128,10 @@ def read_sections(image: Image, header: Header, layouts: Layouts) -> tuple[Secti
             return ()
         image.check(header.shoff, count * header.shentsize, "section header table")
         table = image.read(header.shoff, count * header.shentsize, "section header table")
-        raw = [layouts.shdr.unpack_from(table, i * header.shentsize) for i in range(count)]
+        if header.shentsize == layouts.shdr.size:  # the usual case: decode all in one C call
+            raw = list(layouts.shdr.iter_unpack(table))
+        else:
+            raw = [layouts.shdr.unpack_from(table, i * header.shentsize) for i in range(count)]
     except Exception:
         return ()
     names = b""
@@ -136,15 +139,40 @@ def read_sections(image: Image, header: Header, layouts: Layouts) -> tuple[Secti
         offset, length = raw[names_index][4], raw[names_index][5]
         if offset >= 0 and offset + length <= image.size and length <= 1 << 24:
             names = image.read(offset, length, "section names")
-    return tuple(_section(entry, names) for entry in raw)
+    by_offset = _names_by_offset(names)
+    return tuple(
+        Section(
+            by_offset.get(entry[0]) or _name_at(names, entry[0]),
+            entry[1],
+            entry[3],
+            entry[4],
+            entry[5],
+            entry[6],
+            entry[7],
+            entry[9],
+        )
+        for entry in raw
+    )
 
 
-def _section(raw: tuple[int, ...], names: bytes) -> Section:
-    sh_name, sh_type, _flags, addr, offset, size, link, info, _align, entsize = raw
+def _names_by_offset(names: bytes) -> dict[int, str]:
+    """Every NUL-terminated name of a small section-name table, by its offset (one split instead
+    of one search per section)."""
+    if len(names) > 1 << 16:
+        return {}
+    found: dict[int, str] = {}
+    offset = 0
+    for part in names.split(b"\0"):
+        found[offset] = part.decode("utf-8", "backslashreplace")
+        offset += len(part) + 1
+    return found
+
+
+def _name_at(names: bytes, sh_name: int) -> str:
+    """A name that starts inside another (linkers share suffixes, e.g. `.rela.dyn` and `.dyn`)."""
     # Bounded: 100,000 headers each scanning a 16 MiB table without NULs would never end.
     end = names.find(b"\0", sh_name, sh_name + MAX_STRING) if sh_name < len(names) else -1
-    name = names[sh_name:end].decode("utf-8", "backslashreplace") if end >= 0 else ""
-    return Section(name, sh_type, addr, offset, size, link, info, entsize)
+    return names[sh_name:end].decode("utf-8", "backslashreplace") if end >= 0 else ""
 
 
 def vaddr_to_offset(segments: tuple[Segment, ...], vaddr: int, length: int = 1) -> int | None:
