@@ -7,7 +7,8 @@
 
 Seeds: the committed fixtures (fixtures/bin), a seeded sample of the host's ELF files
 (/usr/bin, /usr/lib/x86_64-linux-gnu) and, when present, third-party binaries under
-/work/corpus/files. Third-party seeds are read in place and never copied into the repository.
+the folder named by $LINKSCOPE_FUZZ_CORPUS. Third-party seeds are read in place and never
+copied into the repository.
 
 Input number N is built from `random.Random(f"{seed}:{N}")` alone, so any input can be rebuilt
 with --replay N (same seeds on the same machine). Mutations: bit flips, byte smashes, smashes of
@@ -71,7 +72,8 @@ HOST_ALWAYS = (
     "/usr/lib/x86_64-linux-gnu/libz.so.1",
     "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1",
 )
-CORPUS = Path("/work/corpus/files")
+# Third-party binaries to seed from, if the machine has some (never committed): a folder.
+CORPUS = Path(os.environ.get("LINKSCOPE_FUZZ_CORPUS", "") or "/nonexistent")
 MAX_SEED_BYTES = 4 << 20  # keeps the campaign's memory about the code, not about the seeds
 TARGETS = (
     ("provided.al2023", "x86_64"),

@@ -3,7 +3,7 @@
 Run with `LINKSCOPE_REALWORLD=1 python -m pytest -m realworld`. The wheels are downloaded once into
 a cache (`$LINKSCOPE_REALWORLD_CACHE`, default `~/.cache/linkscope-realworld`) and read from
 there, inside the wheel (a wheel is a zip): nothing third-party is ever committed. The expected
-facts come from /work/shared/reference/fixtures.md section 6, which records them from readelf.
+facts come from the project's reference notes (fixtures.md, section 6), recorded from readelf.
 """
 
 from __future__ import annotations
