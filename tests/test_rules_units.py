@@ -409,7 +409,7 @@ def test_ls403_silent_without_a_second_copy() -> None:
 @pytest.mark.parametrize(
     ("rpath", "runpath", "flagged"),
     [
-        ((), ("/home/build/project/lib",), ["/home/build/project/lib"]),
+        ((), ("/srv/ci/project/lib",), ["/srv/ci/project/lib"]),
         (("/usr/local/lib",), (), ["/usr/local/lib"]),
         ((), ("$ORIGIN/lib", "${ORIGIN}/../lib"), []),
         ((), ("/opt/lib", "/var/task/lib"), []),
