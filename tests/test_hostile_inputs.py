@@ -25,6 +25,7 @@ from conftest import BIN
 
 from linkscope import api, cli, inputs, scan
 from linkscope.errors import InputError
+from linkscope.inputs import files as input_files
 
 ELF = BIN / "c_hello_gcc_pie_x86_64"
 WATCHDOG_SECONDS = 20
@@ -112,7 +113,7 @@ def test_a_symlink_loop_named_on_the_command_line_is_one_line(
 
 def _deny(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
     """Make one path unreadable for linkscope even as root (chmod 000 does not stop root): every
-    open() in linkscope.inputs of that path fails the way the kernel would fail it."""
+    open() in linkscope.inputs (and its modules) of that path fails as the kernel would fail it."""
     real_open = open
 
     def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
@@ -120,7 +121,8 @@ def _deny(monkeypatch: pytest.MonkeyPatch, victim: Path) -> None:
             raise PermissionError(13, "Permission denied", str(victim))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(inputs, "open", guarded_open, raising=False)
+    for module in (inputs, input_files):
+        monkeypatch.setattr(module, "open", guarded_open, raising=False)
     real_access = os.access
     monkeypatch.setattr(
         getattr(inputs, "os"),  # noqa: B009 - the module os as inputs uses it

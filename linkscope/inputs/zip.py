@@ -10,7 +10,7 @@ import zlib
 from dataclasses import replace
 
 from linkscope.errors import LimitExceededError, UnreadableError, UnsupportedArchiveError
-from linkscope.inputs import MAX_LINK_BYTES, Limits, Member, Package, PackageKind, link_notes
+from linkscope.inputs.model import MAX_LINK_BYTES, Limits, Member, Package, PackageKind, link_notes
 
 # What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
 # zip is input, so each becomes a clear input error, never a crash (exit 3).
@@ -145,3 +145,35 @@ def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str
             "--limit ratio=N)"
         )
     return None
+
+
+class ZipMemberReader:
+    """One open zip, its members read by central-directory index with bounded reads."""
+
+    def __init__(self, path: str, limits: Limits) -> None:
+        self.limits = limits
+        try:
+            self._archive = zipfile.ZipFile(path)
+        except ZIP_OR_OS_ERRORS as exc:
+            raise UnsupportedArchiveError(f"{path}: {exc}") from None
+        self._infos = self._archive.infolist()
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def read(self, member: Member, limit: int | None) -> bytes:
+        index = member.index
+        infos = self._infos
+        if index is None or index >= len(infos) or infos[index].filename.strip("/") != member.inner:
+            raise UnsupportedArchiveError(f"{member.location}: member vanished (the zip changed)")
+        info = infos[index]
+        cap = min(info.file_size, self.limits.max_member_bytes)
+        want = cap + 1 if limit is None else min(limit, cap + 1)
+        try:
+            with self._archive.open(info) as stream:
+                data = stream.read(want)
+        except ZIP_OR_OS_ERRORS as exc:
+            raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
+        if limit is None and len(data) > cap:
+            raise LimitExceededError(f"{member.location}: member is larger than it declares")
+        return data

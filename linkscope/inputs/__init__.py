@@ -1,0 +1,123 @@
+"""Turn what the user named into packages of members: a file, a folder, a zip, or stdin.
+
+Nothing is extracted to disk. One module per kind of source (`files`, `zip`); this module only
+tells them apart and hands out one reader per package. Zip members are read into memory one at a
+time, within limits that stop zip bombs; folder files are memory-mapped.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import TYPE_CHECKING
+
+from linkscope.elf.image import Buffer
+from linkscope.errors import InputError, NotFoundError, UnreadableError, UnsupportedArchiveError
+from linkscope.inputs.files import read_file, read_folder, read_stdin
+from linkscope.inputs.model import (
+    MAX_LINK_BYTES,
+    STDIN,
+    Limits,
+    Member,
+    Package,
+    PackageKind,
+    link_escapes,
+    link_notes,
+)
+
+if TYPE_CHECKING:
+    from linkscope.inputs.zip import ZipMemberReader
+
+__all__ = [
+    "MAX_LINK_BYTES",
+    "STDIN",
+    "ZIP_MAGICS",
+    "Limits",
+    "Member",
+    "Package",
+    "PackageKind",
+    "PackageReader",
+    "link_escapes",
+    "link_notes",
+    "open_package",
+    "read_stdin",
+]
+
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+
+def open_package(source: str, limits: Limits) -> Package:
+    if source == STDIN:
+        return Package(
+            source=source,
+            kind=PackageKind.FILE,
+            members=(Member(location="<stdin>", inner="<stdin>", size=-1),),
+        )
+    try:
+        info = os.stat(source)
+    except FileNotFoundError:
+        raise NotFoundError(f"{source}: no such file or directory") from None
+    except OSError as exc:
+        raise UnreadableError(f"{source}: cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        return read_folder(source, limits)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{source}: not a regular file, folder or zip (a device, FIFO or socket)")
+    if not os.access(source, os.R_OK):
+        raise UnreadableError(f"{source}: permission denied")
+    if _looks_like_zip(source):
+        from linkscope.inputs.zip import read_zip_package  # zipfile only when a zip is read
+
+        return read_zip_package(source, info.st_size, limits)
+    if source.lower().endswith(".zip"):
+        raise UnsupportedArchiveError(
+            f"{source}: named .zip but is not a zip archive (it does not start with 'PK')"
+        )
+    name = os.path.basename(source)
+    return Package(
+        source=source,
+        kind=PackageKind.FILE,
+        members=(
+            Member(location=source, inner=name, size=info.st_size, mode=stat.S_IMODE(info.st_mode)),
+        ),
+    )
+
+
+def _looks_like_zip(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror}") from None
+    return head in ZIP_MAGICS
+
+
+class PackageReader:
+    """Keeps one package open while its members are read; members come back as buffers
+    (a read-only memory map for files, bounded bytes for zip members and stdin)."""
+
+    def __init__(self, package: Package, limits: Limits) -> None:
+        self.package, self.limits = package, limits
+        self._zip: ZipMemberReader | None = None
+        self._stdin: bytes | None = None
+
+    def __enter__(self) -> PackageReader:
+        if self.package.kind is PackageKind.ZIP:
+            from linkscope.inputs.zip import ZipMemberReader
+
+            self._zip = ZipMemberReader(self.package.source, self.limits)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def read(self, member: Member, limit: int | None = None) -> Buffer:
+        """The member's bytes (at most `limit` bytes when given)."""
+        if member.location == "<stdin>":
+            if self._stdin is None:
+                self._stdin = read_stdin(self.limits)  # stdin can be read once: keep it
+            return self._stdin[: limit if limit is not None else None]
+        if self._zip is not None:
+            return self._zip.read(member, limit)
+        return read_file(member.location, limit)

@@ -1,0 +1,79 @@
+"""What every kind of input becomes: a package of members, each with its location
+(`function.zip!lib/libfoo.so`), its path inside the package, mode bits, size and symlink target;
+and the limits that bound how much one run reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+STDIN = "-"
+MAX_LINK_BYTES = 4096  # a symlink member's data is its target; PATH_MAX is 4096 on Linux
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Bounds on what one run will read, so that hostile input cannot exhaust memory. Users can
+    raise them with `--limit KEY=VALUE` (file-size, total-size, ratio, files)."""
+
+    max_member_bytes: int = 1 << 30  # one file inside a zip (Lambda allows 250 MB unzipped)
+    max_total_bytes: int = 4 << 30  # all members of one archive, uncompressed
+    max_ratio: int = 200  # uncompressed / compressed, per member above 1 MiB
+    max_members: int = 100_000
+    max_stdin_bytes: int = 1 << 30
+
+
+class PackageKind(str, Enum):
+    FILE = "file"
+    FOLDER = "folder"
+    ZIP = "zip"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    location: str  # what reports show: "bootstrap", "dist/bootstrap", "fn.zip!lib/libfoo.so"
+    inner: str  # path inside the package, "/"-separated, no leading "/"
+    size: int
+    mode: int | None = None  # permission bits (None: unknown, e.g. a zip made on Windows)
+    symlink_target: str | None = None
+    is_dir: bool = False
+    problem: str | None = None  # why it cannot be read (unreadable, encrypted, too large...)
+    index: int | None = None  # position in the zip's central directory (duplicate names differ)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Package:
+    source: str  # what the user typed
+    kind: PackageKind
+    members: tuple[Member, ...]
+    zipped_size: int | None = None  # size of the zip file itself
+    notes: tuple[str, ...] = field(default=())  # archive-level warnings (duplicates, ...)
+
+
+def link_notes(members: list[Member]) -> list[str]:
+    # Absolute targets are left to the checks: /var/task/bin/app is inside the function once
+    # Lambda has placed it, /etc/passwd is not; only the simulated filesystem can tell.
+    return [
+        f"{m.location}: a symlink to {m.symlink_target}, which climbs out of the package: "
+        "not followed"
+        for m in members
+        if m.symlink_target
+        and not m.symlink_target.startswith("/")
+        and link_escapes(m.inner, m.symlink_target)
+    ]
+
+
+def link_escapes(inner: str, target: str) -> bool:
+    """Whether a symlink at `inner` (inside a package) points outside the package: an absolute
+    target, or one whose `..` climbs above the package root."""
+    if target.startswith("/"):
+        return True
+    depth = len(inner.split("/")) - 1
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
