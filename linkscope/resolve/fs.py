@@ -56,9 +56,11 @@ class PackageFs:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.links: dict[str, tuple[str, str]] = {}  # path -> (target, root of its package)
+        self._by_name: dict[str, list[Node]] | None = None  # built on first `named` call
 
     def mount(self, package: ScannedPackage, root: str, origin: Origin) -> None:
         facts = {b.path: b for b in package.binaries}
+        self._by_name = None
         root = posixpath.normpath(root)
         for entry in package.entries:
             path = posixpath.normpath(posixpath.join(root, entry.inner))
@@ -106,9 +108,14 @@ class PackageFs:
         return self.nodes.get(resolved) if resolved is not None else None
 
     def named(self, name: str) -> list[Node]:
-        return [
-            node for path, node in sorted(self.nodes.items()) if posixpath.basename(path) == name
-        ]
+        """Every node whose file name is `name`, in path order (indexed once: a package of
+        thousands of files is asked this for every library it loads)."""
+        if self._by_name is None:
+            index: dict[str, list[Node]] = {}
+            for path in sorted(self.nodes):
+                index.setdefault(posixpath.basename(path), []).append(self.nodes[path])
+            self._by_name = index
+        return list(self._by_name.get(name, ()))
 
 
 class _Unresolvable(Exception):
