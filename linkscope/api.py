@@ -120,14 +120,16 @@ def check_scanned(
     for package in packages:
         world = build_world(package, layer_packages, target)
         binaries.extend(package.binaries)
-        findings.extend(evaluate(world, context, ignore))
-    unique = tuple(dict.fromkeys(findings))
+        findings.extend(evaluate(world, context))  # all rules: the ignored ones are counted
+    every = tuple(dict.fromkeys(findings))
+    unique = tuple(f for f in every if f.rule not in ignore)
     failed = any(f.severity.rank >= fail_on.rank for f in unique)
     return Report(
         binaries=tuple(binaries),
         findings=unique,
         runtime=RuntimeRef(name=target.runtime.name, arch=target.arch),
         verdict="incompatible" if failed else "compatible",
+        ignored=len(every) - len(unique),
     )
 
 

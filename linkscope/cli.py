@@ -23,6 +23,7 @@ from linkscope.render import OutputFormat
 
 if TYPE_CHECKING:
     from linkscope.model import Report
+    from linkscope.render.layout import Style
     from linkscope.scan import Progress
 
 app = typer.Typer(
@@ -64,6 +65,33 @@ OutputsOpt = Annotated[
         help="Write the report to FILE (atomically); pairs with --format in order.",
     ),
 ]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        help="Plain text, no colour (also with NO_COLOR set, and whenever stdout is not a "
+        "terminal).",
+    ),
+]
+
+
+def _style(no_color: bool, output: str | None = None) -> Style:
+    """Width and colour for a report on stdout: COLUMNS, else the terminal's size; colour on a
+    terminal only. A report written to a file gets neither."""
+    from linkscope.render.layout import PLAIN, terminal_style
+
+    if output is not None:
+        return PLAIN
+    is_tty = sys.stdout.isatty()
+    columns = None
+    if is_tty:
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):
+            columns = None
+    return terminal_style(
+        is_tty=is_tty, terminal_columns=columns, environ=os.environ, no_color=no_color
+    )
 
 
 def _version(value: bool) -> None:
@@ -132,6 +160,7 @@ def inspect(
         bool, typer.Option("--symbols", help="List the symbols behind each required version.")
     ] = False,
     limit: LimitOpt = None,
+    no_color: NoColorOpt = False,
 ) -> None:
     """What each ELF is and needs: machine, linkage, libc, interpreter, libraries, versions.
 
@@ -143,7 +172,7 @@ def inspect(
 
         pairs = format_pairs(output_format, output)
         report = api.inspect(paths, parse_limits(limit), progress=_progress())
-        _emit_all(report, pairs, symbols=symbols)
+        _emit_all(report, pairs, no_color, symbols=symbols)
         return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
 
     raise typer.Exit(_run(action))
@@ -212,6 +241,10 @@ def check(
     output: OutputsOpt = None,
     limit: LimitOpt = None,
     today: TodayOpt = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every file, not only those with findings.")
+    ] = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Will it start on a Lambda runtime? Exit 0 if compatible, 1 if not, 2 on bad input.
 
@@ -236,7 +269,7 @@ def check(
             limits=parse_limits(limit),
             progress=_progress(),
         )
-        _emit_all(report, pairs)
+        _emit_all(report, pairs, no_color, show_all=show_all)
         _annotate(report, pairs)
         return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
 
@@ -253,6 +286,7 @@ def matrix(
     output_format: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
     today: TodayOpt = None,
+    no_color: NoColorOpt = False,
 ) -> None:
     """One row per runtime and architecture: does it start there, and if not, the first reason.
 
@@ -266,7 +300,7 @@ def matrix(
         rows = build_matrix(
             paths, layers=layer or (), include_all=include_all, today=parse_date(today)
         )
-        _emit(render_matrix(rows, output_format.value), output)
+        _emit(render_matrix(rows, output_format.value, _style(no_color, output)), output)
         return ExitCode.OK if any(row.starts for row in rows) else ExitCode.INCOMPATIBLE
 
     raise typer.Exit(_run(action))
@@ -337,10 +371,17 @@ def _progress() -> Progress | None:
 
 
 def _emit_all(
-    report: Report, pairs: list[tuple[OutputFormat, str | None]], *, symbols: bool = False
+    report: Report,
+    pairs: list[tuple[OutputFormat, str | None]],
+    no_color: bool,
+    *,
+    symbols: bool = False,
+    show_all: bool = False,
 ) -> None:
     for output_format, output in pairs:
-        _emit(render_report(report, output_format, symbols=symbols), output)
+        style = _style(no_color, output)
+        text = render_report(report, output_format, symbols=symbols, style=style, show_all=show_all)
+        _emit(text, output)
 
 
 def _annotate(report: Report, pairs: list[tuple[OutputFormat, str | None]]) -> None:
@@ -366,6 +407,7 @@ def explain(
     output_format: FormatOpt = OutputFormat.TABLE,
     output: OutputOpt = None,
     today: TodayOpt = None,
+    no_color: NoColorOpt = False,
 ) -> None:
     """The plain-language answer: what it is, whether its C library is inside it, will it run
     on each Lambda runtime, and how to fix what stops it. `--format json` gives the same content.
@@ -378,7 +420,8 @@ def explain(
         from linkscope.explain import render_explanation
 
         explanation = explain_path(path, runtime, arch, layers=layer or (), today=parse_date(today))
-        _emit(render_explanation(explanation, output_format.value), output)
+        width = _style(no_color, output).width
+        _emit(render_explanation(explanation, output_format.value, width), output)
         return ExitCode.OK
 
     raise typer.Exit(_run(action))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from linkscope.api import _require_content, check_scanned, scan
 from linkscope.model import Severity
 from linkscope.profiles import load_runtimes, load_target
+from linkscope.render.layout import PLAIN, Cell, Style, grid
 from linkscope.rules.base import Context
 
 NOT_A_START_PROBLEM = ("LS501",)  # deprecated runtimes still run deployed functions
@@ -73,39 +74,35 @@ def _short(message: str, limit: int = 110) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def render_matrix(rows: Sequence[MatrixRow], output_format: str) -> str:
+def render_matrix(rows: Sequence[MatrixRow], output_format: str, style: Style = PLAIN) -> str:
     if output_format == "json":
         return (
-            json.dumps(
-                {
-                    "schema_version": 1,
-                    "matrix": [
-                        {
-                            "runtime": r.runtime,
-                            "arch": r.arch,
-                            "os": r.os,
-                            "starts": r.starts,
-                            "status": r.status,
-                            "errors": r.errors,
-                            "warnings": r.warnings,
-                            "reason": r.reason,
-                        }
-                        for r in rows
-                    ],
-                },
-                indent=2,
-            )
+            json.dumps({"schema_version": 1, "matrix": [_row_dict(r) for r in rows]}, indent=2)
             + "\n"
         )
-    from tabulate import tabulate
-
-    table = [
-        [r.runtime, r.arch, r.os, "yes" if r.starts else "NO", r.status, r.reason or "-"]
+    table: list[list[str | Cell]] = [
+        [
+            r.runtime,
+            r.arch,
+            r.os,
+            Cell("yes", "good") if r.starts else Cell("NO", "bad"),
+            r.status,
+            r.reason or "-",
+        ]
         for r in rows
     ]
-    text = tabulate(
-        table,
-        headers=["runtime", "arch", "os", "starts", "status", "first reason"],
-        tablefmt="simple",
-    )
-    return str(text) + "\n"
+    headers = ["runtime", "arch", "os", "starts", "status", "first reason"]
+    return grid(headers, table, style, shrink_first=(5,)) + "\n"
+
+
+def _row_dict(r: MatrixRow) -> dict[str, object]:
+    return {
+        "runtime": r.runtime,
+        "arch": r.arch,
+        "os": r.os,
+        "starts": r.starts,
+        "status": r.status,
+        "errors": r.errors,
+        "warnings": r.warnings,
+        "reason": r.reason,
+    }

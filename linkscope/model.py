@@ -261,3 +261,4 @@ class Report:
     problems: tuple[FileProblem, ...] = ()
     runtime: RuntimeRef | None = None
     verdict: str | None = None  # "compatible" | "incompatible" | None for inspect
+    ignored: int = 0  # findings that --ignore left out (the table's summary line counts them)

@@ -18,6 +18,7 @@ else:  # pragma: no cover - Python 3.10
 if TYPE_CHECKING:
     from linkscope.inputs import Limits
     from linkscope.model import Report
+    from linkscope.render.layout import Style
 
 
 LIMIT_KEYS = {
@@ -86,15 +87,23 @@ def format_pairs(
     return [(fmt, outputs[i] if i < len(outputs) else None) for i, fmt in enumerate(formats)]
 
 
-def render_report(report: Report, output_format: OutputFormat, *, symbols: bool = False) -> str:
+def render_report(
+    report: Report,
+    output_format: OutputFormat,
+    *,
+    symbols: bool = False,
+    style: Style | None = None,
+    show_all: bool = False,
+) -> str:
     if output_format is OutputFormat.JSON:
         from linkscope.render import json_report
 
         return str(json_report.render(report))
     if output_format is OutputFormat.TABLE:
         from linkscope.render import table
+        from linkscope.render.layout import PLAIN
 
-        return table.render(report, symbols=symbols)
+        return table.render(report, symbols=symbols, style=style or PLAIN, show_all=show_all)
     if output_format is OutputFormat.SARIF:
         from linkscope.render import sarif
 

@@ -41,9 +41,9 @@ def render_runtimes(output_format: str, today: datetime.date | None) -> str:
     rows = [_summary(r, day) for r in load_runtimes()]
     if output_format == "json":
         return json.dumps({"as_of": as_of(), "runtimes": rows}, indent=2) + "\n"
-    from tabulate import tabulate
+    from linkscope.render.layout import grid
 
-    table = [
+    table: list[list[str]] = [
         [
             r["name"],
             r["os"],
@@ -57,21 +57,18 @@ def render_runtimes(output_format: str, today: datetime.date | None) -> str:
         for r in rows
     ]
     return (
-        str(
-            tabulate(
-                table,
-                headers=[
-                    "runtime",
-                    "os",
-                    "glibc",
-                    "GLIBCXX",
-                    "arches",
-                    "status",
-                    "deprecated",
-                    "updates blocked",
-                ],
-                tablefmt="simple",
-            )
+        grid(
+            [
+                "runtime",
+                "os",
+                "glibc",
+                "GLIBCXX",
+                "arches",
+                "status",
+                "deprecated",
+                "updates blocked",
+            ],
+            table,
         )
         + f"\n\nfacts as of {as_of()}; `linkscope runtimes NAME` shows sources\n"
     )

@@ -107,7 +107,8 @@ def explain(
     )
 
 
-def render_explanation(explanation: Explanation, fmt: str) -> str:
+def render_explanation(explanation: Explanation, fmt: str, width: int | None = None) -> str:
+    """`width`: the terminal's, for text; prose never runs wider than 100 columns."""
     from linkscope.explain.render import render
 
-    return render(explanation, fmt)
+    return render(explanation, fmt, width)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import Any
 
 from linkscope.errors import UsageError
@@ -13,13 +12,13 @@ WIDTH = 100
 EXPLAIN_SCHEMA_VERSION = 1
 
 
-def render(explanation: Explanation, fmt: str) -> str:
+def render(explanation: Explanation, fmt: str, width: int | None = None) -> str:
     if fmt == "json":
         return json.dumps(to_dict(explanation), indent=2) + "\n"
     if fmt == "markdown":
         return markdown(explanation)
     if fmt == "table":
-        return text(explanation)
+        return text(explanation, min(width or WIDTH, WIDTH))
     raise UsageError(
         f"explain has no {fmt.upper() if fmt == 'sarif' else fmt} output: SARIF "
         "describes findings, not explanations; use --format json, markdown or "
@@ -86,46 +85,41 @@ def _binary_dict(b: BinaryExplanation) -> dict[str, Any]:
     }
 
 
-def _wrap(body: str, indent: str, first: str = "") -> list[str]:
-    return textwrap.wrap(
-        body,
-        WIDTH,
-        initial_indent=indent + first,
-        subsequent_indent=indent + " " * len(first),
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+def _wrap(body: str, width: int, indent: str, first: str = "") -> list[str]:
+    from linkscope.render.layout import wrap
+
+    return wrap(body, width, indent, first)
 
 
-def _because(facts: tuple[str, ...], indent: str) -> list[str]:
-    return _wrap("; ".join(facts), indent, "because: ") if facts else []
+def _because(facts: tuple[str, ...], width: int, indent: str) -> list[str]:
+    return _wrap("; ".join(facts), width, indent, "because: ") if facts else []
 
 
 def _verdict(line: RuntimeLine) -> str:
     return {True: "starts", False: "FAILS", None: "n/a"}[line.starts]
 
 
-def text(explanation: Explanation) -> str:
+def text(explanation: Explanation, width: int = WIDTH) -> str:
     out: list[str] = []
     for b in explanation.binaries:
-        out.append(b.path)
+        out += _wrap(b.path, width, "")
         for s in b.statements:
             out.append(f"  {s.title}:")
-            out += _wrap(s.text, "    ")
-            out += _because(s.because, "    ")
+            out += _wrap(s.text, width, "    ")
+            out += _because(s.because, width, "    ")
         out.append(f"  On Lambda ({explanation.arch}, as of {explanation.today.isoformat()}):")
         for r in b.runtimes:
             status = "" if r.status in ("supported", "unavailable") else f" ({r.status})"
             out.append(f"    {r.runtime}{status}:")
-            out += _wrap(r.text, "      ")
-            out += _because(r.because, "      ")
+            out += _wrap(r.text, width, "      ")
+            out += _because(r.because, width, "      ")
         if b.problems:
             out.append("  Problems and fixes:")
             for n, p in enumerate(b.problems, 1):
                 out.append(f"    {n}. {p.rule} ({p.severity}) on {p.runtime}:")
-                out += _wrap(p.text, "       ")
-                out += _because(p.because, "       ")
-                out += _wrap(p.fix, "       ", "fix: ")
+                out += _wrap(p.text, width, "       ")
+                out += _because(p.because, width, "       ")
+                out += _wrap(p.fix, width, "       ", "fix: ")
         else:
             out.append("  Problems and fixes: none found.")
         out.append("")

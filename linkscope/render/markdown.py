@@ -52,9 +52,12 @@ def _binaries_table(binaries: tuple[BinaryFacts, ...]) -> str:
 
 
 def _findings_table(findings: list[Finding]) -> str:
+    """One row per finding, the versions of one library and fix together (render/grouping.py)."""
+    from linkscope.render.grouping import group_findings
+
     rows = [
-        [text(f.severity.value), text(f.rule), code(f.path), prose(f.message, path=f.path)]
-        for f in findings
+        [text(g.severity.value), text(g.rule), code(g.path), prose(g.message, path=g.path)]
+        for g in group_findings(findings)
     ]
     return table(["severity", "rule", "path", "message"], rows)
 

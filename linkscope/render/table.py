@@ -1,58 +1,124 @@
-"""Human-readable tables (tabulate), for a terminal or a log."""
+"""The report for people, on a terminal or in a log: the files, the findings (grouped where
+they repeat) and one summary line, laid out to the width of `style` (render/layout.py)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from linkscope.model import BinaryFacts, Report
-from linkscope.render.json_report import sort_findings
+from linkscope.render.grouping import FindingGroup, group_findings
+from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, wrap
 
 MAX_SYMBOLS_SHOWN = 6
+INSPECT_HEADERS = (
+    "path",
+    "machine",
+    "type",
+    "linkage",
+    "libc",
+    "interpreter",
+    "needs",
+    "needed",
+    "toolchain",
+    "client",
+)
+DROPPED_FIRST = ("client", "interpreter", "toolchain", "type")  # on a narrow terminal
+CHECK_HEADERS = ("path", "machine", "linkage", "libc", "needs", "needed")
+INDENT = "  "
 
 
-def render(report: Report, *, symbols: bool = False) -> str:
-    from tabulate import tabulate  # imported here: only table output pays for it
-
+def render(
+    report: Report, *, symbols: bool = False, style: Style = PLAIN, show_all: bool = False
+) -> str:
+    checking = report.runtime is not None
     parts = []
     if report.runtime is not None:
-        parts.append(
-            f"runtime: {report.runtime.name} ({report.runtime.arch})  verdict: {report.verdict}"
+        verdict = style.paint(
+            str(report.verdict), "good" if report.verdict == "compatible" else "bad"
         )
-    if report.binaries:
-        rows = [_row(b) for b in sorted(report.binaries, key=lambda b: b.path)]
-        headers = [
-            "path",
-            "machine",
-            "type",
-            "linkage",
-            "libc",
-            "interpreter",
-            "needs",
-            "needed",
-            "toolchain",
-            "client",
-        ]
-        parts.append(tabulate(rows, headers=headers, tablefmt="simple"))
+        parts.append(f"runtime: {report.runtime.name} ({report.runtime.arch})  verdict: {verdict}")
+    binaries = sorted(report.binaries, key=lambda b: b.path)
+    if checking and not show_all:
+        flagged = {f.path for f in report.findings}
+        binaries = [b for b in binaries if b.path in flagged]
+    if binaries:
+        parts.append(_files(binaries, style, full=not checking))
+    hidden = len(report.binaries) - len(binaries)
+    if hidden:
+        files = "file" if hidden == 1 else "files"
+        parts.append(f"{hidden} {files} without findings not listed (--all lists every file)")
     if symbols:
-        parts.extend(
-            _symbols(b)
-            for b in sorted(report.binaries, key=lambda b: b.path)
-            if b.version_requirements
-        )
+        parts.extend(_symbols(b, style) for b in binaries if b.version_requirements)
     if report.findings:
-        rows = [
-            [f.severity.value, f.rule, f.path, f.message + (f"\n  fix: {f.fix}" if f.fix else "")]
-            for f in sort_findings(report.findings)
-        ]
-        parts.append(
-            tabulate(rows, headers=["severity", "rule", "path", "finding"], tablefmt="simple")
-        )
+        parts.append("\n\n".join(_finding(g, style) for g in group_findings(report.findings)))
+    if checking:
+        parts.append(summary_line(report, style))
     return "\n\n".join(parts) + "\n"
 
 
-def _row(b: BinaryFacts) -> list[str]:
-    needs = ", ".join(f"{k} {v}" for k, v in b.required_versions.items()) or "-"
-    libc = b.libc.family.value + (
-        "" if b.libc.confidence.value == "certain" else f" ({b.libc.confidence.value})"
+def summary_line(report: Report, style: Style = PLAIN) -> str:
+    """`incompatible: 5 errors, 1 warning in 1 of 1 files; 0 ignored`."""
+    counts = Counter(f.severity.value for f in report.findings)
+    tally = ", ".join(
+        f"{counts[s]} {s}{'' if counts[s] == 1 else 's'}"
+        for s in ("error", "warning", "info")
+        if counts[s]
     )
+    named = {f.path for f in report.findings}
+    files = len({b.path for b in report.binaries} | named)
+    where = f"in {len(named)} of {files} files"
+    verdict = style.paint(str(report.verdict), "good" if report.verdict == "compatible" else "bad")
+    body = f"{tally} {where}" if tally else f"no findings in {files} {_files_word(files)}"
+    return "\n".join(wrap(f"{verdict}: {body}; {report.ignored} ignored", style.width))
+
+
+def _files_word(count: int) -> str:
+    return "file" if count == 1 else "files"
+
+
+def _files(binaries: list[BinaryFacts], style: Style, *, full: bool) -> str:
+    """One row per file. Columns that cannot fit a narrow terminal are left out, and a note
+    says which; cells are wrapped, never cut."""
+    headers: tuple[str, ...] = INSPECT_HEADERS if full else CHECK_HEADERS
+    rows = _file_rows(binaries, headers, full=full)
+    dropped: list[str] = []
+    for column in DROPPED_FIRST:
+        if fits(headers, rows, style.width, first_column=28) or column not in headers:
+            continue
+        index = headers.index(column)
+        headers = headers[:index] + headers[index + 1 :]
+        rows = [row[:index] + row[index + 1 :] for row in rows]
+        dropped.append(column)
+    lists = [headers.index(h) for h in ("needed", "needs", "toolchain", "client") if h in headers]
+    text = grid(headers, rows, style, shrink_first=lists)
+    if dropped:
+        left_out = ", ".join(sorted(dropped, key=INSPECT_HEADERS.index))
+        text += "\n" + "\n".join(
+            wrap(f"({left_out}: not shown at this width; --format json has them)", style.width)
+        )
+    return text
+
+
+def _file_rows(
+    binaries: list[BinaryFacts], headers: tuple[str, ...], *, full: bool
+) -> list[list[str | Cell]]:
+    rows: list[list[str | Cell]] = []
+    container = None
+    for b in binaries:
+        outer, bang, member = b.path.partition("!")
+        if bang and outer != container:  # a zip's name once, its members indented below it
+            rows.append([outer, *([""] * (len(headers) - 1))])
+        container = outer if bang else None
+        label = INDENT + member if bang else b.path
+        rows.append([label, *(_row(b) if full else _check_row(b))])
+    return rows
+
+
+def _check_row(b: BinaryFacts) -> list[str]:
+    return [b.machine, b.linkage.value, _libc(b), _needs(b), ", ".join(b.needed) or "-"]
+
+
+def _row(b: BinaryFacts) -> list[str]:
     client = (
         "-"
         if b.runtime_client is None
@@ -62,17 +128,25 @@ def _row(b: BinaryFacts) -> list[str]:
         )
     )
     return [
-        b.path,
         b.machine,
         b.elf_type.value,
         b.linkage.value,
-        libc,
+        _libc(b),
         b.interpreter or "-",
-        needs,
+        _needs(b),
         ", ".join(b.needed) or "-",
         _built_with(b),
         client,
     ]
+
+
+def _libc(b: BinaryFacts) -> str:
+    confidence = b.libc.confidence.value
+    return b.libc.family.value + ("" if confidence == "certain" else f" ({confidence})")
+
+
+def _needs(b: BinaryFacts) -> str:
+    return ", ".join(f"{k} {v}" for k, v in b.required_versions.items()) or "-"
 
 
 def _built_with(b: BinaryFacts) -> str:
@@ -90,12 +164,23 @@ def _built_with(b: BinaryFacts) -> str:
     return toolchain.language or "-"
 
 
-def _symbols(b: BinaryFacts) -> str:
+def _finding(group: FindingGroup, style: Style) -> str:
+    """`error LS301 path`, then the message and the fix, wrapped and indented below it."""
+    severity = style.paint(group.severity.value, group.severity.value)
+    head = wrap(group.path, style.width, first=f"{group.severity.value} {group.rule}  ")
+    head[0] = head[0].replace(group.severity.value, severity, 1)
+    lines = [*head, *wrap(group.message, style.width, INDENT)]
+    if group.fix:
+        lines += wrap(group.fix, style.width, INDENT, "fix: ")
+    return "\n".join(lines)
+
+
+def _symbols(b: BinaryFacts, style: Style) -> str:
     lines = [f"{b.path}: symbol versions"]
     for r in b.version_requirements:
         shown = ", ".join(r.symbols[:MAX_SYMBOLS_SHOWN])
         more = len(r.symbols) - MAX_SYMBOLS_SHOWN
         extra = f" (+{more} more)" if more > 0 else ""
         weak = " [weak]" if r.weak else ""
-        lines.append(f"  {r.library:<24} {r.version:<20}{weak} {shown}{extra}")
+        lines += wrap(f"{r.library:<24} {r.version:<20}{weak} {shown}{extra}", style.width, INDENT)
     return "\n".join(lines)

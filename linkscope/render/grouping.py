@@ -1,0 +1,88 @@
+"""Findings that repeat, shown once: the same rule, file, library and fix with several versions
+becomes one entry that lists the versions and their symbols together. Only the reports people
+read group; JSON and SARIF keep one finding per version."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from linkscope.model import Finding, Severity, split_version
+from linkscope.render.json_report import sort_findings
+
+SYMBOLS_PER_VERSION = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindingGroup:
+    rule: str
+    severity: Severity
+    path: str
+    message: str
+    fix: str
+    findings: tuple[Finding, ...]
+
+
+def group_findings(findings: Sequence[Finding]) -> list[FindingGroup]:
+    """In report order (path, rule); a group sits where its first finding would."""
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for finding in sort_findings(tuple(findings)):
+        groups.setdefault(_key(finding), []).append(finding)
+    return [_group(members) for members in groups.values()]
+
+
+def _key(f: Finding) -> tuple[str, ...]:
+    if f.version is None or f.library is None:
+        return (f.path, f.rule, f.severity.value, f.message, f.fix)
+    return (f.path, f.rule, f.severity.value, f.library, f.fix)
+
+
+def _group(members: list[Finding]) -> FindingGroup:
+    ordered = sorted(members, key=_version_order)
+    top = ordered[-1]
+    message = top.message if len(ordered) == 1 else _merged_message(top, ordered)
+    return FindingGroup(
+        rule=top.rule,
+        severity=top.severity,
+        path=top.path,
+        message=message,
+        fix=top.fix,
+        findings=tuple(ordered),
+    )
+
+
+def _version_order(f: Finding) -> tuple[str, tuple[int, ...], str]:
+    parsed = split_version(f.version or "")
+    return (parsed[0], parsed[1], "") if parsed else ("~", (), f.version or "")
+
+
+def versions_text(findings: Sequence[Finding]) -> str:
+    """`GLIBC_2.28 (statx), 2.30 (gettid), 2.34 (__libc_start_main, ...)`: the prefix once."""
+    parts = []
+    previous = None
+    for f in findings:
+        version = f.version or ""
+        parsed = split_version(version)
+        prefix = parsed[0] if parsed else None
+        shown = version[len(prefix) + 1 :] if prefix is not None and prefix == previous else version
+        previous = prefix
+        symbols = ", ".join(f.symbols[:SYMBOLS_PER_VERSION])
+        more = len(f.symbols) - SYMBOLS_PER_VERSION
+        if more > 0:
+            symbols += f" +{more}"
+        parts.append(f"{shown} ({symbols})" if symbols else shown)
+    return ", ".join(parts)
+
+
+def _merged_message(top: Finding, ordered: list[Finding]) -> str:
+    """The highest version's message with its "needs X from L because of S" phrase replaced by
+    every version and its symbols; if a rule words it otherwise, the others are appended."""
+    phrase = re.compile(
+        re.escape(f"needs {top.version} from {top.library}") + r"(?: because of .*?)?(?=, but |: )"
+    )
+    listed = versions_text(ordered)
+    merged, count = phrase.subn(lambda _m: f"needs {listed} from {top.library}", top.message, 1)
+    if count:
+        return merged
+    return f"{top.message} (all versions: {listed})"

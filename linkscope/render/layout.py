@@ -1,0 +1,229 @@
+"""Plain-text layout for people: tables that fit a width, wrapped prose, and optional colour.
+
+linkscope's own small renderer instead of tabulate: it wraps long cells rather than letting a
+row run past the terminal, breaks paths at `/` and `!`, and costs nothing to import.
+Colour codes are added after the layout is measured, so they never count towards a width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+DEFAULT_WIDTH = 80  # a terminal whose size cannot be read
+MIN_COLUMN = 6
+GAP = "  "
+SGR = {
+    "error": "1;31",
+    "warning": "33",
+    "info": "36",
+    "good": "32",
+    "bad": "1;31",
+    "dim": "2",
+    "bold": "1",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Style:
+    """How text output is laid out: `width` None means no limit (a pipe or a file)."""
+
+    width: int | None = None
+    colour: bool = False
+
+    def paint(self, text: str, kind: str | None) -> str:
+        if not self.colour or kind is None or not text:
+            return text
+        return f"\x1b[{SGR[kind]}m{text}\x1b[0m"
+
+
+PLAIN = Style()
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A table cell with a colour kind (a key of SGR), applied after layout."""
+
+    text: str
+    kind: str | None = None
+
+
+def terminal_style(
+    *,
+    is_tty: bool,
+    terminal_columns: int | None,
+    environ: Mapping[str, str],
+    no_color: bool = False,
+) -> Style:
+    """The output style from the facts about stdout: COLUMNS wins, then the terminal's size,
+    then 80 on a terminal of unknown size; no limit off a terminal. Colour only on a terminal,
+    never with NO_COLOR set to anything (no-color.org), `--no-color` or TERM=dumb."""
+    width: int | None = None
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        width = int(columns)
+    elif is_tty:
+        width = terminal_columns if terminal_columns else DEFAULT_WIDTH
+    colour = (
+        is_tty and not no_color and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+    )
+    return Style(width=width, colour=colour)
+
+
+def wrap(text: str, width: int | None, indent: str = "", first: str = "") -> list[str]:
+    """Wrap prose at spaces; a word longer than the line is broken at `/`, `!` or `, `, and
+    only then anywhere, so nothing is ever cut off."""
+    if width is None:
+        return [indent + first + text]
+    room = max(width - len(indent), MIN_COLUMN)
+    lines: list[str] = []
+    for paragraph in text.split("\n") or [""]:
+        lines.extend(_wrap_paragraph(paragraph, room, first if not lines else ""))
+    return [indent + line for line in lines] or [indent + first]
+
+
+def _wrap_paragraph(text: str, room: int, first: str) -> list[str]:
+    """Greedy wrapping; the pieces of a word too long for a line continue it without a space."""
+    lines: list[str] = []
+    current, hang = first, " " * len(first)
+    for word in text.split(" "):
+        if not word:
+            continue
+        for n, piece in enumerate(_split_word(word, room - len(hang))):
+            joiner = "" if n or not current.strip() or current.endswith(" ") else " "
+            if len(current) + len(joiner) + len(piece) <= room or not current.strip():
+                current += joiner + piece
+            else:
+                lines.append(current)
+                current = hang + piece
+    lines.append(current)
+    return [line.rstrip() for line in lines]
+
+
+def _split_word(word: str, room: int) -> list[str]:
+    if len(word) <= room:
+        return [word]
+    pieces: list[str] = []
+    rest = word
+    while len(rest) > room:
+        cut = max(rest.rfind(mark, 0, room) for mark in "/!,")
+        cut = cut + 1 if cut > 0 else room
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    return [*pieces, rest] if rest else pieces
+
+
+def grid(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str | Cell]],
+    style: Style = PLAIN,
+    *,
+    shrink_first: Sequence[int] = (),
+) -> str:
+    """A left-aligned table with a dashed rule under the headers, each column as narrow as
+    needed to fit `style.width`: the `shrink_first` columns (lists that wrap well) give way
+    first, then the widest; their cells wrap."""
+    cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
+    floors = _floors(headers, cells)
+    widths = _natural(headers, cells)
+    if style.width is not None:
+        budget = style.width - len(GAP) * (len(widths) - 1)
+        widths = _fit(widths, floors, budget, shrink_first)
+        widths = _fit(widths, floors, budget, range(len(widths)))
+    lines = [_line([Cell(h) for h in headers], widths, style)]
+    lines.append(GAP.join("-" * w for w in widths))
+    for row in cells:
+        lines.append(_line(row, widths, style))
+    return "\n".join(lines)
+
+
+def _natural(headers: Sequence[str], rows: list[list[Cell]]) -> list[int]:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            longest = max((len(part) for part in cell.text.split("\n")), default=0)
+            widths[i] = max(widths[i], longest)
+    return widths
+
+
+def fits(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str | Cell]],
+    width: int | None,
+    *,
+    first_column: int = 0,
+) -> bool:
+    """Whether the table fits `width` with every column at its floor and the first (the name
+    people look for) at least `first_column` wide, or as wide as it needs."""
+    if width is None:
+        return True
+    cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
+    floors = _floors(headers, cells)
+    floors[0] = max(floors[0], min(first_column, _natural(headers, cells)[0]))
+    return sum(floors) + len(GAP) * (len(headers) - 1) <= width
+
+
+def _floors(headers: Sequence[str], rows: list[list[Cell]]) -> list[int]:
+    """How narrow a column may get: its header, or its longest word (a list's longest item)
+    up to 16 characters."""
+    floors = [max(len(h), MIN_COLUMN) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            words = cell.text.split(", ") if ", " in cell.text else cell.text.split()
+            longest = max((len(word) + 1 for word in words), default=0)
+            floors[i] = max(floors[i], min(longest, 16))
+    return floors
+
+
+def _fit(widths: list[int], floors: list[int], budget: int, columns: Iterable[int]) -> list[int]:
+    fitted = list(widths)
+    candidates = list(columns)
+    while sum(fitted) > budget:
+        shrinkable = [i for i in candidates if fitted[i] > floors[i]]
+        if not shrinkable:
+            break  # narrower than every column's floor: the terminal wraps the rows
+        widest = max(shrinkable, key=lambda i: fitted[i])
+        fitted[widest] -= 1
+    return fitted
+
+
+def _line(row: Sequence[Cell], widths: list[int], style: Style) -> str:
+    wrapped = [_cell_lines(cell.text, width) for cell, width in zip(row, widths, strict=True)]
+    height = max((len(w) for w in wrapped), default=1)
+    out = []
+    for n in range(height):
+        parts = []
+        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            text = wrapped[column][n] if n < len(wrapped[column]) else ""
+            pad = " " * (width - len(text)) if column < len(row) - 1 else ""
+            parts.append(style.paint(text, cell.kind) + pad)
+        out.append(GAP.join(parts).rstrip())
+    return "\n".join(out)
+
+
+def _cell_lines(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for part in text.split("\n"):
+        lines.extend(_wrap_cell(part, width) if len(part) > width else [part])
+    return lines
+
+
+def _wrap_cell(text: str, width: int) -> list[str]:
+    """Lists (`a, b, c`) break after their commas; anything else as prose."""
+    return _list_lines(text, width) if ", " in text else _wrap_paragraph(text, width, "")
+
+
+def _list_lines(text: str, width: int) -> list[str]:
+    items = text.split(", ")
+    lines: list[str] = []
+    current = ""
+    for n, item in enumerate(items):
+        piece = item + ("," if n < len(items) - 1 else "")
+        candidate = f"{current} {piece}" if current else piece
+        if len(candidate) <= width or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = piece
+    lines.append(current)
+    return [line for chunk in lines for line in _split_word(chunk, width)]
