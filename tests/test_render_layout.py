@@ -59,7 +59,7 @@ def test_grid_fits_the_width_and_wraps_lists_after_commas() -> None:
 
 
 def test_colour_codes_do_not_count_towards_the_width() -> None:
-    rows = [[Cell("error", "error"), "x" * 30]]
+    rows: list[list[str | Cell]] = [[Cell("error", "error"), "x" * 30]]
     coloured = grid(["severity", "text"], rows, Style(width=50, colour=True))
     plain = grid(["severity", "text"], rows, Style(width=50, colour=False))
     assert "\x1b[1;31merror\x1b[0m" in coloured
