@@ -132,7 +132,9 @@ def test_fixture(entry: dict[str, Any], runtime: str, arch: str) -> None:
 def test_every_fixture_is_covered() -> None:
     covered = {case.values[0]["name"] for case in _cases()}
     corrupt = {e["name"] for e in manifest() if e["name"].startswith("corrupt_")}
-    assert covered | corrupt == {e["name"] for e in manifest()}
+    # Mach-O and PE fixtures are not ELF: the ecosystem tests judge them inside packages
+    other_os = {e["name"] for e in manifest() if e.get("format") in ("mach-o", "pe")}
+    assert covered | corrupt | other_os == {e["name"] for e in manifest()}
     # every manifest machine that is a Lambda one is checked on a matching runtime at least once
     assert len(_cases()) == 5 * len(covered)
 

@@ -27,7 +27,11 @@ ELF_TOOLCHAINS = ("zig", "zig-c++", "gcc", "g++", "musl-gcc", "go", "rustc", "ca
 
 
 def known() -> list[dict[str, Any]]:
-    return [e for e in manifest() if e["toolchain"] in ELF_TOOLCHAINS]
+    return [
+        e
+        for e in manifest()
+        if e["toolchain"] in ELF_TOOLCHAINS and e.get("format") in (None, "elf")
+    ]
 
 
 def facts(entry: dict[str, Any]) -> BinaryFacts:
@@ -72,10 +76,11 @@ def test_fingerprint_matches_recipe(entry: dict[str, Any]) -> None:
             assert versions(b, "clang") == {ZIG_LLVM}
     # .note.ABI-tag: glibc's own crt (gcc) says 3.2.0 on x86_64 and 3.7.0 on aarch64; zig's 2.0.0;
     # musl and Go write none.
-    executable = not entry.get("soname")  # crt files (and their ABI tag) come with executables
+    # crt files (and their ABI tag) come with executables, not with shared libraries
+    executable = not entry.get("soname") and entry.get("elf_type") != "DYN"
     if entry["libc"] == "glibc" and kind in ("gcc", "g++") and executable:
         assert tc.min_kernel == {"x86_64": "3.2.0", "aarch64": "3.7.0"}[entry["machine"]]
-    if kind in ("zig", "zig-c++", "cargo-zigbuild") and entry["libc"] == "glibc":
+    if kind in ("zig", "zig-c++", "cargo-zigbuild") and entry["libc"] == "glibc" and executable:
         assert tc.min_kernel == "2.0.0"
     if entry["libc"] in ("musl", "none"):
         assert tc.min_kernel is None
