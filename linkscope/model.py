@@ -126,6 +126,17 @@ class RuntimeClient:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InterfaceSymbols:
+    """The dynamic symbols that bind a native module to a language runtime: a Node addon's
+    registration exports (`node_register_module_v108`, `napi_register_module_v1`) and Node-API
+    imports, a Python extension's C-API imports. Read only when the file names any of them."""
+
+    exported: tuple[str, ...] = ()  # defined: node_register_module_v*, napi_register_module_v*
+    imported: tuple[str, ...] = ()  # undefined: napi_*, node_api_*, node_module_register, Py*
+    node_api_declared: int | None = None  # what node_api_module_get_api_version_v1 returns
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BinaryFacts:
     """Everything linkscope knows about one ELF file. Rules see only this, never the file."""
 
@@ -155,6 +166,7 @@ class BinaryFacts:
     toolchain: Toolchain = field(default_factory=Toolchain)
     runtime_client: RuntimeClient | None = None
     mode: int | None = None  # Unix mode bits when known (folders, zips made on Unix)
+    interface: InterfaceSymbols | None = None  # language-runtime symbols (Node-API, CPython)
 
     @property
     def is_shared_library(self) -> bool:

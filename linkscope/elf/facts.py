@@ -14,6 +14,7 @@ from linkscope.elf.libc import (
     classify,
 )
 from linkscope.elf.parse import Parsed, parse
+from linkscope.elf.symbols import may_be_module, read_interface
 from linkscope.elf.toolchain import detect_toolchain, is_go
 from linkscope.model import BinaryFacts, ElfType, Linkage
 
@@ -72,6 +73,7 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
         toolchain=toolchain,
         runtime_client=detect_client(parsed),
         mode=mode,
+        interface=read_interface(parsed) if may_be_module(path) else None,
     )
 
 

@@ -38,6 +38,13 @@ class VersionReader:
         self.image, self.layouts, self.dynamic = image, layouts, dynamic
         self.segments, self.sections = segments, sections
 
+    def table(self, tag: int, sh_type: int) -> Table | None:
+        """A table found through the dynamic section, else through the section headers."""
+        return self._table(tag, sh_type)
+
+    def string_table(self) -> bytes:
+        return self._string_table()
+
     def _table(self, tag: int, sh_type: int) -> Table | None:
         table = locate(self.dynamic, tag, None, self.segments)
         if table is not None:

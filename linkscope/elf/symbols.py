@@ -1,0 +1,159 @@
+"""The dynamic symbols that tie a native module to a language runtime: what a Node.js addon
+exports to register itself and which Node-API functions it imports (and the Node-API version its
+`node_api_module_get_api_version_v1` returns), and the CPython C-API functions an extension
+imports. Read from `.dynsym` (works on stripped files), and only when the dynamic string table
+names one of them, so that other ELF files cost one string search."""
+
+from __future__ import annotations
+
+import struct
+import sys
+from array import array
+
+from linkscope.elf import constants as c
+from linkscope.elf.dynamic import Dynamic
+from linkscope.elf.headers import vaddr_to_offset
+from linkscope.elf.parse import Parsed
+from linkscope.elf.versions import VersionReader
+from linkscope.errors import CorruptElfError, LimitExceededError
+from linkscope.model import InterfaceSymbols
+
+EXPORTS = (
+    b"node_register_module_v",
+    b"napi_register_module_v",
+    b"node_api_module_get_api_version_v",
+)
+IMPORTS = (b"napi_", b"node_api_", b"node_module_register", b"Py", b"_Py")
+DECLARES = "node_api_module_get_api_version_v1"
+GATE = (b"\0napi_", b"\0node_", b"Py")  # every name above contains one of these
+MAX_KEPT = 4096  # names kept per file (an extension imports a few hundred C-API functions)
+
+
+def may_be_module(path: str) -> bool:
+    """Whether a file's name is one a runtime loads as a module: a Node addon (`*.node`) or a
+    Python or Ruby extension (`*.so`; versioned `libfoo.so.1` libraries are not modules). Only
+    those are searched, so that scanning a folder of system libraries costs nothing more."""
+    return path.endswith((".node", ".so"))
+
+
+def read_interface(parsed: Parsed) -> InterfaceSymbols | None:
+    """The interface symbols, or None when the file has none (or its tables cannot be read:
+    these facts are extra, and a damaged symbol table must not hide the rest of the file)."""
+    if parsed.dynamic is None or parsed.dynamic.strtab is None:
+        return None
+    try:
+        return _read(parsed, parsed.dynamic)
+    except (CorruptElfError, LimitExceededError, struct.error, ValueError, IndexError):
+        return None
+
+
+def _read(parsed: Parsed, dynamic: Dynamic) -> InterfaceSymbols | None:
+    strtab = dynamic.strtab
+    assert strtab is not None
+    image = parsed.image
+    end = image.size if strtab.size < 0 else min(image.size, strtab.offset + strtab.size)
+    # A runtime's own library defines these names; only a module that imports them matters.
+    if (parsed.soname or "").startswith(("libpython", "libnode", "libruby")):
+        return None
+    if not any(image.find(marker, strtab.offset, end) >= 0 for marker in GATE):
+        return None  # the common case: three C-speed searches, nothing copied
+    prefixes = EXPORTS + IMPORTS
+    reader = VersionReader(image, parsed.layouts, dynamic, parsed.segments, parsed.sections)
+    names = reader.string_table()
+    starts = _name_starts(names, prefixes)
+    symtab = reader.table(c.DT_SYMTAB, c.SHT_DYNSYM)
+    count = reader.symbol_count()
+    if symtab is None or count == 0:
+        return None
+    exported: dict[str, int] = {}
+    imported: set[str] = set()
+    layout = parsed.layouts.sym
+    table = image.read(symtab.offset, count * layout.size, "dynamic symbol table")
+    for index in _matching(table, layout.size, starts, parsed.layouts.u32.format[0]):
+        fields = layout.unpack_from(table, index * layout.size)
+        name = _name(names, fields[0])
+        value, shndx = _value_and_section(fields, layout.size == 24)
+        if shndx == c.SHN_UNDEF:
+            if name.encode().startswith(IMPORTS) and len(imported) < MAX_KEPT:
+                imported.add(name)
+        elif name.encode().startswith(EXPORTS):
+            exported[name] = value
+    if not exported and not imported:
+        return None
+    declared = _declared_version(parsed, exported[DECLARES]) if DECLARES in exported else None
+    return InterfaceSymbols(
+        exported=tuple(sorted(exported)),
+        imported=tuple(sorted(imported)),
+        node_api_declared=declared,
+    )
+
+
+def _matching(table: bytes, entry: int, starts: set[int], order: str) -> list[int]:
+    """Indexes of the symbols whose st_name (the first word of both layouts) is in `starts`."""
+    words = array("I", table[: len(table) - len(table) % 4])
+    if (order == "<") != (sys.byteorder == "little"):
+        words.byteswap()
+    step = entry // 4
+    return [i for i, name in enumerate(words[::step]) if i and name in starts]
+
+
+def _name_starts(names: bytes, prefixes: tuple[bytes, ...]) -> set[int]:
+    """String-table offsets where a name with one of the prefixes starts (C-speed finds)."""
+    starts: set[int] = set()
+    for prefix in prefixes:
+        position = names.find(b"\0" + prefix)
+        while position >= 0 and len(starts) < 16 * MAX_KEPT:
+            starts.add(position + 1)
+            position = names.find(b"\0" + prefix, position + 1)
+    return starts
+
+
+def _name(names: bytes, offset: int) -> str:
+    end = names.find(b"\0", offset, offset + 4096)
+    return names[offset : end if end >= 0 else offset].decode("utf-8", "backslashreplace")
+
+
+def _value_and_section(fields: tuple[int, ...], is64: bool) -> tuple[int, int]:
+    # Elf64_Sym: name info other shndx value size; Elf32_Sym: name value size info other shndx
+    return (fields[4], fields[3]) if is64 else (fields[1], fields[5])
+
+
+def _declared_version(parsed: Parsed, address: int) -> int | None:
+    """The constant that `node_api_module_get_api_version_v1` returns, from its first
+    instructions: `mov $N,%eax; ret` (x86-64, after an optional endbr64 and frame setup) or
+    `movz w0,#N; ret` (aarch64, after an optional `bti c`). NAPI_VERSION_EXPERIMENTAL
+    (0x7fffffff) is returned as is. None when the code is anything else (an unoptimised build,
+    another machine): never a guess."""
+    offset = vaddr_to_offset(parsed.segments, address, 16)
+    if offset is None:
+        return None
+    code = parsed.image.read(offset, 16, "Node-API version function")
+    if parsed.header.e_machine == c.EM_X86_64:
+        return _x86_64_return(code)
+    if parsed.header.e_machine == c.EM_AARCH64:
+        return _aarch64_return(code, parsed.header.little)
+    return None
+
+
+def _x86_64_return(code: bytes) -> int | None:
+    code = code.removeprefix(b"\xf3\x0f\x1e\xfa")  # endbr64 (CET builds)
+    framed = code.startswith(b"\x55\x48\x89\xe5")  # push %rbp; mov %rsp,%rbp (zig, -O0)
+    code = code[4:] if framed else code
+    epilogue = b"\x5d\xc3" if framed else b"\xc3"  # [pop %rbp;] ret
+    if code[0] == 0xB8 and code[5:].startswith(epilogue):  # mov $imm32,%eax
+        return int.from_bytes(code[1:5], "little")
+    return None
+
+
+def _aarch64_return(code: bytes, little: bool) -> int | None:
+    words = struct.unpack(("<" if little else ">") + "4I", code)
+    if words[0] == 0xD503245F:  # bti c
+        words = words[1:]
+    first, second = words[0], words[1]
+    if first & 0xFFE0001F != 0x52800000:  # movz w0, #imm16
+        return None
+    value = (first >> 5) & 0xFFFF
+    if second & 0xFFE0001F == 0x72A00000:  # movk w0, #imm16, lsl #16
+        value |= ((second >> 5) & 0xFFFF) << 16
+        second = words[2]
+    return value if second == 0xD65F03C0 else None  # ret
