@@ -114,8 +114,8 @@ def test_glibc_exactly_at_the_ceiling_passes() -> None:
 @pytest.mark.parametrize(
     ("name", "runtime", "arch", "version"),
     [
-        ("cxx_condvar_gxx_x86_64", "provided.al2023", "x86_64", "GLIBCXX_3.4.30"),  # #8
-        ("cxx_condvar_gxx_aarch64", "provided.al2023", "arm64", "GLIBCXX_3.4.30"),  # #8 (arm64)
+        ("cxx_condvar_gxx_x86_64", "provided.al2", "x86_64", "GLIBCXX_3.4.30"),  # #8
+        ("cxx_condvar_gxx_aarch64", "provided.al2", "arm64", "GLIBCXX_3.4.30"),  # #8 (arm64)
         ("cxx_tochars_gxx_x86_64", "provided", "x86_64", "GLIBCXX_3.4.29"),  # #9 (AL1)
         ("cxx_tochars_gxx_x86_64", "provided.al2", "x86_64", "GLIBCXX_3.4.29"),
     ],
@@ -129,6 +129,20 @@ def test_glibcxx_too_new(name: str, runtime: str, arch: str, version: str) -> No
 
 def test_glibcxx_329_is_fine_on_al2023() -> None:
     assert not findings(check("cxx_tochars_gxx_x86_64", "provided.al2023"), "LS302")
+
+
+@pytest.mark.parametrize(
+    ("name", "arch"), [("cxx_condvar_gxx_x86_64", "x86_64"), ("cxx_condvar_gxx_aarch64", "arm64")]
+)
+def test_glibcxx_330_runs_on_al2023_since_gcc14(name: str, arch: str) -> None:
+    """#8 before 2025: AL2023's libstdc++ is GCC 14's since the 2025-08-15 listing (it was GCC
+    11's, up to GLIBCXX_3.4.29, in 2024-05). It starts now; an info note says since when."""
+    report = check(name, "provided.al2023", arch)
+    assert report.verdict == "compatible"
+    (note,) = findings(report, "LS302")
+    assert (note.severity, note.version) == (Severity.INFO, "GLIBCXX_3.4.30")
+    assert "since 2025-08-15" in note.message and "GLIBCXX_3.4.29" in note.message
+    assert "_ZNSt18condition_variable" in (note.symbols or ("",))[0]
 
 
 # ------------------------------------------------------------------ missing libraries
@@ -172,13 +186,15 @@ def test_libcrypt_missing(runtime: str) -> None:
     assert runtime in finding.message
 
 
-def test_libcurl_on_al2023_is_only_unknown() -> None:
+def test_libcurl_is_in_al2023_and_not_in_al2() -> None:
+    """AL2023's /lib64 listing has libcurl.so.4 (libcurl-minimal); live AL2 does not (diff.txt)."""
     report = check("c_curl_gcc_x86_64", "provided.al2023")
-    (finding,) = findings(report, "LS402")
-    assert (finding.library, finding.severity) == ("libcurl.so.4", Severity.WARNING)
+    assert not findings(report, "LS401") and not findings(report, "LS402")
     assert report.verdict == "compatible"
     strict = api.check([fixture("c_curl_gcc_x86_64")], "provided.al2023", strict=True, today=TODAY)
-    assert strict.verdict == "incompatible"
+    assert strict.verdict == "compatible"
+    (missing,) = findings(check("c_curl_gcc_x86_64", "provided.al2"), "LS401")
+    assert missing.library == "libcurl.so.4"
 
 
 # ------------------------------------------------------------------ musl, interpreter, arch

@@ -17,6 +17,7 @@ from linkscope.profiles.model import (
     LAMBDA_ARCHES,
     CpuBaseline,
     DeploymentLimits,
+    Drift,
     Environment,
     LibraryInfo,
     OsProfile,
@@ -28,9 +29,21 @@ DEFAULT_RUNTIME = "provided.al2023"
 DEFAULT_ARCH = "x86_64"
 
 
+class DriftFile(TypedDict, total=False):
+    date: str
+    before: dict[str, str] | None
+    source: str
+
+
 class LibraryFile(TypedDict, total=False):
     soname: str
     provides: dict[str, str]
+    maybe: dict[str, str]
+    unversioned: bool
+    file: str
+    version: str
+    listed: str
+    since: DriftFile
     extra_versions: list[str]
     exact_versions: list[str]
     directory: str
@@ -52,6 +65,8 @@ class RuntimeFile(TypedDict, total=False):
     architectures: list[str]
     entrypoint: str
     lang_lib: list[LibraryFile]
+    lang_lib_listed: Fact
+    os_added: list[LibraryFile]
     deprecation: str | None
     block_create: str | None
     block_update: str | None
@@ -127,6 +142,22 @@ def _library(entry: LibraryFile, default_dir: str) -> LibraryInfo:
         exact_versions=None if exact is None else frozenset(exact),
         source=entry.get("source", ""),
         note=entry.get("note", ""),
+        file=entry.get("file", ""),
+        version=entry.get("version", ""),
+        listed=entry.get("listed", ""),
+        maybe=tuple(sorted(entry.get("maybe", {}).items())),
+        unversioned=bool(entry.get("unversioned", False)),
+        since=_drift(entry.get("since")),
+    )
+
+
+def _drift(entry: DriftFile | None) -> Drift | None:
+    if entry is None:
+        return None
+    return Drift(
+        date=entry["date"],
+        before=tuple(sorted((entry.get("before") or {}).items())),
+        source=entry.get("source", ""),
     )
 
 
@@ -158,6 +189,9 @@ def _runtime(entry: RuntimeFile) -> Runtime:
         architectures=tuple(entry["architectures"]),
         entrypoint=entry.get("entrypoint", "bootstrap"),
         lang_lib=tuple(_library(lib, "/var/lang/lib") for lib in entry.get("lang_lib", [])),
+        lang_lib_listed=bool(entry.get("lang_lib_listed", {}).get("value", True)),
+        lang_lib_source=_fact_text(entry.get("lang_lib_listed")),
+        os_added=tuple(_library(lib, "/usr/lib64") for lib in entry.get("os_added", [])),
         deprecation=_date(entry.get("deprecation")),
         block_create=_date(entry.get("block_create")),
         block_update=_date(entry.get("block_update")),
@@ -166,6 +200,13 @@ def _runtime(entry: RuntimeFile) -> Runtime:
         source=entry.get("source", ""),
         note=entry.get("note", ""),
     )
+
+
+def _fact_text(fact: Fact | None) -> str:
+    if not fact:
+        return ""
+    note = fact.get("note")
+    return fact.get("source", "") + (f" ({note})" if note else "")
 
 
 def runtime_named(name: str) -> Runtime:

@@ -22,6 +22,13 @@ class LibraryInfo:
     exact_versions: frozenset[str] | None = None  # the full set, when read from a real library
     source: str = ""
     note: str = ""
+    file: str = ""  # the real file behind the soname in the listing (libstdc++.so.6.0.33)
+    version: str = ""  # the package version the listing shows (14.2.1)
+    listed: str = ""  # date of the listing (or report) these facts come from
+    # Versions between `provides` and `maybe` may or may not be defined (the data cannot tell).
+    maybe: tuple[tuple[str, str], ...] = ()
+    unversioned: bool = False  # defines no symbol versions: ld.so checks none against it
+    since: Drift | None = None
 
     @property
     def path(self) -> str:
@@ -32,18 +39,42 @@ class LibraryInfo:
 
     def defines(self, version: str) -> bool | None:
         """True or False when known; None when the profile cannot tell."""
+        if self.unversioned or version in self.extra_versions:
+            return self.exact_versions is None or version in self.exact_versions
         if self.exact_versions is not None:
             return version in self.exact_versions
-        if version in self.extra_versions:
-            return True
         parsed = split_version(version)
-        if parsed is None:
-            return None
-        prefix, number = parsed
+        return None if parsed is None else self._by_number(*parsed)
+
+    def _by_number(self, prefix: str, number: tuple[int, ...]) -> bool | None:
         ceiling = self.ceiling(prefix)
-        if ceiling is None:
-            return None
-        return number <= tuple(int(part) for part in ceiling.split("."))
+        if ceiling is not None and number <= _numbers(ceiling):
+            return True
+        maybe = dict(self.maybe).get(prefix)
+        if maybe is not None and number[: len(_numbers(maybe))] <= _numbers(maybe):
+            return None  # "3.0" covers every 3.0.x
+        return None if ceiling is None else False
+
+    def newer_than_before(self, version: str) -> bool:
+        """True when `version` is defined now but was not before the runtime's last change."""
+        parsed = split_version(version)
+        if self.since is None or parsed is None or self.defines(version) is not True:
+            return False
+        before = dict(self.since.before).get(parsed[0])
+        return before is not None and parsed[1] > _numbers(before)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drift:
+    """When the runtime last changed a library's version table, and what it had before."""
+
+    date: str
+    before: tuple[tuple[str, str], ...] = ()  # empty: the library was not there before
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +122,11 @@ class Runtime:
     architectures: tuple[str, ...]
     entrypoint: str  # "bootstrap", "handler" (go1.x) or "runtime" (managed)
     lang_lib: tuple[LibraryInfo, ...] = ()
+    # Whether a listing covers the runtime's own folder (/var/lang/lib); when not, a library
+    # outside the OS list may still be there.
+    lang_lib_listed: bool = True
+    lang_lib_source: str = ""
+    os_added: tuple[LibraryInfo, ...] = ()  # OS packages the runtime's image adds (.NET: ICU)
     deprecation: datetime.date | None = None
     block_create: datetime.date | None = None
     block_update: datetime.date | None = None

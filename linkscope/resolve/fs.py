@@ -159,9 +159,9 @@ class ProfileFs:
     """The runtime's OS libraries and loader, as the profile knows them."""
 
     def __init__(self, os_profile: OsProfile, runtime: Runtime) -> None:
-        self.os = os_profile
+        self.os, self.runtime = os_profile, runtime
         self.dirs = {posixpath.normpath(d) for d in os_profile.library_dirs}
-        self.libraries = {lib.soname: lib for lib in os_profile.libraries}
+        self.libraries = {lib.soname: lib for lib in (*os_profile.libraries, *runtime.os_added)}
         self.lang = {lib.soname: lib for lib in runtime.lang_lib}
 
     def lookup(self, path: str) -> Node | None:
@@ -178,11 +178,29 @@ class ProfileFs:
         return None
 
     def known_absent(self, name: str) -> bool:
-        return name in self.os.absent
+        return name in self.os.absent and name not in self.libraries
 
     @property
     def complete(self) -> bool:
-        return self.os.libraries_complete
+        return self.os.libraries_complete and self.runtime.lang_lib_listed
+
+    def unknown_part(self, name: str) -> str | None:
+        """Which part of the runtime's folders no listing covers, when `name` might be there;
+        None when the data answers (present, absent, or outside complete listings)."""
+        if name in self.libraries or name in self.lang or self.known_absent(name):
+            return None
+        if not self.os.libraries_complete:
+            return (
+                f"linkscope's list of {self.os.name} libraries on {self.os.arch} is incomplete "
+                "(no listing of that environment)"
+            )
+        if not self.runtime.lang_lib_listed:
+            return (
+                f"it is not among {self.os.name}'s {self.os.arch} libraries (a complete listing), "
+                f"but {self.runtime.name}'s own /var/lang/lib, first on LD_LIBRARY_PATH, "
+                "has never been listed"
+            )
+        return None
 
 
 class SysrootFs:
@@ -229,3 +247,6 @@ class SysrootFs:
     @property
     def complete(self) -> bool:
         return True
+
+    def unknown_part(self, name: str) -> str | None:
+        return None  # a real root filesystem is complete by construction

@@ -41,8 +41,7 @@ def _missing(world: World) -> Iterator[MissingLibrary]:
 
 
 def _unknown(world: World, name: str) -> bool:
-    system = world.system
-    return not system.complete and not system.known_absent(name)
+    return world.system.unknown_part(name) is not None
 
 
 def _elsewhere(world: World, missing: MissingLibrary) -> str:
@@ -82,8 +81,8 @@ def check_unknown(world: World, ctx: Context) -> Iterator[Finding]:
         yield UNKNOWN.finding(
             missing.requester,
             f"{named(missing.requester)} needs {missing.name}, which the package does not "
-            f"provide; linkscope's list of {world.target.os.name} libraries is incomplete, so it "
-            f"cannot tell whether {world.target.runtime.name} has it.{_elsewhere(world, missing)}",
+            f"provide; {world.system.unknown_part(missing.name)}, so linkscope cannot tell "
+            f"whether {world.target.runtime.name} has it.{_elsewhere(world, missing)}",
             missing_library_fix(missing.name) + " Or check against the real image with "
             "`--sysroot`.",
             severity=Severity.ERROR if ctx.strict else Severity.WARNING,
@@ -168,7 +167,8 @@ UNKNOWN = Rule(
     id="LS402",
     title="needed library not known to be present",
     severity=Severity.WARNING,
-    help="The runtime's library list is incomplete; --strict makes this an error.",
+    help="No listing covers where the library would be (AL2 on arm64, the /var/lang/lib of "
+    "some language runtimes); --strict makes this an error.",
     check=check_unknown,
 )
 SHADOW = Rule(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linkscope.advice import glibc_fix, libstdcxx_fix
-from linkscope.model import BinaryFacts, Finding, Severity, split_version
+from linkscope.model import BinaryFacts, Finding, Severity, VersionRequirement, split_version
+from linkscope.profiles.model import LibraryInfo
 from linkscope.resolve import Origin, World
 from linkscope.resolve.loader import VersionProblem
 from linkscope.rules.base import Context, Rule, named, symbol_list, unused_runtime_duplicate
@@ -40,21 +41,86 @@ def _facts(world: World, location: str) -> BinaryFacts | None:
 
 def _provider_text(world: World, problem: VersionProblem) -> str:
     provider = problem.provider
-    if provider.origin in (Origin.SYSTEM, Origin.LANGUAGE) and provider.library is not None:
+    library = provider.library
+    if provider.origin in (Origin.SYSTEM, Origin.LANGUAGE) and library is not None:
         parsed = split_version(problem.version)
-        ceiling = provider.library.ceiling(parsed[0]) if parsed else None
+        ceiling = library.ceiling(parsed[0]) if parsed else None
         where = (
-            "the language runtime's own copy, first on LD_LIBRARY_PATH"
+            f"{world.target.runtime.name}'s own copy, first on LD_LIBRARY_PATH"
             if provider.origin is Origin.LANGUAGE
             else world.target.runtime.name
         )
-        if ceiling:
-            return f"{provider.path} ({where}) goes up to {parsed[0]}_{ceiling}" if parsed else ""
+        if ceiling and parsed:
+            maybe = dict(library.maybe).get(parsed[0])
+            possibly = (
+                f", possibly up to {parsed[0]}_{maybe}.x" if maybe and not problem.known else ""
+            )
+            return (
+                f"{provider.path} ({where}) goes up to {parsed[0]}_{ceiling}{possibly}"
+                f"{_history(library, parsed[0])}"
+            )
         return f"{provider.path} ({where}) does not define it"
     return f"{provider.location} does not define it"
 
 
+def _history(library: LibraryInfo, prefix: str) -> str:
+    """When the runtime got this version table, so a user on an older deployment understands."""
+    if prefix == "GLIBC":
+        return ""  # glibc 2.34 has not moved since AL2023's launch
+    text = f" (listing of {library.listed}" if library.listed else " ("
+    before = dict(library.since.before).get(prefix) if library.since else None
+    if library.since and before:
+        text += f"{'; ' if library.listed else ''}since {library.since.date}, "
+        text += f"up to {prefix}_{before} before"
+    return "" if text == " (" else text + ")"
+
+
+def drift_notes(rule: Rule, world: World) -> Iterator[Finding]:
+    """Versions the runtime has only since its last update (libstdc++ 14 in 2025, OpenSSL 3.5
+    in 2026): fine now, but not on a function pinned to an older runtime version."""
+    seen: set[tuple[str, str]] = set()
+    for item in world.placed:
+        for requester, name, provider in item.resolution.chosen if item.resolution else ():
+            library, facts = provider.library, _facts(world, requester)
+            if library is None or library.since is None or facts is None:
+                continue
+            newer = [
+                r
+                for r in facts.version_requirements
+                if r.library == name
+                and _family(r.version) == rule.id
+                and library.newer_than_before(r.version)
+            ]
+            if not newer or (requester, name) in seen:
+                continue
+            seen.add((requester, name))
+            top = max(newer, key=lambda r: split_version(r.version) or ("", ()))
+            yield _drift_finding(rule, world, requester, top, library)
+
+
+def _drift_finding(
+    rule: Rule, world: World, requester: str, need: VersionRequirement, library: LibraryInfo
+) -> Finding:
+    assert library.since is not None
+    prefix = (split_version(need.version) or ("", ()))[0]
+    before = dict(library.since.before)[prefix]
+    runtime = world.target.runtime.name
+    return rule.finding(
+        requester,
+        f"{named(requester)} needs {need.version} from {need.library}, which {runtime} has "
+        f"only since {library.since.date} (up to {prefix}_{before} before): it starts on the "
+        "current runtime, not on a function pinned to an older runtime version.",
+        f"Nothing to do on the current runtime version; with runtime management pinned, move "
+        f"to a version from after {library.since.date}, or build against {prefix}_{before}.",
+        severity=Severity.INFO,
+        library=need.library,
+        version=need.version,
+        symbols=need.symbols,
+    )
+
+
 def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
+    yield from drift_notes(rule, world)
     for problem in version_problems(world):
         if _family(problem.version) != rule.id:
             continue
