@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from check_helpers import BIN, HOST_LOADER, linkscope_verdict, manifest, real_loader
+from loader_roots import copy_lib as _copy_lib
+from loader_roots import make_root, needs_chroot
 
 from linkscope.elf import facts_from_file
 from linkscope.errors import LinkscopeError
@@ -118,63 +119,6 @@ def test_uselib_finds_its_library_through_origin_from_any_working_directory(
 
 
 # ------------------------------------------------------------------ (c) small root filesystems
-
-
-def _can_chroot() -> str | None:
-    if os.geteuid() != 0:
-        return "chroot needs root"
-    if shutil.which("chroot") is None:
-        return "no chroot command"
-    return None
-
-
-needs_chroot = pytest.mark.skipif(_can_chroot() is not None, reason=str(_can_chroot()))
-
-
-def _host_lib(name: str) -> Path:
-    for folder in ("/lib/x86_64-linux-gnu", MULTIARCH, "/lib64"):
-        path = Path(folder) / name
-        if path.exists():
-            return path
-    pytest.skip(f"this host has no {name}")
-
-
-def _copy_lib(name: str, folder: Path) -> None:
-    """Copy a host library with its symlink chain (libstdc++.so.6 -> libstdc++.so.6.0.30)."""
-    source = _host_lib(name)
-    folder.mkdir(parents=True, exist_ok=True)
-    if source.is_symlink():
-        target = os.readlink(source)
-        shutil.copy2(source.resolve(), folder / os.path.basename(target))
-        (folder / name).symlink_to(os.path.basename(target))
-    else:
-        shutil.copy2(source, folder / name)
-
-
-def make_root(tmp: Path, libraries: Iterable[str] = ()) -> Path:
-    """A root filesystem with the host's loader and libc, plus `libraries`, laid out like Debian
-    (lib/x86_64-linux-gnu, lib64 -> the loader). No ld.so.cache unless a test makes one."""
-    root = tmp / "root"
-    libdir = root / "lib" / "x86_64-linux-gnu"
-    libdir.mkdir(parents=True)
-    (root / "usr" / "lib").mkdir(parents=True)
-    (root / "lib64").mkdir()
-    loader = Path(HOST_LOADER).resolve()
-    shutil.copy2(loader, libdir / loader.name)
-    (root / "lib64" / "ld-linux-x86-64.so.2").symlink_to(f"/lib/x86_64-linux-gnu/{loader.name}")
-    for name in ("libc.so.6", *libraries):
-        _copy_lib(name, libdir)
-    chroot = shutil.which("chroot") or "chroot"
-    probe = subprocess.run(
-        [chroot, str(root), "/lib64/ld-linux-x86-64.so.2", "--version"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"cannot run the loader in a chroot here: {probe.stderr.strip()}")
-    return root
 
 
 def install(root: Path, fixture_name: str, where: str) -> str:

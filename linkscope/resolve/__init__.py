@@ -6,7 +6,7 @@ import glob
 import os
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from linkscope.model import BinaryFacts, ScannedPackage, version_key
@@ -173,14 +173,16 @@ def _ld_so_conf(root: str, path: str, depth: int) -> list[str]:
     return dirs
 
 
-def _role(node: Node, target: Target) -> Role:
+def _role(node: Node, target: Target, bundle: PackageFs) -> Role:
     facts = node.facts
     assert facts is not None
     env = target.environment
-    if node.path in (
+    bootstraps = (
         posixpath.join(env.task_root, "bootstrap"),
         posixpath.join(env.layer_root, "bootstrap"),
-    ):
+    )
+    # A `bootstrap` symlink makes its target the bootstrap: that is the file Lambda runs.
+    if node.path in bootstraps or node.path in {bundle.resolve_links(b) for b in bootstraps}:
         return Role.BOOTSTRAP
     if posixpath.dirname(node.path) == env.extensions_dir:
         return Role.EXTENSION
@@ -192,7 +194,7 @@ def _role(node: Node, target: Target) -> Role:
 def _place(node: Node, fs: _Composite, loader: Loader, target: Target) -> Placed:
     facts = node.facts
     assert facts is not None
-    role = _role(node, target)
+    role = _role(node, target, fs.bundle)
     interpreter: Node | None = None
     if facts.interpreter and role is not Role.LIBRARY:
         interpreter = fs.lookup(facts.interpreter)
@@ -208,9 +210,9 @@ def _with_users(placed: list[Placed]) -> list[Placed]:
     """Record who in the package loads each bundled library (directly or through another
     library). A library that something loads is judged only where it is loaded: ld.so searches
     its dependencies with the DT_RPATH of the objects that loaded it (auditwheel's vendored
-    `*.libs/` rely on that), so resolving it on its own would report libraries it does find."""
-    from dataclasses import replace
-
+    `*.libs/` rely on that), so resolving it on its own would report libraries it does find.
+    Libraries that only load each other (a cycle nothing else enters) keep one resolution, from
+    the first of them, so that what they need is still checked."""
     users: dict[str, set[str]] = {}
     for item in placed:
         if item.resolution is None:
@@ -218,10 +220,30 @@ def _with_users(placed: list[Placed]) -> list[Placed]:
         for requester, _name, provider in item.resolution.chosen:
             if provider.origin.bundled and provider.location != requester:
                 users.setdefault(provider.location, set()).add(requester)
+    judged = _judged_alone(placed, users)
     result = []
     for item in placed:
         loaded_by = tuple(sorted(users.get(item.node.location, ())))
-        in_context = item.role is Role.LIBRARY and bool(loaded_by)
-        resolution = None if in_context else item.resolution
+        resolution = item.resolution if item.node.location in judged else None
         result.append(replace(item, needed_by=loaded_by, resolution=resolution))
     return result
+
+
+def _judged_alone(placed: list[Placed], users: dict[str, set[str]]) -> set[str]:
+    """Locations resolved on their own: everything but libraries some other resolution covers."""
+    judged = {
+        p.node.location
+        for p in placed
+        if not (p.role is Role.LIBRARY and users.get(p.node.location))
+    }
+    covered = {n.location for p in placed if p.node.location in judged for n in _loaded(p)}
+    for item in sorted(placed, key=lambda p: p.node.location):
+        if item.node.location in judged or item.node.location in covered:
+            continue
+        judged.add(item.node.location)  # the first of a cycle that nothing outside it loads
+        covered |= {n.location for n in _loaded(item)}
+    return judged
+
+
+def _loaded(item: Placed) -> tuple[Node, ...]:
+    return item.resolution.loaded if item.resolution is not None else ()

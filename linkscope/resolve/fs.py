@@ -11,7 +11,7 @@ import os
 import posixpath
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from linkscope.elf import facts_from_file
@@ -42,6 +42,15 @@ class Node:
     facts: BinaryFacts | None = None
     library: LibraryInfo | None = None
     kind: EntryKind = EntryKind.ELF
+    # The file itself once symlinks are followed, when `path` (where the search found it, which
+    # gives its `$ORIGIN`, as ld.so does) goes through a link; "" when `path` is the file.
+    real: str = ""
+    size: int | None = None  # bytes, when known (ld.so refuses a file shorter than an ELF header)
+
+    @property
+    def file(self) -> str:
+        """What identifies the file: two paths to one file load it once, as ld.so does."""
+        return self.real or self.path
 
     @property
     def soname(self) -> str:
@@ -77,6 +86,7 @@ class PackageFs:
                 location=entry.location,
                 facts=facts.get(entry.location),
                 kind=entry.kind,
+                size=entry.size,
             )
 
     def resolve_links(self, path: str) -> str | None:
@@ -104,8 +114,14 @@ class PackageFs:
         return link[0] if link else None
 
     def lookup(self, path: str) -> Node | None:
+        """The file at `path`, named by `path` (its `$ORIGIN` is where it was found, not where
+        a symlink leads), with the file's own path in `real` when they differ."""
         resolved = self.resolve_links(path)
-        return self.nodes.get(resolved) if resolved is not None else None
+        node = self.nodes.get(resolved) if resolved is not None else None
+        found = clean_path(path)
+        if node is None or found == node.path:
+            return node
+        return replace(node, path=found, real=node.path)
 
     def named(self, name: str) -> list[Node]:
         """Every node whose file name is `name`, in path order (indexed once: a package of
@@ -122,11 +138,20 @@ class _Unresolvable(Exception):
     """A path component is missing, or a link leads where it may not be followed."""
 
 
+def clean_path(path: str) -> str:
+    """`path` without empty or `.` components or a trailing slash, but with its `..` kept: the
+    kernel resolves `..` after the symlink before it (`lib/../deps` where `lib` is a link is
+    beside the link's target), so only a walk through the links may remove them."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    return ("/" if path.startswith("/") else "") + "/".join(parts)
+
+
 def walk_links(path: str, read_link: Callable[[list[str]], str | None]) -> list[str] | None:
-    """Resolve `path` one component at a time. `read_link(components)` returns a symlink's target
-    (absolute targets restart from the root) or None for a plain component, or raises
-    _Unresolvable. Returns the resolved components, or None (bounded: loops end as None)."""
-    parts = [p for p in posixpath.normpath(path).split("/") if p not in ("", ".")]
+    """Resolve `path` one component at a time, as the kernel does (`..` goes up from where the
+    links so far lead). `read_link(components)` returns a symlink's target (absolute targets
+    restart from the root) or None for a plain component, or raises _Unresolvable. Returns the
+    resolved components, or None (bounded: loops end as None)."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
     resolved: list[str] = []
     hops = 0
     while parts:
@@ -149,6 +174,14 @@ def walk_links(path: str, read_link: Callable[[list[str]], str | None]) -> list[
             resolved = []
         parts = [p for p in target.split("/") if p not in ("", ".")] + parts
     return resolved
+
+
+def _elf_magic(host: str) -> bool:
+    try:
+        with open(host, "rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
 
 
 def _inside(path: str, root: str) -> bool:
@@ -226,20 +259,29 @@ class SysrootFs:
         return None if resolved is None else os.path.join(self.root, *resolved)
 
     def lookup(self, path: str) -> Node | None:
-        key = posixpath.normpath(path)
+        key = clean_path(path)
         if key not in self._cache:
             self._cache[key] = self._read(key)
         return self._cache[key]
 
     def _read(self, path: str) -> Node | None:
-        real = self.host_path(path)
-        if real is None or not os.path.isfile(real):
+        host = self.host_path(path)
+        if host is None or not os.path.isfile(host):
             return None
+        real = "/" + os.path.relpath(host, self.root) if host != self.root else "/"
+        base = Node(
+            path=path,
+            origin=Origin.SYSROOT,
+            location=path,
+            kind=EntryKind.OTHER,
+            real="" if real == path else real,
+            size=os.path.getsize(host),
+        )
         try:
-            facts = facts_from_file(real, display=path)
+            facts = facts_from_file(host, display=path)
         except (LinkscopeError, OSError):
-            return Node(path=path, origin=Origin.SYSROOT, location=path, kind=EntryKind.OTHER)
-        return Node(path=path, origin=Origin.SYSROOT, location=path, facts=facts)
+            return replace(base, kind=EntryKind.UNREADABLE) if _elf_magic(host) else base
+        return replace(base, facts=facts, kind=EntryKind.ELF)
 
     def known_absent(self, name: str) -> bool:
         return True

@@ -59,8 +59,16 @@ def read_cache(root: str, machine: str, hwcaps: tuple[str, ...] = ()) -> dict[st
 def _rank(path: str, hwcap: int, hwcaps: tuple[str, ...]) -> int | None:
     if not hwcap & HWCAP_EXTENSION:
         return len(hwcaps)  # the plain entry comes after every usable glibc-hwcaps one
-    subdir = posixpath.basename(posixpath.dirname(path))
-    return hwcaps.index(subdir) if subdir in hwcaps else None
+    return hwcaps.index(subdir) if (subdir := hwcaps_subdir(path)) in hwcaps else None
+
+
+def hwcaps_subdir(path: str) -> str:
+    """`glibc-hwcaps/x86-64-v3` for `/usr/lib64/glibc-hwcaps/x86-64-v3/libz.so.1` (the form
+    the search configuration uses), "" when the path is in no glibc-hwcaps folder."""
+    folder = posixpath.dirname(path)
+    if posixpath.basename(posixpath.dirname(folder)) != "glibc-hwcaps":
+        return ""
+    return posixpath.join("glibc-hwcaps", posixpath.basename(folder))
 
 
 def _string(data: bytes, offset: int) -> str:

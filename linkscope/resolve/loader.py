@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from linkscope.model import BinaryFacts
-from linkscope.resolve.fs import Node, Origin
+from linkscope.resolve.acceptance import accept
+from linkscope.resolve.fs import Node, clean_path
 
 MAX_OBJECTS = 2048
 CACHE = "(ld.so.cache)"  # stands for the cache in the list of places searched
@@ -44,6 +45,10 @@ class MissingLibrary:
     name: str
     searched: tuple[str, ...]
     unusable: tuple[str, ...] = ()  # candidates skipped (wrong class or machine)
+    # Set when ld.so stopped at a file it refuses to load (and so never looked further): the
+    # file (its location) and glibc's words for why, e.g. "invalid ELF header".
+    refused_file: str = ""
+    refused: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +77,30 @@ class _Loaded:
     deps: dict[str, Node] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    node: Node | None
+    searched: tuple[str, ...]
+    unusable: tuple[str, ...] = ()
+    refused_file: Node | None = None
+    refused: str = ""
+
+    def missing(self, requester: str, name: str) -> MissingLibrary:
+        return MissingLibrary(
+            requester=requester,
+            name=name,
+            searched=self.searched,
+            unusable=self.unusable,
+            refused_file=self.refused_file.location if self.refused_file else "",
+            refused=self.refused,
+        )
+
+
+def _nodeflib(requester: _Loaded) -> bool:
+    facts = requester.node.facts
+    return facts is not None and "NODEFLIB" in facts.flags_1
+
+
 class Loader:
     def __init__(self, filesystem: Filesystem, config: SearchConfig) -> None:
         self.fs, self.config = filesystem, config
@@ -79,13 +108,14 @@ class Loader:
     def resolve(self, root: Node, interpreter: Node | None = None) -> Resolution:
         assert root.facts is not None
         loaded: list[_Loaded] = [_Loaded(root, None)]
-        names: dict[str, _Loaded] = {root.path: loaded[0]}
+        names: dict[str, _Loaded] = {root.path: loaded[0], root.file: loaded[0]}
         if root.facts.soname:
             names[root.facts.soname] = loaded[0]
         if interpreter is not None:  # ld.so is loaded first and answers to its soname
             rtld = _Loaded(interpreter, None)
             names[posixpath.basename(interpreter.path)] = rtld
             names[interpreter.soname] = rtld
+            names[interpreter.file] = rtld
         missing: list[MissingLibrary] = []
         chosen: list[tuple[str, str, Node]] = []
         queue = deque(loaded)
@@ -99,24 +129,19 @@ class Loader:
                 if known is not None:
                     current.deps[name] = known.node
                     continue
-                node, searched, unusable = self._search(name, current, root.facts)
-                if node is None:
-                    missing.append(
-                        MissingLibrary(
-                            requester=current.node.location,
-                            name=name,
-                            searched=searched,
-                            unusable=unusable,
-                        )
-                    )
+                found = self._search(name, current, loaded[0])
+                if found.node is None:
+                    missing.append(found.missing(current.node.location, name))
                     continue
-                existing = names.get(node.path) or names.get(node.soname)
+                # ld.so loads one file once, whatever path led to it (it compares device and
+                # inode); a second file with the same soname is another object.
+                existing = names.get(found.node.file)
                 if existing is None:
-                    existing = _Loaded(node, current)
+                    existing = _Loaded(found.node, current)
                     loaded.append(existing)
                     queue.append(existing)
-                    names[node.path] = existing
-                    names.setdefault(node.soname, existing)
+                    names[found.node.file] = existing
+                    names.setdefault(found.node.soname, existing)
                 names[name] = existing
                 current.deps[name] = existing.node
                 chosen.append((current.node.location, name, existing.node))
@@ -131,39 +156,58 @@ class Loader:
 
     # ---------------------------------------------------------------- search
 
-    def _search(
-        self, name: str, requester: _Loaded, root: BinaryFacts
-    ) -> tuple[Node | None, tuple[str, ...], tuple[str, ...]]:
+    def _search(self, name: str, requester: _Loaded, root: _Loaded) -> _Found:
+        """Where ld.so finds `name` for `requester`, or where it gives up. A file it refuses
+        (not ELF, an executable) ends the search there: ld.so reports it and stops."""
+        assert root.node.facts is not None
+        if "$" in name:  # ld.so expands $ORIGIN and friends in DT_NEEDED too
+            name = self._expand((name,), requester.node, relative=False)[0]
         if "/" in name:
             path = name if name.startswith("/") else posixpath.join(self.config.cwd, name)
-            node = self.fs.lookup(path)
-            return (node if node is not None and _usable(node, root) else None), (path,), ()
+            return self._try([path], [path], [], root.node.facts) or _Found(None, (path,))
         unusable: list[str] = []
         searched: list[str] = []
-        for directory in self._directories(requester):
+        for directory in self._directories(requester, root):
             if directory in searched:
                 continue
             searched.append(directory)
-            for candidate in self._candidates(directory, name, requester):
-                node = self.fs.lookup(candidate)
-                if node is None:
-                    continue
-                if _usable(node, root):
-                    return node, tuple(searched), tuple(unusable)
-                unusable.append(node.location)
-        return None, tuple(searched), tuple(unusable)
+            candidates = self._candidates(directory, name, requester)
+            found = self._try(candidates, searched, unusable, root.node.facts)
+            if found is not None:
+                return found
+        return _Found(None, tuple(searched), tuple(unusable))
+
+    def _try(
+        self, candidates: list[str], searched: list[str], unusable: list[str], root: BinaryFacts
+    ) -> _Found | None:
+        for candidate in candidates:
+            node = self.fs.lookup(candidate)
+            if node is None:
+                continue
+            verdict = accept(node, root)
+            if verdict.load:
+                return _Found(node, tuple(searched), tuple(unusable))
+            if verdict.refused:
+                return _Found(None, tuple(searched), tuple(unusable), node, verdict.refused)
+            unusable.append(node.location)
+        return None
 
     def _candidates(self, directory: str, name: str, requester: _Loaded) -> list[str]:
-        if directory == CACHE:  # ld.so.cache: one path per soname, no hwcaps expansion
+        if directory == CACHE:  # ld.so.cache: one path per soname, hwcaps already chosen
             assert self.config.cache is not None
             path = self.config.cache.get(name)
+            if path and _nodeflib(requester) and self._in_system_dir(path):
+                return []  # DF_1_NODEFLIB: no cache entry from the default folders
             return [path] if path else []
         return [
             *(posixpath.join(directory, sub, name) for sub in self.config.hwcaps),
             posixpath.join(directory, name),
         ]
 
-    def _directories(self, requester: _Loaded) -> list[str]:
+    def _in_system_dir(self, path: str) -> bool:
+        return any(path.startswith(d.rstrip("/") + "/") for d in self.config.system_dirs)
+
+    def _directories(self, requester: _Loaded, root: _Loaded) -> list[str]:
         facts = requester.node.facts
         assert facts is not None
         dirs: list[str] = []
@@ -174,16 +218,19 @@ class Loader:
                 if chain_facts is not None and not chain_facts.runpath:
                     dirs.extend(self._expand(chain_facts.rpath, chain.node))
                 chain = chain.parent
-        dirs.extend(self._expand(self.config.ld_library_path, requester.node))
+        # $ORIGIN in LD_LIBRARY_PATH is the main program's folder (glibc's _dl_init_paths).
+        dirs.extend(self._expand(self.config.ld_library_path, root.node))
         dirs.extend(self._expand(facts.runpath, requester.node))
-        dirs = [posixpath.normpath(d) for d in dirs if d]
-        if "NODEFLIB" not in facts.flags_1:  # DF_1_NODEFLIB skips the cache and the defaults
-            if self.config.cache is not None:
-                dirs.append(CACHE)
-            dirs.extend(posixpath.normpath(d) for d in self.config.system_dirs)
+        dirs = [clean_path(d) for d in dirs if d]
+        if self.config.cache is not None:
+            dirs.append(CACHE)  # with DF_1_NODEFLIB, only its entries outside the defaults
+        if not _nodeflib(requester):
+            dirs.extend(clean_path(d) for d in self.config.system_dirs)
         return dirs
 
-    def _expand(self, entries: tuple[str, ...], owner: Node) -> list[str]:
+    def _expand(self, entries: tuple[str, ...], owner: Node, relative: bool = True) -> list[str]:
+        """Substitute $ORIGIN (the folder where `owner` was found, through any symlink, as
+        ld.so records it), $PLATFORM and $LIB."""
         origin = posixpath.dirname(owner.path)
         out = []
         for entry in entries:
@@ -196,7 +243,7 @@ class Loader:
                 value = value.replace("${" + token[1:] + "}", replacement).replace(
                     token, replacement
                 )
-            if not value.startswith("/"):
+            if relative and not value.startswith("/"):
                 value = posixpath.join(self.config.cwd, value)  # relative entries follow the cwd
             out.append(value)
         return out
@@ -231,13 +278,6 @@ class Loader:
         return problems
 
 
-def _usable(node: Node, root: BinaryFacts) -> bool:
-    """ld.so skips candidates of another class or machine and keeps searching."""
-    if node.facts is None:
-        return node.library is not None  # profile libraries match the runtime's architecture
-    return node.facts.elf_class == root.elf_class and node.facts.e_machine == root.e_machine
-
-
 def _defines(provider: Node, version: str) -> bool | None:
     if provider.facts is not None:
         definitions = provider.facts.version_definitions
@@ -247,7 +287,3 @@ def _defines(provider: Node, version: str) -> bool | None:
     if provider.library is not None:
         return provider.library.defines(version)
     return None
-
-
-def origin_is_bundled(node: Node) -> bool:
-    return node.origin in (Origin.FUNCTION, Origin.LAYER)

@@ -73,6 +73,14 @@ def unused_runtime_duplicate(location: str, world: World) -> str | None:
     return None
 
 
+def system_name(world: World) -> str:
+    """What provides the system's files in this check: the root filesystem given with
+    `--sysroot` (its libraries are the ones searched), or the runtime the profile describes."""
+    if world.target.sysroot:
+        return f"the root filesystem {world.target.sysroot}"
+    return f"{world.target.runtime.name} ({world.target.arch})"
+
+
 def named(path: str) -> str:
     return f"`{path}`"
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from linkscope.advice import musl_dynamic_fix
 from linkscope.model import Finding, LibcFamily, Linkage, Severity
 from linkscope.resolve import Role, World
-from linkscope.rules.base import Context, Rule, essential, named
+from linkscope.rules.base import Context, Rule, essential, named, system_name
 
 BUNDLED_LIBC = ("libc.so.6", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so")
 
@@ -40,7 +40,7 @@ def check_interpreter(world: World, ctx: Context) -> Iterator[Finding]:
         yield INTERPRETER.finding(
             facts.path,
             f"{named(facts.path)} asks for the program interpreter {facts.interpreter}, which "
-            f"{world.target.runtime.name} does not have{why}: Lambda fails with "
+            f"{system_name(world)} does not have{why}: Lambda fails with "
             "`fork/exec ...: no such file or directory`.",
             (
                 "Rebuild without Nix's loader (`patchelf --set-interpreter "

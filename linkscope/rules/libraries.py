@@ -10,7 +10,7 @@ from linkscope.advice import missing_library_fix
 from linkscope.model import Finding, Severity
 from linkscope.resolve import Node, Origin, World
 from linkscope.resolve.loader import MissingLibrary
-from linkscope.rules.base import Context, Rule, named
+from linkscope.rules.base import Context, Rule, named, system_name
 
 LAMBDA_PREFIXES = (
     "/var/task",
@@ -40,8 +40,10 @@ def _missing(world: World) -> Iterator[MissingLibrary]:
                 yield missing
 
 
-def _unknown(world: World, name: str) -> bool:
-    return world.system.unknown_part(name) is not None
+def _unknown(world: World, missing: MissingLibrary) -> bool:
+    """Not found, but linkscope's list of the runtime's libraries cannot tell. A file ld.so
+    refuses is a certain failure: it stops there and never looks at the runtime's folders."""
+    return not missing.refused and world.system.unknown_part(missing.name) is not None
 
 
 def _elsewhere(world: World, missing: MissingLibrary) -> str:
@@ -54,9 +56,26 @@ def _elsewhere(world: World, missing: MissingLibrary) -> str:
     )
 
 
+def _refused(world: World, missing: MissingLibrary) -> Finding:
+    return MISSING.finding(
+        missing.requester,
+        f"{named(missing.requester)} needs {missing.name}, and the first file the loader finds "
+        f"under that name, {missing.refused_file}, is one it refuses ({missing.refused}): it "
+        "stops there without looking further, and the function fails with `error while loading "
+        f"shared libraries: {missing.name}: {missing.refused}`.",
+        f"Put the real shared library at {missing.refused_file}, or remove that file (a linker "
+        "script, an executable or another non-library under a library's name) so the search "
+        "reaches the library.",
+        library=missing.name,
+    )
+
+
 def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
     for missing in _missing(world):
-        if _unknown(world, missing.name):
+        if missing.refused:
+            yield _refused(world, missing)
+            continue
+        if _unknown(world, missing):
             continue
         unusable = (
             f" ({', '.join(missing.unusable)} is for another architecture)"
@@ -66,7 +85,7 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
         yield MISSING.finding(
             missing.requester,
             f"{named(missing.requester)} needs {missing.name}, which "
-            f"{world.target.runtime.name} ({world.target.arch}) does not have and the package "
+            f"{system_name(world)} does not have and the package "
             f"does not provide{unusable}: it fails with `{missing.name}: cannot open shared "
             f"object file`.{_elsewhere(world, missing)}",
             missing_library_fix(missing.name),
@@ -76,7 +95,7 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
 
 def check_unknown(world: World, ctx: Context) -> Iterator[Finding]:
     for missing in _missing(world):
-        if not _unknown(world, missing.name):
+        if not _unknown(world, missing):
             continue
         yield UNKNOWN.finding(
             missing.requester,
@@ -136,6 +155,16 @@ def _other_copy(world: World, name: str, provider: Node) -> Node | None:
     return copies[0] if copies else None
 
 
+def _on_lambda(entry: str) -> bool:
+    """A RPATH/RUNPATH entry that means something on Lambda: `$ORIGIN`-relative, or inside one
+    of Lambda's folders (whole folder names: /optbuild/lib and /library are not /opt, /lib)."""
+    first = entry.split("/", 1)[0]
+    if first in ("$ORIGIN", "${ORIGIN}"):
+        return True
+    path = posixpath.normpath(entry) if entry.startswith("/") else ""
+    return any(path == p or path.startswith(p + "/") for p in LAMBDA_PREFIXES)
+
+
 def check_build_paths(world: World, ctx: Context) -> Iterator[Finding]:
     for item in world.placed:
         facts = item.facts
@@ -145,7 +174,7 @@ def check_build_paths(world: World, ctx: Context) -> Iterator[Finding]:
             for entry in values
         ]
         for kind, entry in entries:
-            if entry.startswith(("$ORIGIN", "${ORIGIN}")) or entry.startswith(LAMBDA_PREFIXES):
+            if _on_lambda(entry):
                 continue
             yield BUILD_PATH.finding(
                 facts.path,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from linkscope.model import EntryKind, Finding, ScriptFacts, Severity
 from linkscope.resolve import World
-from linkscope.rules.base import Context, Rule, named
+from linkscope.rules.base import Context, Rule, named, system_name
 from linkscope.rules.startfiles import StartFile, start_files
 
 # On a managed runtime the language's own interpreter is on PATH (/var/lang/bin).
@@ -71,7 +71,7 @@ def _script(world: World, start: StartFile, script: ScriptFacts) -> Iterator[Fin
     if present is True:
         return
     shebang = f"#!{script.interpreter}" + (f" {script.argument}" if script.argument else "")
-    runtime = world.target.runtime.name
+    runtime = system_name(world)
     yield START_FORMAT.finding(
         start.node.location,
         f"{where} starts with `{shebang}`, but {program or 'its interpreter'} "
