@@ -311,15 +311,31 @@ def runtimes(
     name: Annotated[str | None, typer.Argument(help="Show one runtime in detail.")] = None,
     output_format: FormatOpt = OutputFormat.TABLE,
     today: TodayOpt = None,
+    libraries: Annotated[
+        bool,
+        typer.Option(
+            "--libraries",
+            help="List the runtime's libraries: soname, folder, symbol versions, source, date.",
+        ),
+    ] = False,
 ) -> None:
     """The known Lambda runtimes: OS, glibc, libstdc++, architectures, status, sources.
 
-    Example: linkscope runtimes provided.al2
+    Example: linkscope runtimes provided.al2 ; linkscope runtimes nodejs22.x --libraries
     """
 
     def action() -> int:
         from linkscope.runtimes_view import render_runtime, render_runtimes
 
+        if libraries and not name:
+            raise UsageError(
+                "--libraries needs a runtime name: linkscope runtimes NAME --libraries"
+            )
+        if libraries and name:
+            from linkscope.library_view import render_libraries
+
+            _emit(render_libraries(name, output_format.value), None)
+            return ExitCode.OK
         text = (
             render_runtime(name, output_format.value, parse_date(today))
             if name

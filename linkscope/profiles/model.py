@@ -39,10 +39,12 @@ class LibraryInfo:
 
     def defines(self, version: str) -> bool | None:
         """True or False when known; None when the profile cannot tell."""
-        if self.unversioned or version in self.extra_versions:
-            return self.exact_versions is None or version in self.exact_versions
+        if self.unversioned:
+            return True  # ld.so checks no version against a library without .gnu.version_d
         if self.exact_versions is not None:
             return version in self.exact_versions
+        if version in self.extra_versions:
+            return True
         parsed = split_version(version)
         return None if parsed is None else self._by_number(*parsed)
 

@@ -24,6 +24,7 @@ LOADERS = {
 SHELLS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/env", "/bin/dash")
 INTERPRETERS = ("python", "python2", "python3", "perl", "node", "ruby")
 MAX_LIBRARIES = 20_000
+LANGUAGE_DIRS = ("/var/lang/lib",)
 # The schema requires a CPU baseline; a root filesystem does not say which CPU runs it.
 LAMBDA_CPU: dict[str, dict[str, Any]] = {
     "x86_64": {"x86_64_isa_level": 3},
@@ -49,7 +50,9 @@ def os_from_sysroot(root: str, arch: str, *, scan_libraries: bool = False) -> Os
         LOADERS[machine][0],
     )
     dirs = tuple(sysroot_dirs(root, machine))
-    libraries = _scan_libraries(fs, dirs, machine) if scan_libraries else ()
+    # A language image's own folder comes first on Lambda's LD_LIBRARY_PATH: part of the runtime.
+    scanned = (*LANGUAGE_DIRS, *dirs)
+    libraries = _scan_libraries(fs, scanned, machine) if scan_libraries else ()
     glibc = _glibc_version(fs, dirs)
     return OsProfile(
         id=f"sysroot:{os.path.abspath(root)}",
@@ -103,7 +106,8 @@ def _scan_libraries(fs: SysrootFs, dirs: tuple[str, ...], machine: str) -> tuple
             facts = _library_facts(os.path.join(host, name), posixpath.join(directory, name))
             if facts is None or facts.machine != machine:
                 continue
-            found[name] = _library_info(name, directory, facts)
+            real = fs.host_path(posixpath.join(directory, name)) or name
+            found[name] = _library_info(name, directory, facts, os.path.basename(real))
     return tuple(found[name] for name in sorted(found))
 
 
@@ -116,7 +120,7 @@ def _library_facts(host: str, shown: str) -> BinaryFacts | None:
         return None
 
 
-def _library_info(name: str, directory: str, facts: BinaryFacts) -> LibraryInfo:
+def _library_info(name: str, directory: str, facts: BinaryFacts, real: str) -> LibraryInfo:
     best: dict[str, tuple[int, ...]] = {}
     extra = set()
     for version in facts.version_definitions:
@@ -131,6 +135,9 @@ def _library_info(name: str, directory: str, facts: BinaryFacts) -> LibraryInfo:
         provides=tuple(sorted((p, ".".join(map(str, n))) for p, n in best.items())),
         extra_versions=frozenset(extra),
         exact_versions=frozenset(facts.version_definitions),
+        # No .gnu.version_d at all: ld.so checks no requirement against it (it only warns).
+        unversioned=not facts.version_definitions,
+        file=real if real != name else "",
         source=f"{directory}/{name}",
     )
 
@@ -180,4 +187,6 @@ def _library_json(lib: LibraryInfo) -> dict[str, Any]:
         "extra_versions": sorted(lib.extra_versions),
         "exact_versions": sorted(lib.exact_versions or ()),
         "source": lib.source,
+        **({"unversioned": True} if lib.unversioned else {}),
+        **({"file": lib.file} if lib.file else {}),
     }
