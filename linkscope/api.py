@@ -19,6 +19,8 @@ from linkscope.scan import Progress, scan_path
 
 if TYPE_CHECKING:
     from linkscope.profiles.model import Target
+    from linkscope.resolve import World
+    from linkscope.resolve.tree import TreeReport
     from linkscope.rules.base import Context
 
 __all__ = ["Limits", "check", "inspect", "scan"]
@@ -113,13 +115,28 @@ def check_scanned(
 ) -> Report:
     """The check itself, on packages already read (matrix reuses one scan for every runtime)."""
     from linkscope.resolve import build_world
+
+    worlds = [build_world(package, layer_packages, target) for package in packages]
+    return check_worlds(worlds, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
+
+
+def check_worlds(
+    worlds: Sequence[World],
+    layer_packages: Sequence[ScannedPackage],
+    target: Target,
+    context: Context,
+    *,
+    fail_on: Severity = Severity.ERROR,
+    ignore: Sequence[str] = (),
+) -> Report:
+    """The findings and verdict over simulated filesystems already resolved (`tree` shows
+    the same resolution it judges)."""
     from linkscope.rules import evaluate
 
     binaries: list[BinaryFacts] = [b for layer in layer_packages for b in layer.binaries]
     findings: list[Finding] = []
-    for package in packages:
-        world = build_world(package, layer_packages, target)
-        binaries.extend(package.binaries)
+    for world in worlds:
+        binaries.extend(world.function[0].binaries)
         findings.extend(evaluate(world, context))  # all rules: the ignored ones are counted
     every = tuple(dict.fromkeys(findings))
     unique = tuple(f for f in every if f.rule not in ignore)
@@ -131,6 +148,38 @@ def check_scanned(
         verdict="incompatible" if failed else "compatible",
         ignored=len(every) - len(unique),
     )
+
+
+def tree(
+    paths: Sequence[str],
+    runtime: str = "provided.al2023",
+    arch: str = "x86_64",
+    *,
+    layers: Sequence[str] = (),
+    sysroot: str | None = None,
+    fail_on: Severity = Severity.ERROR,
+    ignore: Sequence[str] = (),
+    strict: bool = False,
+    today: datetime.date | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> TreeReport:
+    """The dependency tree of every ELF under `paths` that the runtime would load, as `check`
+    resolves it, with the check's verdict (so that `linkscope tree` exits as `check` does)."""
+    from linkscope.resolve import build_world
+    from linkscope.resolve.tree import TreeReport, build_trees
+    from linkscope.rules import Context
+
+    _check_ignores(ignore)
+    target = load_check_target(runtime, arch, sysroot)
+    context = Context(today=today or datetime.date.today(), strict=strict)
+    packages = scan(paths, limits, progress=progress)
+    for package in packages:
+        _require_content(package)
+    layer_packages = scan(layers, limits, progress=progress)
+    worlds = [build_world(package, layer_packages, target) for package in packages]
+    report = check_worlds(worlds, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
+    return TreeReport(report=report, trees=tuple(t for w in worlds for t in build_trees(w)))
 
 
 def load_check_target(runtime: str, arch: str, sysroot: str | None) -> Target:

@@ -277,6 +277,61 @@ def check(
 
 
 @app.command()
+def tree(
+    paths: PathsArg,
+    runtime: RuntimeOpt = "provided.al2023",
+    arch: ArchOpt = "x86_64",
+    layer: LayerOpt = None,
+    sysroot: SysrootOpt = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Lowest severity that fails.")
+    ] = FailOn.ERROR,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Rule ID to skip (repeatable), e.g. LS402.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Libraries not known to be present are errors.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    limit: LimitOpt = None,
+    today: TodayOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """The dependency tree as the runtime's loader would resolve it: each library, where it
+    was found (function, layer, runtime), what it lacks; missing ones with the folders searched.
+    Exit codes as `check`.
+
+    Example: linkscope tree function.zip --runtime provided.al2 --layer deps.zip
+    """
+
+    def action() -> int:
+        from linkscope import api
+        from linkscope.model import Severity
+        from linkscope.options import render_tree
+
+        trees = api.tree(
+            paths,
+            runtime,
+            arch,
+            layers=layer or (),
+            sysroot=sysroot,
+            fail_on=Severity(fail_on.value),
+            ignore=ignore or (),
+            strict=strict,
+            today=parse_date(today),
+            limits=parse_limits(limit),
+            progress=_progress(),
+        )
+        _emit(render_tree(trees, output_format, _style(no_color, output)), output)
+        return ExitCode.INCOMPATIBLE if trees.report.verdict == "incompatible" else ExitCode.OK
+
+    raise typer.Exit(_run(action))
+
+
+@app.command()
 def matrix(
     paths: PathsArg,
     layer: LayerOpt = None,

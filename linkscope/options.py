@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from linkscope.inputs import Limits
     from linkscope.model import Report
     from linkscope.render.layout import Style
+    from linkscope.resolve.tree import TreeReport
 
 
 LIMIT_KEYS = {
@@ -113,3 +114,16 @@ def render_report(
 
         return str(markdown.render(report))
     assert_never(output_format)
+
+
+def render_tree(trees: TreeReport, output_format: OutputFormat, style: Style) -> str:
+    from linkscope.render import tree
+
+    if output_format is OutputFormat.TABLE:
+        return tree.render_text(trees, style)
+    if output_format is OutputFormat.JSON:
+        return tree.render_json(trees)
+    raise UsageError(
+        f"tree has no {output_format.value} output: use --format table or json "
+        "(`linkscope check` writes SARIF and Markdown)"
+    )

@@ -7,11 +7,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from linkscope.model import Finding, Severity, split_version
 from linkscope.render.json_report import sort_findings
 
 SYMBOLS_PER_VERSION = 3
+
+
+class VersionedSymbols(Protocol):
+    """A version and the symbols that need it (a finding, or a loader's version problem)."""
+
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def symbols(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,18 +67,18 @@ def _version_order(f: Finding) -> tuple[str, tuple[int, ...], str]:
     return (parsed[0], parsed[1], "") if parsed else ("~", (), f.version or "")
 
 
-def versions_text(findings: Sequence[Finding]) -> str:
+def versions_text(requirements: Sequence[Finding] | Sequence[VersionedSymbols]) -> str:
     """`GLIBC_2.28 (statx), 2.30 (gettid), 2.34 (__libc_start_main, ...)`: the prefix once."""
     parts = []
     previous = None
-    for f in findings:
-        version = f.version or ""
+    for item in requirements:
+        version = item.version or ""
         parsed = split_version(version)
         prefix = parsed[0] if parsed else None
         shown = version[len(prefix) + 1 :] if prefix is not None and prefix == previous else version
         previous = prefix
-        symbols = ", ".join(f.symbols[:SYMBOLS_PER_VERSION])
-        more = len(f.symbols) - SYMBOLS_PER_VERSION
+        symbols = ", ".join(item.symbols[:SYMBOLS_PER_VERSION])
+        more = len(item.symbols) - SYMBOLS_PER_VERSION
         if more > 0:
             symbols += f" +{more}"
         parts.append(f"{shown} ({symbols})" if symbols else shown)

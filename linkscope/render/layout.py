@@ -7,6 +7,7 @@ Colour codes are added after the layout is measured, so they never count towards
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -83,19 +84,23 @@ def wrap(text: str, width: int | None, indent: str = "", first: str = "") -> lis
 
 
 def _wrap_paragraph(text: str, room: int, first: str) -> list[str]:
-    """Greedy wrapping; the pieces of a word too long for a line continue it without a space."""
+    """Greedy wrapping that keeps the spaces between words as written; the pieces of a word
+    too long for a line continue it without a space."""
     lines: list[str] = []
-    current, hang = first, " " * len(first)
-    for word in text.split(" "):
-        if not word:
+    current, hang, gap = first, " " * len(first), ""
+    for token in re.findall(r" +|[^ ]+", text):
+        if token.startswith(" "):
+            gap = token
             continue
-        for n, piece in enumerate(_split_word(word, room - len(hang))):
-            joiner = "" if n or not current.strip() or current.endswith(" ") else " "
+        for n, piece in enumerate(_split_word(token, room - len(hang))):
+            fresh = n or not current.strip() or current.endswith(" ")
+            joiner = "" if fresh else gap or " "
             if len(current) + len(joiner) + len(piece) <= room or not current.strip():
                 current += joiner + piece
             else:
                 lines.append(current)
                 current = hang + piece
+        gap = ""
     lines.append(current)
     return [line.rstrip() for line in lines]
 

@@ -56,7 +56,7 @@ def render(
     return "\n\n".join(parts) + "\n"
 
 
-def summary_line(report: Report, style: Style = PLAIN) -> str:
+def summary_line(report: Report, style: Style = PLAIN, suffix: str = "") -> str:
     """`incompatible: 5 errors, 1 warning in 1 of 1 files; 0 ignored`."""
     counts = Counter(f.severity.value for f in report.findings)
     tally = ", ".join(
@@ -69,7 +69,7 @@ def summary_line(report: Report, style: Style = PLAIN) -> str:
     where = f"in {len(named)} of {files} files"
     verdict = style.paint(str(report.verdict), "good" if report.verdict == "compatible" else "bad")
     body = f"{tally} {where}" if tally else f"no findings in {files} {_files_word(files)}"
-    return "\n".join(wrap(f"{verdict}: {body}; {report.ignored} ignored", style.width))
+    return "\n".join(wrap(f"{verdict}: {body}; {report.ignored} ignored{suffix}", style.width))
 
 
 def _files_word(count: int) -> str:
