@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from linkscope.api import _require_content, check_scanned, scan
 from linkscope.model import Severity
 from linkscope.profiles import load_runtimes, load_target
-from linkscope.render.layout import PLAIN, Cell, Style, grid
+from linkscope.render.layout import PLAIN, Cell, Style, grid, natural_width
 from linkscope.rules.base import Context
 
 NOT_A_START_PROBLEM = ("LS501",)  # deprecated runtimes still run deployed functions
@@ -92,7 +92,11 @@ def render_matrix(rows: Sequence[MatrixRow], output_format: str, style: Style = 
         for r in rows
     ]
     headers = ["runtime", "arch", "os", "starts", "status", "first reason"]
-    return grid(headers, table, style, shrink_first=(5,)) + "\n"
+    if style.width is None or natural_width(headers, table) <= style.width:
+        return grid(headers, table, style) + "\n"
+    # Too narrow for the reasons beside the rows: each goes on its own lines under its row.
+    reasons = [r.reason for r in rows]
+    return grid(headers[:-1], [row[:-1] for row in table], style, below=reasons) + "\n"
 
 
 def _row_dict(r: MatrixRow) -> dict[str, object]:

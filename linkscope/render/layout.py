@@ -112,6 +112,8 @@ def _split_word(word: str, room: int) -> list[str]:
     rest = word
     while len(rest) > room:
         cut = max(rest.rfind(mark, 0, room) for mark in "/!,")
+        if cut <= 0:  # no path separator: a file name breaks after `_`, `-` or `.`
+            cut = max(rest.rfind(mark, 0, room) for mark in "_-.")
         cut = cut + 1 if cut > 0 else room
         pieces.append(rest[:cut])
         rest = rest[cut:]
@@ -124,10 +126,11 @@ def grid(
     style: Style = PLAIN,
     *,
     shrink_first: Sequence[int] = (),
+    below: Sequence[str] = (),
 ) -> str:
     """A left-aligned table with a dashed rule under the headers, each column as narrow as
     needed to fit `style.width`: the `shrink_first` columns (lists that wrap well) give way
-    first, then the widest; their cells wrap."""
+    first, then the widest; their cells wrap. `below[i]`, when given, is wrapped under row i."""
     cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
     floors = _floors(headers, cells)
     widths = _natural(headers, cells)
@@ -137,9 +140,17 @@ def grid(
         widths = _fit(widths, floors, budget, range(len(widths)))
     lines = [_line([Cell(h) for h in headers], widths, style)]
     lines.append(GAP.join("-" * w for w in widths))
-    for row in cells:
+    for n, row in enumerate(cells):
         lines.append(_line(row, widths, style))
+        if n < len(below) and below[n]:
+            lines.extend(wrap(below[n], style.width, "  "))
     return "\n".join(lines)
+
+
+def natural_width(headers: Sequence[str], rows: Sequence[Sequence[str | Cell]]) -> int:
+    """How wide the table is when no cell wraps."""
+    cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
+    return sum(_natural(headers, cells)) + len(GAP) * (len(headers) - 1)
 
 
 def _natural(headers: Sequence[str], rows: list[list[Cell]]) -> list[int]:
@@ -214,8 +225,13 @@ def _cell_lines(text: str, width: int) -> list[str]:
 
 
 def _wrap_cell(text: str, width: int) -> list[str]:
-    """Lists (`a, b, c`) break after their commas; anything else as prose."""
-    return _list_lines(text, width) if ", " in text else _wrap_paragraph(text, width, "")
+    """Lists (`a, b, c`) break after their commas; anything else as prose. An indented cell (a
+    zip's member under the zip) stays indented on every line."""
+    body = text.lstrip(" ")
+    indent = " " * min(len(text) - len(body), max(width - MIN_COLUMN, 0))
+    room = width - len(indent)
+    lines = _list_lines(body, room) if ", " in body else _wrap_paragraph(body, room, "")
+    return [indent + line for line in lines]
 
 
 def _list_lines(text: str, width: int) -> list[str]:

@@ -7,7 +7,7 @@ from collections import Counter
 
 from linkscope.model import BinaryFacts, Report
 from linkscope.render.grouping import FindingGroup, group_findings
-from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, wrap
+from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, natural_width, wrap
 
 MAX_SYMBOLS_SHOWN = 6
 INSPECT_HEADERS = (
@@ -80,7 +80,9 @@ def _files(binaries: list[BinaryFacts], style: Style, *, full: bool) -> str:
     """One row per file. Columns that cannot fit a narrow terminal are left out, and a note
     says which; cells are wrapped, never cut."""
     headers: tuple[str, ...] = INSPECT_HEADERS if full else CHECK_HEADERS
-    rows = _file_rows(binaries, headers, full=full)
+    rows = _file_rows(binaries, headers, full=full, by_folder=False)
+    if style.width is not None and natural_width(headers, rows) > style.width:
+        rows = _file_rows(binaries, headers, full=full, by_folder=True)
     dropped: list[str] = []
     for column in DROPPED_FIRST:
         if fits(headers, rows, style.width, first_column=28) or column not in headers:
@@ -100,18 +102,30 @@ def _files(binaries: list[BinaryFacts], style: Style, *, full: bool) -> str:
 
 
 def _file_rows(
-    binaries: list[BinaryFacts], headers: tuple[str, ...], *, full: bool
+    binaries: list[BinaryFacts], headers: tuple[str, ...], *, full: bool, by_folder: bool
 ) -> list[list[str | Cell]]:
+    """A zip's name once with its members indented below it; on a narrow terminal, the same
+    for the files of one folder."""
     rows: list[list[str | Cell]] = []
     container = None
     for b in binaries:
-        outer, bang, member = b.path.partition("!")
-        if bang and outer != container:  # a zip's name once, its members indented below it
+        outer, member = _split_path(b.path, by_folder)
+        if outer is not None and outer != container:
             rows.append([outer, *([""] * (len(headers) - 1))])
-        container = outer if bang else None
-        label = INDENT + member if bang else b.path
+        container = outer
+        label = b.path if outer is None else INDENT + member
         rows.append([label, *(_row(b) if full else _check_row(b))])
     return rows
+
+
+def _split_path(path: str, by_folder: bool) -> tuple[str | None, str]:
+    outer, bang, member = path.partition("!")
+    if bang:
+        return outer, member
+    folder, slash, name = path.rpartition("/")
+    if by_folder and slash and folder:
+        return folder + "/", name
+    return None, path
 
 
 def _check_row(b: BinaryFacts) -> list[str]:

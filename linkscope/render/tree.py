@@ -22,6 +22,7 @@ they are listed where the library first appears).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from linkscope.render.layout import PLAIN, Style, wrap
@@ -46,17 +47,12 @@ def render_text(tree_report: TreeReport, style: Style = PLAIN) -> str:
 
 
 def _tree_text(tree: DependencyTree, style: Style) -> str:
-    head = f"{tree.location}  {_where(tree.path, tree.origin, style)}"
-    lines = wrap(head, style.width)
+    lines = _paint(wrap(f"{tree.location}  {tree.path} [{tree.origin}]", style.width), style)
     gutter = PIPE if tree.needs else SPACE
     if tree.interpreter is not None:
         interpreter = tree.interpreter
-        where = (
-            f"[{interpreter.origin}]"
-            if interpreter.found
-            else style.paint("NOT FOUND in the runtime", "bad")
-        )
-        lines += wrap(f"interpreter {interpreter.path} {where}", style.width, gutter)
+        where = f"[{interpreter.origin}]" if interpreter.found else "NOT FOUND in the runtime"
+        lines += _paint(wrap(f"interpreter {interpreter.path} {where}", style.width, gutter), style)
     if tree.note:
         lines += wrap(tree.note, style.width, gutter)
     for n, dependency in enumerate(tree.needs):
@@ -64,8 +60,18 @@ def _tree_text(tree: DependencyTree, style: Style) -> str:
     return "\n".join(lines)
 
 
-def _where(path: str | None, origin: str | None, style: Style) -> str:
-    return f"{path} {style.paint(f'[{origin}]', 'dim')}"
+def _paint(lines: list[str], style: Style) -> list[str]:
+    """Colour added after wrapping, so that escape codes never count towards the width: the
+    trouble in red, where a library was found dimmed."""
+    if not style.colour:
+        return lines
+    painted = []
+    for line in lines:
+        text = line
+        for word in ("NOT FOUND", "lacks "):
+            text = text.replace(word, style.paint(word, "bad"), 1)
+        painted.append(re.sub(r"\[[a-z ]+\]$", lambda m: style.paint(m[0], "dim"), text))
+    return painted
 
 
 def _dependency_lines(dep: Dependency, prefix: str, last: bool, style: Style) -> list[str]:
@@ -73,20 +79,20 @@ def _dependency_lines(dep: Dependency, prefix: str, last: bool, style: Style) ->
     below = prefix + (SPACE if last else PIPE)
     detail = below + (PIPE if dep.needs else SPACE)
     if dep.mention is Mention.NOT_FOUND:
-        lines = _branch(f"{dep.name}  {style.paint('NOT FOUND', 'bad')}", style, branch, detail)
+        lines = _branch(f"{dep.name}  NOT FOUND", style, branch, detail)
         searched = ", ".join(dep.searched) or "nowhere (no folders to search)"
         lines += wrap(searched, style.width, detail, "searched: ")
         if dep.unusable:
             lines += wrap(", ".join(dep.unusable), style.width, detail, "skipped: ")
         return lines
     tail = {
-        Mention.FIRST: _where(dep.path, dep.origin, style),
+        Mention.FIRST: f"{dep.path} [{dep.origin}]",
         Mention.REPEAT: "(shown above)",
         Mention.CYCLE: f"{dep.path} (a cycle: it is loaded above)",
     }[dep.mention]
     lines = _branch(f"{dep.name}  {tail}", style, branch, detail)
     if dep.failed_versions:
-        lines += wrap(_lacks(dep), style.width, detail, style.paint("lacks ", "bad"))
+        lines += _paint(wrap(_lacks(dep), style.width, detail, "lacks "), style)
     for n, child in enumerate(dep.needs):
         lines += _dependency_lines(child, below, n == len(dep.needs) - 1, style)
     return lines
@@ -95,7 +101,7 @@ def _dependency_lines(dep: Dependency, prefix: str, last: bool, style: Style) ->
 def _branch(text: str, style: Style, branch: str, continuation: str) -> list[str]:
     """The first line hangs from the branch; the rest continue under it."""
     lines = wrap(text, style.width, continuation)
-    return [branch + lines[0][len(continuation) :], *lines[1:]]
+    return _paint([branch + lines[0][len(continuation) :], *lines[1:]], style)
 
 
 def _lacks(dep: Dependency) -> str:
