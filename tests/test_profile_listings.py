@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from check_helpers import TODAY, cli_main, elf, package, req
+from check_helpers import TODAY, cli_main, elf, library, package, req
 
 from linkscope import api
 from linkscope.model import Finding, Report, Severity
@@ -254,3 +254,20 @@ def test_profile_from_a_sysroot_has_the_same_shape(tmp_path: Path) -> None:
 def _schema() -> jsonschema.Draft202012Validator:
     text = resources.files("linkscope.profiles").joinpath("profile-schema.json").read_text()
     return jsonschema.Draft202012Validator(json.loads(text))
+
+
+def test_missing_needs_of_a_shadowed_bundled_copy_are_warnings() -> None:
+    """A bundled lib/libcurl.so.4 (Debian's, needing libssh2 and librtmp) that the runtime's own
+    /lib64/libcurl.so.4 shadows is never loaded: its missing libraries cannot stop the function."""
+    bootstrap = elf("bootstrap", needed=("libcurl.so.4", "libc.so.6"))
+    bundled = library("lib/libcurl.so.4", needed=("libssh2.so.1", "librtmp.so.1", "libc.so.6"))
+    target = load_target("provided.al2023", "x86_64")
+    report = api.check_scanned([package(bootstrap, bundled)], [], target, Context(today=TODAY))
+    missing = rules(report, "LS401")
+    assert {f.library for f in missing} == {"libssh2.so.1", "librtmp.so.1"}
+    assert {f.severity for f in missing} == {Severity.WARNING}
+    assert "/lib64/libcurl.so.4 first" in missing[0].message
+    assert report.verdict == "compatible"
+    own = library("lib/libfoo.so.1", needed=("librtmp.so.1", "libc.so.6"))
+    report = api.check_scanned([package(bootstrap, own)], [], target, Context(today=TODAY))
+    assert {f.severity for f in rules(report, "LS401")} == {Severity.ERROR}  # not a duplicate

@@ -316,8 +316,8 @@ def test_ls304_language_runtime_copy_first_on_the_path() -> None:
 
 def test_ls304_unknown_version_table_is_a_warning() -> None:
     bootstrap = elf(
-        needed=("libselinux.so.1", "libc.so.6"),
-        requirements=[req("libselinux.so.1", "LIBSELINUX_1.0", "is_selinux_enabled")],
+        needed=("libtinfo.so.6", "libc.so.6"),
+        requirements=[req("libtinfo.so.6", "NCURSES6_TINFO_5.0.19991023", "cbreak")],
     )
     finding = only(run(versions.OTHER, package(bootstrap), "provided.al2023"))
     assert finding.severity is Severity.WARNING

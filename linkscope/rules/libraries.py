@@ -10,7 +10,7 @@ from linkscope.advice import missing_library_fix
 from linkscope.model import Finding, Severity
 from linkscope.resolve import Node, Origin, World
 from linkscope.resolve.loader import MissingLibrary
-from linkscope.rules.base import Context, Rule, named, system_name
+from linkscope.rules.base import Context, Rule, named, system_name, unused_runtime_duplicate
 
 LAMBDA_PREFIXES = (
     "/var/task",
@@ -82,11 +82,25 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
             if missing.unusable
             else ""
         )
+        what = (
+            f"{named(missing.requester)} needs {missing.name}, which "
+            f"{system_name(world)} does not have and the package does not provide{unusable}"
+        )
+        duplicate = unused_runtime_duplicate(missing.requester, world)
+        if duplicate is not None:  # a bundled copy that the runtime's own copy shadows
+            yield MISSING.finding(
+                missing.requester,
+                f"{what}. This bundled copy is not loaded by anything in the package, and a "
+                f"program asking for it gets the runtime's {duplicate} first, so it cannot "
+                "stop the function; it is dead weight unless something loads it by path.",
+                "Remove it, or bundle what it needs too.",
+                severity=Severity.WARNING,
+                library=missing.name,
+            )
+            continue
         yield MISSING.finding(
             missing.requester,
-            f"{named(missing.requester)} needs {missing.name}, which "
-            f"{system_name(world)} does not have and the package "
-            f"does not provide{unusable}: it fails with `{missing.name}: cannot open shared "
+            f"{what}: it fails with `{missing.name}: cannot open shared "
             f"object file`.{_elsewhere(world, missing)}",
             missing_library_fix(missing.name),
             library=missing.name,
