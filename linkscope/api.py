@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from linkscope.errors import InputError, NotElfError, UsageError
 from linkscope.inputs import Limits
 from linkscope.model import BinaryFacts, Finding, Report, RuntimeRef, ScannedPackage, Severity
-from linkscope.scan import Progress, scan_path
+from linkscope.scan import Progress, complete_binaries, scan_path
 
 if TYPE_CHECKING:
     from linkscope.profiles.model import Target
@@ -27,9 +27,21 @@ __all__ = ["Limits", "check", "inspect", "scan"]
 
 
 def scan(
-    paths: Sequence[str], limits: Limits | None = None, *, progress: Progress | None = None
+    paths: Sequence[str],
+    limits: Limits | None = None,
+    *,
+    progress: Progress | None = None,
+    lean: bool = False,
 ) -> tuple[ScannedPackage, ...]:
-    return tuple(scan_path(path, limits or Limits(), progress=progress) for path in paths)
+    """Read each path. `lean`: large shared libraries inside packages are read for a check
+    verdict only (linkscope/elf/lean.py), without the facts that only `inspect` reports."""
+    from linkscope.elf.facts import LEAN_ABOVE
+
+    lean_above = LEAN_ABOVE if lean else None
+    return tuple(
+        scan_path(path, limits or Limits(), progress=progress, lean_above=lean_above)
+        for path in paths
+    )
 
 
 def inspect(
@@ -91,17 +103,23 @@ def check(
     _check_ignores(ignore)
     target = load_check_target(runtime, arch, sysroot)
     context = Context(today=today or datetime.date.today(), strict=strict)
-    packages = scan(paths, limits, progress=progress)
+    packages = scan(paths, limits, progress=progress, lean=True)
     for package in packages:
         _require_content(package)
-    return check_scanned(
-        packages,
-        scan(layers, limits, progress=progress),
-        target,
-        context,
-        fail_on=fail_on,
-        ignore=ignore,
+    layer_packages = scan(layers, limits, progress=progress, lean=True)
+    report = check_scanned(
+        packages, layer_packages, target, context, fail_on=fail_on, ignore=ignore
     )
+    # A finding's fix names the toolchain that built its file, which a lean read leaves out:
+    # read those files in full and check again (the verdict itself never depends on it).
+    lean = {b.path for b in report.binaries if not b.complete}
+    about = lean.intersection(f.path for f in report.findings)
+    if not about:
+        return report
+    limits = limits or Limits()
+    packages = tuple(complete_binaries(p, about, limits) for p in packages)
+    layer_packages = tuple(complete_binaries(p, about, limits) for p in layer_packages)
+    return check_scanned(packages, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
 
 
 def check_scanned(

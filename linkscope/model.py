@@ -167,6 +167,9 @@ class BinaryFacts:
     runtime_client: RuntimeClient | None = None
     mode: int | None = None  # Unix mode bits when known (folders, zips made on Unix)
     interface: InterfaceSymbols | None = None  # language-runtime symbols (Node-API, CPython)
+    # False: a large shared library read for a check verdict only, without the facts that only
+    # `inspect` reports (compilers, Rust/Go build info; README "What check reads").
+    complete: bool = field(default=True, compare=False)
 
     @property
     def is_shared_library(self) -> bool:

@@ -8,11 +8,12 @@ opens the package itself and reads the members it is given by name; nothing is e
 
 from __future__ import annotations
 
+import dataclasses
 import mmap
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -45,12 +46,20 @@ Progress = Callable[[int, int], None]  # (members done, members in total)
 
 
 def scan_path(
-    source: str, limits: Limits, *, progress: Progress | None = None, workers: int | None = None
+    source: str,
+    limits: Limits,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    lean_above: int | None = None,
 ) -> ScannedPackage:
     """Read one file, folder or zip. `progress` is called as members are read (the pure API
     passes none; see `terminal_progress`). `workers` overrides the pool size (default: one per
-    core; 1 never starts a pool)."""
+    core; 1 never starts a pool). `lean_above`: shared libraries bigger than this are read for a
+    check verdict only (`elf/lean.py`)."""
     package = open_package(source, limits)
+    if package.kind is PackageKind.FILE:
+        lean_above = None  # the one file named (or stdin, which cannot be read twice)
     total = len(package.members)
     kinds: list[EntryKind] = []
     scripts: list[ScriptFacts] = []
@@ -76,6 +85,7 @@ def scan_path(
             limits,
             workers=workers,
             tick=_counter(progress, done, total),
+            lean_above=lean_above,
         )
     binaries: list[BinaryFacts] = []
     for index, result in zip(elves, results, strict=True):
@@ -94,6 +104,26 @@ def scan_path(
         zipped_size=package.zipped_size,
         notes=package.notes + _nested_note(package, nested),
     )
+
+
+def complete_binaries(
+    scanned: ScannedPackage, locations: Collection[str], limits: Limits
+) -> ScannedPackage:
+    """The package with its lean binaries among `locations` read again in full (check does this
+    for the files its findings are about, whose fix text names the toolchain that built them)."""
+    wanted = {b.path for b in scanned.binaries if not b.complete and b.path in locations}
+    if not wanted:
+        return scanned
+    package = open_package(scanned.source, limits)
+    fresh: dict[str, BinaryFacts] = {}
+    with PackageReader(package, limits) as reader:
+        for member in package.members:
+            if member.location in wanted:
+                result = read_elf(reader, package, member)
+                if isinstance(result, BinaryFacts):
+                    fresh[member.location] = result
+    binaries = tuple(fresh.get(b.path, b) for b in scanned.binaries)
+    return dataclasses.replace(scanned, binaries=binaries)
 
 
 def _entry(member: Member, kind: EntryKind) -> PackageEntry:
@@ -130,7 +160,7 @@ def _classify(
     if known is not None:
         return known
     try:
-        head = reader.read(member, HEAD_BYTES)[:HEAD_BYTES]
+        head = reader.read_head(member, HEAD_BYTES)
     except InputError as exc:
         if package.kind is PackageKind.FILE:
             raise  # the one file the user named: an input error, exit 2
@@ -178,24 +208,27 @@ def _read_elves(
     *,
     workers: int | None,
     tick: Progress | None,
+    lean_above: int | None = None,
 ) -> list[BinaryFacts | FileProblem]:
     count = workers if workers is not None else (os.cpu_count() or 1)
     count = min(count, len(members))
     if count > 1 and len(members) > PARALLEL_MIN_ELVES and package.kind is not PackageKind.FILE:
-        return _read_parallel(package, members, limits, count, tick)
+        return _read_parallel(package, members, limits, count, tick, lean_above)
     results = []
     for member in members:
-        results.append(read_elf(reader, package, member))
+        results.append(read_elf(reader, package, member, lean_above))
         if tick is not None:
             tick(0, 0)
     return results
 
 
-def read_elf(reader: PackageReader, package: Package, member: Member) -> BinaryFacts | FileProblem:
+def read_elf(
+    reader: PackageReader, package: Package, member: Member, lean_above: int | None = None
+) -> BinaryFacts | FileProblem:
     try:
-        data = reader.read(member)
+        data = reader.open_member(member)
         try:
-            return facts_from_bytes(data, member.location, member.mode)
+            return facts_from_bytes(data, member.location, member.mode, lean_above=lean_above)
         finally:
             if isinstance(data, mmap.mmap):
                 data.close()
@@ -216,7 +249,12 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _read_parallel(
-    package: Package, members: Sequence[Member], limits: Limits, count: int, tick: Progress | None
+    package: Package,
+    members: Sequence[Member],
+    limits: Limits,
+    count: int,
+    tick: Progress | None,
+    lean_above: int | None,
 ) -> list[BinaryFacts | FileProblem]:
     chunk = max(1, min(16, len(members) // (count * 8)))
     results: list[BinaryFacts | FileProblem] = []
@@ -225,7 +263,10 @@ def _read_parallel(
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=_worker_open, initargs=(lite, limits)
+        max_workers=count,
+        mp_context=context,
+        initializer=_worker_open,
+        initargs=(lite, limits, lean_above),
     ) as pool:
         for result in pool.map(_worker_read, members, chunksize=chunk):  # keeps input order
             results.append(result)
@@ -234,18 +275,18 @@ def _read_parallel(
     return results
 
 
-_WORKER: dict[str, tuple[PackageReader, Package]] = {}  # one per worker process
+_WORKER: dict[str, tuple[PackageReader, Package, int | None]] = {}  # one per worker process
 
 
-def _worker_open(package: Package, limits: Limits) -> None:
+def _worker_open(package: Package, limits: Limits, lean_above: int | None) -> None:
     reader = PackageReader(package, limits)
     reader.__enter__()  # kept open for the worker's life; closed when the process exits
-    _WORKER["open"] = (reader, package)
+    _WORKER["open"] = (reader, package, lean_above)
 
 
 def _worker_read(member: Member) -> BinaryFacts | FileProblem:
-    reader, package = _WORKER["open"]
-    return read_elf(reader, package, member)
+    reader, package, lean_above = _WORKER["open"]
+    return read_elf(reader, package, member, lean_above)
 
 
 # ---------------------------------------------------------------- helpers

@@ -19,11 +19,13 @@ def is_elf(head: bytes) -> bool:
     return head[:4] == ELF_MAGIC
 
 
-def facts_from_bytes(data: Buffer, path: str, mode: int | None = None) -> BinaryFacts:
+def facts_from_bytes(
+    data: Buffer, path: str, mode: int | None = None, *, lean_above: int | None = None
+) -> BinaryFacts:
     if len(data) < 4 or data[0:4] != ELF_MAGIC:
         raise NotElfError(f"{path}: not an ELF file")
     try:
-        return facts_from_image(Image(data, path), path, mode)
+        return facts_from_image(Image(data, path), path, mode, lean_above=lean_above)
     except CorruptElfError:
         raise
     except (ValueError, OverflowError, IndexError, UnicodeError, struct.error) as exc:

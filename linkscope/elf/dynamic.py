@@ -61,16 +61,19 @@ def read_dynamic(
 ) -> Dynamic:
     image.check(segment.offset, min(segment.filesz, layouts.dyn.size), "dynamic section")
     end = min(segment.offset + segment.filesz, image.size)
+    # One read of the segment (bounded: past the limit only one more entry matters).
+    end = min(end, segment.offset + (MAX_DYNAMIC_ENTRIES + 1) * layouts.dyn.size)
+    block = bytes(image.data[segment.offset : end])
     entries: list[tuple[int, int]] = []
-    offset = segment.offset
-    while offset + layouts.dyn.size <= end and len(entries) < MAX_DYNAMIC_ENTRIES:
-        tag, value = layouts.dyn.unpack_from(image.data, offset)  # type: ignore[arg-type]
+    offset = 0
+    while offset + layouts.dyn.size <= len(block) and len(entries) < MAX_DYNAMIC_ENTRIES:
+        tag, value = layouts.dyn.unpack_from(block, offset)
         if tag == c.DT_NULL:
             break
         entries.append((tag, value))
         offset += layouts.dyn.size
     else:
-        if len(entries) >= MAX_DYNAMIC_ENTRIES and offset + layouts.dyn.size <= end:
+        if len(entries) >= MAX_DYNAMIC_ENTRIES and offset + layouts.dyn.size <= len(block):
             raise LimitExceededError(
                 f"{image.what}: more than {MAX_DYNAMIC_ENTRIES} dynamic entries without a DT_NULL "
                 "(real binaries have a few dozen): the file is damaged or hostile"

@@ -16,17 +16,26 @@ from linkscope.elf.libc import (
 from linkscope.elf.parse import Parsed, parse
 from linkscope.elf.symbols import may_be_module, read_interface
 from linkscope.elf.toolchain import detect_toolchain, is_go
-from linkscope.model import BinaryFacts, ElfType, Linkage
+from linkscope.model import BinaryFacts, Confidence, ElfType, Linkage
 
 STATIC_MARKERS = GLIBC_MARKERS + MUSL_MARKERS + UCLIBC_MARKERS
 
 
-def facts_from_image(image: Image, path: str, mode: int | None = None) -> BinaryFacts:
-    parsed = parse(image)
+LEAN_ABOVE = 2 << 20  # the runtime-client search skips libraries this big in any case
+
+
+def facts_from_image(
+    image: Image, path: str, mode: int | None = None, *, lean_above: int | None = None
+) -> BinaryFacts:
+    """The facts of one ELF image. With `lean_above`, a shared library bigger than that is read
+    for a check verdict only (elf/lean.py): the answers the checks use are the full read's, the
+    facts that only `inspect` reports are left out, and `complete` is False."""
+    lean = lean_above is not None and image.size > lean_above
+    parsed = parse(image, lean=lean)
     header = parsed.header
     elf_type = _elf_type(parsed)
     linkage = _linkage(parsed, elf_type)
-    go = is_go(parsed)
+    go = not parsed.lean and is_go(parsed)
     markers = _static_markers(parsed, linkage, go)
     toolchain = detect_toolchain(parsed, go=go)
     libc = classify(
@@ -48,6 +57,8 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
             pie_flag=bool(parsed.flags_1 and parsed.flags_1 & c.DF_1_PIE),
         )
     )
+    if parsed.lean and (linkage is not Linkage.DYNAMIC or libc.confidence is Confidence.GUESS):
+        return facts_from_image(image, path, mode)  # .comment could decide the C library
     return BinaryFacts(
         path=path,
         size=image.size,
@@ -71,9 +82,10 @@ def facts_from_image(image: Image, path: str, mode: int | None = None) -> Binary
         version_definitions=parsed.definitions,
         libc=libc,
         toolchain=toolchain,
-        runtime_client=detect_client(parsed),
+        runtime_client=None if parsed.lean else detect_client(parsed),
         mode=mode,
         interface=read_interface(parsed) if may_be_module(path) else None,
+        complete=not parsed.lean,
     )
 
 

@@ -7,6 +7,8 @@ instead of an IndexError, a huge allocation or a hang.
 from __future__ import annotations
 
 import contextlib
+import mmap
+import re
 import struct
 from dataclasses import dataclass
 from typing import Protocol
@@ -70,15 +72,20 @@ def make_layouts(is64: bool, little: bool) -> Layouts:
     )
 
 
-class Image:
-    """The file's bytes plus bounds-checked accessors."""
+DIRECT = (bytes, bytearray, memoryview, mmap.mmap)  # buffers that struct can read in place
 
-    __slots__ = ("data", "size", "what")
+
+class Image:
+    """The file's bytes plus bounds-checked accessors. `data` is any Buffer: bytes and memory
+    maps are read in place, other buffers (a zip member inflated as it is read) through slices."""
+
+    __slots__ = ("data", "direct", "size", "what")
 
     def __init__(self, data: Buffer, what: str) -> None:
         self.data = data
         self.size = len(data)
         self.what = what
+        self.direct = isinstance(data, DIRECT)
 
     def corrupt(self, reason: str) -> CorruptElfError:
         return CorruptElfError(f"{self.what}: corrupt ELF: {reason}")
@@ -92,7 +99,9 @@ class Image:
 
     def unpack(self, layout: struct.Struct, offset: int, what: str) -> tuple[int, ...]:
         self.check(offset, layout.size, what)
-        return layout.unpack_from(self.data, offset)  # type: ignore[arg-type]
+        if self.direct:
+            return layout.unpack_from(self.data, offset)  # type: ignore[arg-type]
+        return layout.unpack(self.data[offset : offset + layout.size])
 
     def read(self, offset: int, length: int, what: str) -> bytes:
         self.check(offset, length, what)
@@ -112,6 +121,26 @@ class Image:
         return self.data.find(needle, start, self.size if end is None else end)
 
 
+def search(
+    image: Image, pattern: re.Pattern[bytes], start: int, end: int
+) -> re.Match[bytes] | None:
+    """The first match of a short pattern in [start, end): one C-speed pass over a buffer read
+    in place, or over chunks (overlapping by more than a match is long) of any other buffer."""
+    if image.direct:
+        return pattern.search(image.data, start, end)  # type: ignore[call-overload, no-any-return]
+    position = start
+    while position < end:
+        stop = min(end, position + SCAN_CHUNK + SEARCH_OVERLAP)
+        match = pattern.search(image.data[position:stop])
+        if match is not None and (match.start() < SCAN_CHUNK or stop == end):
+            # A match that starts in the overlap is found whole, with the bytes after it, by
+            # the next chunk; before the overlap, this chunk already holds both.
+            return pattern.search(image.data[position + match.start() : stop])
+        position += SCAN_CHUNK
+    return None
+
+
+SEARCH_OVERLAP = 256
 SCAN_CHUNK = 16 << 20
 RELEASE_ABOVE = 64 << 20  # files this big have their pages dropped as the scan passes them
 COALESCE_GAP = 64 << 10  # regions closer than this are searched as one: fewer calls
@@ -154,8 +183,6 @@ def scan(image: Image, regions: list[tuple[int, int]], needles: tuple[bytes, ...
 
 
 def _release(image: Image, start: int, stop: int) -> None:
-    import mmap
-
     aligned = start - start % mmap.PAGESIZE
     with contextlib.suppress(OSError, ValueError):  # only an optimisation
         image.data.madvise(mmap.MADV_DONTNEED, aligned, stop - aligned)  # type: ignore[attr-defined]

@@ -69,7 +69,7 @@ def _iter_notes(
                     f"{image.what}: more than {MAX_NOTES} notes (real binaries have a handful): "
                     "the file is damaged or hostile"
                 )
-            namesz, descsz, n_type = layouts.note.unpack_from(image.data, offset)  # type: ignore[arg-type]
+            namesz, descsz, n_type = image.unpack(layouts.note, offset, "note")
             name_at = offset + 12
             desc_at = name_at + _pad(namesz, 4)
             next_at = desc_at + _pad(descsz, align)

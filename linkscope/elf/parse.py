@@ -50,6 +50,7 @@ class Parsed:
     requirements: tuple[VersionRequirement, ...]
     definitions: tuple[str, ...]
     notes: Notes
+    lean: bool = False  # read for a check verdict only: no section headers (see parse_lean)
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
@@ -64,12 +65,22 @@ class Parsed:
         return self.image.read(section.offset, section.size, name)
 
 
-def parse(image: Image) -> Parsed:
+def parse(image: Image, *, lean: bool = False) -> Parsed:
+    """Every structure linkscope reports. With `lean`, a shared library is read the way the
+    loader reads it, without its section headers (which sit at the end of the file: a zip member
+    is then inflated no further than its dynamic section); anything else, or a library whose
+    answers could depend on its sections, is read in full."""
     from linkscope.elf.constants import machine_name
 
     header, layouts = read_header(image)
     machine = machine_name(header.e_machine, header.is64, header.little)
     segments = read_segments(image, header, layouts)
+    if lean:
+        from linkscope.elf.lean import parse_lean
+
+        parsed = parse_lean(image, header, layouts, machine, segments)
+        if parsed is not None:
+            return parsed
     sections = read_sections(image, header, layouts)
     interpreter = _interpreter(image, segments)
     segment = dynamic_segment(segments)
@@ -98,6 +109,14 @@ def parse(image: Image) -> Parsed:
         notes=notes,
         **strings,  # type: ignore[arg-type]
     )
+
+
+def interpreter_path(image: Image, segments: tuple[Segment, ...]) -> str | None:
+    return _interpreter(image, segments)
+
+
+def dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]:
+    return _dynamic_strings(image, dynamic)
 
 
 def _interpreter(image: Image, segments: tuple[Segment, ...]) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from linkscope.elf.gobuildinfo import read_go_buildinfo
+from linkscope.elf.image import search
 from linkscope.elf.parse import Parsed
 from linkscope.model import BinaryFacts, GoInfo, RustInfo, Toolchain
 
@@ -90,7 +91,7 @@ def find_go_version(parsed: Parsed) -> str | None:
     end = min(end, start + MAX_GO_VERSION_SCAN, parsed.image.size)
     # runtime.buildVersion is a Go string: not NUL-terminated, but never followed by a digit. One
     # regex pass: a loop over every "go1." took seconds on a file made of them (issue 7).
-    match = GO_VERSION_STRING_RE.search(parsed.image.data, start, end)  # type: ignore[call-overload]
+    match = search(parsed.image, GO_VERSION_STRING_RE, start, end)
     return match.group().decode() if match is not None else None
 
 

@@ -20,6 +20,7 @@ from linkscope.model import VersionRequirement, split_version
 # about 40 versions). Past these a file is hostile or damaged, and the limit is reported.
 MAX_VERSION_ENTRIES = 4096  # in each table, and all vernaux entries together
 MAX_SYMBOLS = 1 << 22
+CHAIN_BLOCK = 1 << 16  # bytes of a GNU hash chain read at a time (a multiple of 4)
 
 # Maps every byte with bit 0 set to 1, every other byte to 0 (GNU hash chain ends).
 _ODD = bytes(i & 1 for i in range(256))
@@ -173,12 +174,20 @@ class VersionReader:
             return symoffset
         chain = buckets + nbuckets * 4 + 4 * (top - symoffset)
         end = min(image.size, chain + 4 * MAX_SYMBOLS)
-        # The chain ends at the first word with bit 0 set: look at each word's low byte only.
-        low_bytes = image.data[chain + (0 if u32.format[0] == "<" else 3) : end : 4]
-        position = bytes(low_bytes).translate(_ODD).find(1)
-        if position < 0 or chain < 0 or chain + 4 * position + 4 > image.size:
-            raise image.corrupt("GNU hash chain does not end inside the file")
-        return top + position + 1
+        low = chain + (0 if u32.format[0] == "<" else 3)
+        # The chain ends at the first word with bit 0 set: look at each word's low byte only,
+        # a block at a time (chains are short; a hostile one is bounded by MAX_SYMBOLS).
+        start = low
+        while chain >= 0 and start < end:
+            stop = min(end, start + CHAIN_BLOCK)
+            position = bytes(image.data[start:stop:4]).translate(_ODD).find(1)
+            if position >= 0:
+                index = (start - low) // 4 + position
+                if chain + 4 * index + 4 > image.size:
+                    break
+                return top + index + 1
+            start = stop
+        raise image.corrupt("GNU hash chain does not end inside the file")
 
     def symbols_by_version(self, indexes: set[int]) -> dict[int, list[str]]:
         """Undefined dynamic symbols grouped by the version index `.gnu.version` gives them."""

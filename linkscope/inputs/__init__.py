@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from linkscope.elf.image import Buffer
 from linkscope.errors import InputError, NotFoundError, UnreadableError, UnsupportedArchiveError
-from linkscope.inputs.files import read_file, read_folder, read_stdin
+from linkscope.inputs.files import read_file, read_file_head, read_folder, read_stdin
 from linkscope.inputs.model import (
     MAX_LINK_BYTES,
     STDIN,
@@ -113,11 +113,39 @@ class PackageReader:
             self._zip.close()
 
     def read(self, member: Member, limit: int | None = None) -> Buffer:
-        """The member's bytes (at most `limit` bytes when given)."""
+        """The member's bytes (at most `limit` bytes when given): `read_head` with a limit,
+        `open_member` without one."""
+        return self.open_member(member) if limit is None else self.read_head(member, limit)
+
+    def read_head(self, member: Member, limit: int) -> bytes:
+        """The member's first `limit` bytes (fewer when it is shorter): for telling kinds of
+        file apart, and for small metadata files read whole."""
         if member.location == "<stdin>":
-            if self._stdin is None:
-                self._stdin = read_stdin(self.limits)  # stdin can be read once: keep it
-            return self._stdin[: limit if limit is not None else None]
+            return self._stdin_bytes()[:limit]
         if self._zip is not None:
             return self._zip.read(member, limit)
-        return read_file(member.location, limit)
+        return read_file_head(member.location, limit)
+
+    def read_whole(self, member: Member) -> bytes:
+        """All of a member, as bytes, within the per-file limit: only for files known to be
+        small (metadata); ELF files go through `open_member`, which never copies a big one."""
+        if member.location == "<stdin>":
+            return self._stdin_bytes()
+        if self._zip is not None:
+            return self._zip.read(member, None)
+        return self.read_head(member, self.limits.max_member_bytes)
+
+    def open_member(self, member: Member) -> Buffer:
+        """The whole member as a random-access buffer in bounded memory: a read-only memory map
+        for a file, a view that inflates as it is read for a zip member (a small one is read
+        whole), the bytes read for stdin."""
+        if member.location == "<stdin>":
+            return self._stdin_bytes()
+        if self._zip is not None:
+            return self._zip.open(member)
+        return read_file(member.location, None)
+
+    def _stdin_bytes(self) -> bytes:
+        if self._stdin is None:
+            self._stdin = read_stdin(self.limits)  # stdin can be read once: keep it
+        return self._stdin

@@ -114,6 +114,17 @@ def read_file(path: str, limit: int | None) -> Buffer:
         raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def read_file_head(path: str, limit: int) -> bytes:
+    """A file's first `limit` bytes."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: vanished while being read") from None
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def read_stdin(limits: Limits) -> bytes:
     data = sys.stdin.buffer.read(limits.max_stdin_bytes + 1)
     if len(data) > limits.max_stdin_bytes:

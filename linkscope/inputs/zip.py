@@ -4,13 +4,21 @@ damaged, encrypted, unsafe or bomb-like members become problems, not crashes."""
 
 from __future__ import annotations
 
+import os
 import stat
+import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 
+from linkscope.elf.image import Buffer
 from linkscope.errors import LimitExceededError, UnreadableError, UnsupportedArchiveError
 from linkscope.inputs.model import MAX_LINK_BYTES, Limits, Member, Package, PackageKind, link_notes
+from linkscope.inputs.zipstream import MemberView, Stream, raw_stream_opener
+
+WHOLE_BELOW = 1 << 20  # members up to this size are read into memory whole: it is faster
+HEAD_LIMIT = 64 << 10  # reads up to this size are a member's head (zlib, not ISA-L)
 
 # What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
 # zip is input, so each becomes a clear input error, never a crash (exit 3).
@@ -148,32 +156,103 @@ def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str
 
 
 class ZipMemberReader:
-    """One open zip, its members read by central-directory index with bounded reads."""
+    """One open zip, its members read by central-directory index: a member's first bytes, or
+    the member as a bounded random-access view (zipstream.MemberView), never whole unless small."""
 
     def __init__(self, path: str, limits: Limits) -> None:
         self.limits = limits
         try:
             self._archive = zipfile.ZipFile(path)
+            self._fd = os.open(path, os.O_RDONLY)
         except ZIP_OR_OS_ERRORS as exc:
             raise UnsupportedArchiveError(f"{path}: {exc}") from None
         self._infos = self._archive.infolist()
 
     def close(self) -> None:
         self._archive.close()
+        os.close(self._fd)
 
     def read(self, member: Member, limit: int | None) -> bytes:
+        """The member's first `limit` bytes, or all of it (bounded by the per-file limit)."""
+        info = self._info(member)
+        cap = min(info.file_size, self.limits.max_member_bytes)
+        want = cap + 1 if limit is None else min(limit, cap + 1)
+        stream = self._stream(member, info, bulk=limit is None or limit > HEAD_LIMIT)()
+        parts, got = [], 0
+        while got < want:  # a stream returns what one step inflates: ask until it is done
+            part = stream.read(want - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        data = b"".join(parts)
+        if limit is None and len(data) > cap:
+            raise LimitExceededError(f"{member.location}: member is larger than it declares")
+        return data
+
+    def open(self, member: Member) -> Buffer:
+        """The whole member as a buffer: bytes when small, else a view that inflates only as
+        far as it is read and keeps a bounded window in memory."""
+        info = self._info(member)
+        if info.file_size <= WHOLE_BELOW:
+            return self.read(member, None)
+        return MemberView(self._stream(member, info), info.file_size, member.location)
+
+    def _info(self, member: Member) -> zipfile.ZipInfo:
         index = member.index
         infos = self._infos
         if index is None or index >= len(infos) or infos[index].filename.strip("/") != member.inner:
             raise UnsupportedArchiveError(f"{member.location}: member vanished (the zip changed)")
-        info = infos[index]
-        cap = min(info.file_size, self.limits.max_member_bytes)
-        want = cap + 1 if limit is None else min(limit, cap + 1)
+        return infos[index]
+
+    def _stream(
+        self, member: Member, info: zipfile.ZipInfo, *, bulk: bool = True
+    ) -> Callable[[], Stream]:
+        """How to open the member's bytes: read straight from the file for stored and deflated
+        members (no zipfile layers, no CRC pass), through zipfile for the rarer methods."""
         try:
-            with self._archive.open(info) as stream:
-                data = stream.read(want)
+            start = self._data_offset(info)
         except ZIP_OR_OS_ERRORS as exc:
             raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
-        if limit is None and len(data) > cap:
-            raise LimitExceededError(f"{member.location}: member is larger than it declares")
-        return data
+        direct = raw_stream_opener(
+            self._fd, start, info.compress_size, info.compress_type, bulk=bulk
+        )
+        if direct is not None and not info.flag_bits & 0x1:
+            return _guarded(direct, member.location)
+        return _guarded(lambda: self._archive.open(info), member.location)
+
+    def _data_offset(self, info: zipfile.ZipInfo) -> int:
+        header = os.pread(self._fd, 30, info.header_offset)
+        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile("bad magic number for file header")
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        raw_name = os.pread(self._fd, name_length, info.header_offset + 30)
+        name = raw_name.decode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        if name != info.orig_filename:
+            raise zipfile.BadZipFile(
+                f"File name in directory {info.orig_filename!r} and header {raw_name!r} differ."
+            )
+        return int(info.header_offset) + 30 + int(name_length) + int(extra_length)
+
+
+def _guarded(opener: Callable[[], Stream], location: str) -> Callable[[], Stream]:
+    """Errors of damaged data become input errors, whether raised on opening or reading."""
+
+    def open_stream() -> Stream:
+        try:
+            return _GuardedStream(opener(), location)
+        except ZIP_OR_OS_ERRORS as exc:
+            raise UnsupportedArchiveError(f"{location}: cannot read member: {exc}") from None
+
+    return open_stream
+
+
+class _GuardedStream:
+    def __init__(self, stream: Stream, location: str) -> None:
+        self.stream, self.location = stream, location
+
+    def read(self, size: int, /) -> bytes:
+        try:
+            return self.stream.read(size)
+        except ZIP_OR_OS_ERRORS as exc:
+            raise UnsupportedArchiveError(f"{self.location}: cannot read member: {exc}") from None
