@@ -194,6 +194,7 @@ def package(
 
 
 NOT_FOUND = re.compile(r"^\s+(\S+) => not found\s*$", re.MULTILINE)
+TRACE_LINE = re.compile(r"^\t(?:(\S+) => )?(\S+) \(0x[0-9a-f]+\)$", re.MULTILINE)
 VERSION_NOT_FOUND = re.compile(r": version `([^']+)' not found \(required by ([^)]+)\)")
 
 
@@ -202,6 +203,8 @@ class LoaderVerdict:
     missing: frozenset[str]  # sonames that were not found
     versions: frozenset[tuple[str, str]]  # (version, basename of the object that requires it)
     output: str
+    # The file chosen for each library, as the loader names it (`libz.so.1 => /lib/.../libz.so.1`)
+    files: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return (
@@ -245,7 +248,12 @@ def real_loader(path: str, chroot: str | None = None) -> LoaderVerdict:
         raise AssertionError(f"the real loader stopped instead of tracing:\n{output}")
     missing = frozenset(NOT_FOUND.findall(output))
     versions = frozenset((v, os.path.basename(who)) for v, who in VERSION_NOT_FOUND.findall(output))
-    return LoaderVerdict(missing=missing, versions=versions, output=output)
+    files = tuple(
+        (name or found, found)
+        for name, found in TRACE_LINE.findall(output)
+        if found.startswith("/") and not found.endswith(os.path.basename(HOST_LOADER))
+    )
+    return LoaderVerdict(missing=missing, versions=versions, output=output, files=files)
 
 
 def linkscope_verdict(path: str, sysroot: str, runtime: str = "provided.al2023") -> LoaderVerdict:
@@ -255,6 +263,7 @@ def linkscope_verdict(path: str, sysroot: str, runtime: str = "provided.al2023")
     world = build_world(scanned, [], target)
     missing: set[str] = set()
     versions: set[tuple[str, str]] = set()
+    files: list[tuple[str, str]] = []
     lines = []
     for placed in world.placed:
         resolution = placed.resolution
@@ -264,12 +273,16 @@ def linkscope_verdict(path: str, sysroot: str, runtime: str = "provided.al2023")
         versions |= {
             (p.version, os.path.basename(p.requester)) for p in resolution.version_problems
         }
+        files += [(n, p.path) for _r, n, p in resolution.chosen]
         lines += [f"{r} needs {n} -> {p.path}" for r, n, p in resolution.chosen]
         lines += [
             f"{m.requester} needs {m.name}: searched {m.searched}" for m in resolution.missing
         ]
     return LoaderVerdict(
-        missing=frozenset(missing), versions=frozenset(versions), output="\n".join(lines)
+        missing=frozenset(missing),
+        versions=frozenset(versions),
+        output="\n".join(lines),
+        files=tuple(files),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from check_helpers import BIN, HOST_LOADER, linkscope_verdict, manifest, real_loader
 from loader_roots import copy_lib as _copy_lib
-from loader_roots import make_root, needs_chroot
+from loader_roots import inside, make_root, needs_chroot
 
 from linkscope.elf import facts_from_file
 from linkscope.errors import LinkscopeError
@@ -27,11 +27,17 @@ SAMPLE = 150
 
 
 def agree(path: str, sysroot: str, chroot: str | None = None, shown: str | None = None) -> None:
+    """Both loaders miss the same libraries and versions, and choose the same FILE for every
+    library the real one loads."""
     real = real_loader(shown or path, chroot=chroot)
     ours = linkscope_verdict(path, sysroot)
-    assert (real.missing, real.versions) == (ours.missing, ours.versions), (
-        f"{path}\nreal loader: {real}\nlinkscope: {ours}"
-    )
+    detail = f"{path}\nreal loader: {real}\nlinkscope: {ours}"
+    assert (real.missing, real.versions) == (ours.missing, ours.versions), detail
+    root = Path(sysroot)
+    ours_files = {name: inside(root, found) for name, found in reversed(ours.files)}
+    for name, found in real.files:
+        assert ours_files.get(name) == inside(root, found), f"{name}: {detail}"
+    assert {inside(root, f) for _n, f in real.files} == set(ours_files.values()), detail
 
 
 # ------------------------------------------------------------------ (a) the host's own files
