@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -181,16 +182,29 @@ class BinaryFacts:
 
     @property
     def required_versions(self) -> dict[str, str]:
-        """Highest version per prefix over every requirement (`{"GLIBC": "2.34"}`)."""
-        best: dict[str, tuple[int, ...]] = {}
-        for requirement in self.version_requirements:
-            parsed = split_version(requirement.version)
-            if parsed is None:
-                continue
-            prefix, number = parsed
-            if number > best.get(prefix, ()):
-                best[prefix] = number
-        return {prefix: ".".join(map(str, number)) for prefix, number in sorted(best.items())}
+        """Highest version per prefix over every requirement (`{"GLIBC": "2.34"}`), weak ones
+        included: `weak_versions` says which of these only weak requirements ask for."""
+        return highest_versions(self.version_requirements)
+
+    @property
+    def weak_versions(self) -> dict[str, str]:
+        """The entries of `required_versions` that only weak requirements ask for (ld.so starts
+        the program without them): `{"GLIBC": "2.34"}` when the highest GLIBC_ is weak."""
+        strong = highest_versions(r for r in self.version_requirements if not r.weak)
+        return {p: v for p, v in self.required_versions.items() if strong.get(p) != v}
+
+
+def highest_versions(requirements: Iterable[VersionRequirement]) -> dict[str, str]:
+    """Highest version per prefix (`{"GLIBC": "2.34", "GLIBCXX": "3.4.30"}`), prefixes sorted."""
+    best: dict[str, tuple[int, ...]] = {}
+    for requirement in requirements:
+        parsed = split_version(requirement.version)
+        if parsed is None:
+            continue
+        prefix, number = parsed
+        if number > best.get(prefix, ()):
+            best[prefix] = number
+    return {prefix: ".".join(map(str, number)) for prefix, number in sorted(best.items())}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

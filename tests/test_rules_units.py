@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from check_helpers import elf, go_toolchain, library, package, req
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linkscope.api import load_check_target
 from linkscope.model import (
     ElfType,
     FileProblem,
@@ -422,6 +424,15 @@ def test_ls403_silent_without_a_second_copy() -> None:
         (("/usr/local/lib",), (), ["/usr/local/lib"]),
         ((), ("$ORIGIN/lib", "${ORIGIN}/../lib"), []),
         ((), ("/opt/lib", "/var/task/lib"), []),
+        ((), ("/opt", "/lib64", "/var/task/lib/"), []),
+        # Folder boundaries (issue 15): these only start with the letters of Lambda's folders.
+        (
+            (),
+            ("/optbuild/lib", "/library/x", "/var/taskrunner/lib"),
+            ["/optbuild/lib", "/library/x", "/var/taskrunner/lib"],
+        ),
+        (("/opt/../home/ci/lib",), (), ["/opt/../home/ci/lib"]),
+        ((), ("$ORIGINAL/lib",), ["$ORIGINAL/lib"]),
     ],
 )
 def test_ls404_build_machine_paths(
@@ -542,3 +553,14 @@ def test_adding_libraries_to_a_profile_never_adds_findings(
     pkg, target, richer = case
     before, after = _keys(pkg, target), _keys(pkg, richer)
     assert after <= before, after - before
+
+
+def test_messages_under_sysroot_name_the_root(tmp_path: Path) -> None:
+    """With --sysroot, the libraries searched are the root's: LS401 says so, not the profile's
+    runtime (issue 15)."""
+    (tmp_path / "lib64").mkdir()
+    target = load_check_target("provided.al2023", "x86_64", str(tmp_path))
+    bootstrap = elf(needed=("libnothere.so.1",), interpreter="/lib64/ld-linux-x86-64.so.2")
+    finding = only(run(libraries.MISSING, package(bootstrap), target=target))
+    assert f"the root filesystem {tmp_path} does not have" in finding.message
+    assert "provided.al2023" not in finding.message

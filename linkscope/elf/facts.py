@@ -109,9 +109,25 @@ def _elf_type(parsed: Parsed) -> ElfType:  # noqa: PLR0911 - one return per ELF 
         return ElfType.SHARED_LIBRARY
     if parsed.interpreter is not None:
         return ElfType.PIE_EXECUTABLE
-    if not parsed.needed and parsed.dynamic is not None and parsed.header.entry != 0:
+    if (
+        not parsed.needed
+        and parsed.dynamic is not None
+        and parsed.header.entry != 0
+        and not _has_global_dynamic_symbols(parsed)
+    ):
         return ElfType.PIE_EXECUTABLE  # static-pie from a linker that does not set DF_1_PIE
     return ElfType.SHARED_LIBRARY
+
+
+def _has_global_dynamic_symbols(parsed: Parsed) -> bool:
+    """A library exports symbols (or imports them); a static-pie program's .dynsym holds only
+    the null symbol. sh_info of .dynsym is the index of its first non-local symbol."""
+    from linkscope.elf.dynamic import section_table
+
+    dynsym = section_table(parsed.sections, c.SHT_DYNSYM)
+    if dynsym is None or not dynsym.entsize:
+        return False
+    return dynsym.size // dynsym.entsize > dynsym.info
 
 
 def _linkage(parsed: Parsed, elf_type: ElfType) -> Linkage:

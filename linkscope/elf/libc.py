@@ -182,6 +182,13 @@ def _static(clues: LibcClues) -> LibcInfo:  # noqa: PLR0911 - one return per dec
     glibc = [m.decode() for m in GLIBC_MARKERS if m in clues.markers]
     musl = [m.decode() for m in MUSL_MARKERS if m in clues.markers]
     kind = clues.linkage.value
+    if clues.go and musl and not glibc:  # cgo linked statically against musl: it carries it
+        return _info(
+            LibcFamily.MUSL,
+            Confidence.LIKELY,
+            f"{kind} Go binary built with cgo, with musl inside",
+            *(f"contains {m!r}" for m in musl),
+        )
     if clues.go and not glibc:
         return _info(
             LibcFamily.NONE,

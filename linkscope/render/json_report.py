@@ -60,6 +60,7 @@ def binary_to_dict(b: BinaryFacts) -> dict[str, Any]:
         "flags": list(b.flags),
         "flags_1": list(b.flags_1),
         "required_versions": b.required_versions,
+        "weak_versions": b.weak_versions,
         "version_requirements": [
             {"library": r.library, "version": r.version, "weak": r.weak, "symbols": list(r.symbols)}
             for r in b.version_requirements

@@ -13,6 +13,7 @@ from collections import Counter
 
 from linkscope.model import BinaryFacts, Finding, Report
 from linkscope.render.json_report import sort_findings
+from linkscope.render.needs import needs_text
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#!])")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -82,7 +83,7 @@ def _libc(b: BinaryFacts) -> str:
 
 
 def _needs(b: BinaryFacts) -> str:
-    return text(", ".join(f"{k} {v}" for k, v in b.required_versions.items()) or "-")
+    return text(needs_text(b))
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

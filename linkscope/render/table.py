@@ -8,6 +8,7 @@ from collections import Counter
 from linkscope.model import BinaryFacts, Report
 from linkscope.render.grouping import FindingGroup, group_findings
 from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, natural_width, wrap
+from linkscope.render.needs import needs_text
 
 MAX_SYMBOLS_SHOWN = 6
 INSPECT_HEADERS = (
@@ -160,7 +161,7 @@ def _libc(b: BinaryFacts) -> str:
 
 
 def _needs(b: BinaryFacts) -> str:
-    return ", ".join(f"{k} {v}" for k, v in b.required_versions.items()) or "-"
+    return needs_text(b)
 
 
 def _built_with(b: BinaryFacts) -> str:

@@ -10,10 +10,15 @@ from linkscope.resolve import World
 from linkscope.rules.base import Context, Rule, essential, named
 
 
-def _mismatch(world: World, machine: str, elf_class: int, endianness: str) -> str | None:
+def _mismatch(
+    world: World, machine: str, elf_class: int, endianness: str, float_abi: str | None = None
+) -> str | None:
     want = world.target.os.machine
     if machine != want:
-        return f"is built for {machine}, but the function runs on {want} ({world.target.arch})"
+        # 32-bit ARM: its float ABI (EF_ARM_ABI_FLOAT_HARD/SOFT in e_flags) is said, but no
+        # ABI runs: Lambda has no 32-bit ARM (arm64 is AArch64 only).
+        built = f"{machine} ({float_abi}-float)" if machine == "arm" and float_abi else machine
+        return f"is built for {built}, but the function runs on {want} ({world.target.arch})"
     if elf_class != 64 or endianness != "little":
         return f"is a {elf_class}-bit {endianness}-endian binary; Lambda runs 64-bit little-endian"
     return None
@@ -26,7 +31,9 @@ def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
     )
     for item in world.placed:
         facts = item.facts
-        problem = _mismatch(world, facts.machine, facts.elf_class, facts.endianness)
+        problem = _mismatch(
+            world, facts.machine, facts.elf_class, facts.endianness, facts.arm_float_abi
+        )
         if problem is None:
             continue
         severity = Severity.ERROR if essential(item, world) or all_wrong else Severity.WARNING
@@ -110,8 +117,10 @@ ARCHITECTURE = Rule(
     id="LS101",
     title="architecture does not match the function's",
     severity=Severity.ERROR,
-    help="The machine, class, byte order or ARM float ABI differs from the function's "
-    "architecture (x86_64 or arm64); the kernel refuses to run it (`exec format error`).",
+    help="The machine, class or byte order differs from the function's architecture (x86_64 or "
+    "arm64); the kernel refuses to run it (`exec format error`). A 32-bit ARM file is reported "
+    "with its float ABI (hard or soft, from e_flags), though neither runs: Lambda has no "
+    "32-bit ARM.",
     check=check_architecture,
 )
 CPU = Rule(
