@@ -5,7 +5,10 @@ Pure functions of facts: rules use them for their `fix` text and `explain` for i
 
 from __future__ import annotations
 
-from linkscope.model import BinaryFacts
+from collections.abc import Callable
+
+from linkscope.ecosystems.base import Need
+from linkscope.model import BinaryFacts, Origin, version_key
 
 RUST_TRIPLES = {"x86_64": "x86_64-unknown-linux-gnu", "aarch64": "aarch64-unknown-linux-gnu"}
 RUST_MUSL = {"x86_64": "x86_64-unknown-linux-musl", "aarch64": "aarch64-unknown-linux-musl"}
@@ -27,8 +30,13 @@ def language(facts: BinaryFacts) -> str:
     return facts.toolchain.language or "c"
 
 
-def glibc_fix(facts: BinaryFacts, glibc: str, machine: str, os_id: str) -> str:
+def glibc_fix(
+    facts: BinaryFacts, glibc: str, machine: str, os_id: str, need: Need | None = None
+) -> str:
     """How to need no newer glibc than `glibc` (the runtime's)."""
+    packaged = packaging_fix(facts.origin, need)
+    if packaged is not None:
+        return packaged
     lang = language(facts)
     image = IMAGES.get(os_id, "the runtime's build image")
     if lang == "rust":
@@ -56,7 +64,10 @@ def glibc_fix(facts: BinaryFacts, glibc: str, machine: str, os_id: str) -> str:
     )
 
 
-def libstdcxx_fix(facts: BinaryFacts, os_id: str) -> str:
+def libstdcxx_fix(facts: BinaryFacts, os_id: str, need: Need | None = None) -> str:
+    packaged = packaging_fix(facts.origin, need)
+    if packaged is not None:
+        return packaged
     image = IMAGES.get(os_id, "the runtime's build image")
     return (
         f"Build with the runtime's GCC (inside {image}), or link libstdc++ statically "
@@ -67,7 +78,10 @@ def libstdcxx_fix(facts: BinaryFacts, os_id: str) -> str:
     )
 
 
-def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:
+def architecture_fix(facts: BinaryFacts, want_machine: str, need: Need | None = None) -> str:
+    packaged = packaging_fix(facts.origin, need)
+    if packaged is not None:
+        return packaged
     arch = LAMBDA_ARCH.get(facts.machine)
     lang = language(facts)
     rebuild = {
@@ -86,7 +100,10 @@ def architecture_fix(facts: BinaryFacts, want_machine: str) -> str:
     return f"Rebuild for 64-bit Linux {want_machine} with {rebuild}."
 
 
-def musl_dynamic_fix(facts: BinaryFacts) -> str:
+def musl_dynamic_fix(facts: BinaryFacts, need: Need | None = None) -> str:
+    packaged = packaging_fix(facts.origin, need)
+    if packaged is not None:
+        return packaged
     lang = language(facts)
     if lang == "rust":
         return (
@@ -102,7 +119,12 @@ def musl_dynamic_fix(facts: BinaryFacts) -> str:
     )
 
 
-def missing_library_fix(name: str) -> str:
+def missing_library_fix(
+    name: str, facts: BinaryFacts | None = None, need: Need | None = None
+) -> str:
+    packaged = packaging_fix(facts.origin if facts is not None else None, need)
+    if packaged is not None:
+        return packaged
     return (
         f"Ship {name} (and what it needs) in the package's lib/ folder or a layer's lib/ "
         "(both are on LD_LIBRARY_PATH), link it statically, or build against the runtime's "
@@ -140,3 +162,92 @@ def runtime_client_fix(facts: BinaryFacts, *, extension: bool = False) -> str:
         f"Implement the Runtime API loop ({loop.removeprefix('or implement the loop: ')}), or "
         "if this file only launches the real program, check that one instead."
     )
+
+
+# ---------------------------------------------------------------- advice by packaging origin
+
+
+def need_of(runtime: str, arch: str, machine: str, glibc: str, os_id: str) -> Need:
+    return Need(runtime=runtime, arch=arch, machine=machine, glibc=glibc, os_id=os_id)
+
+
+def packaging_fix(origin: Origin | None, need: Need | None) -> str | None:
+    """The fix in the words of the tool that put the file there (pip, uv, npm, ...), or None
+    for a file with no packaging origin (the compiler advice above applies). `need` is None
+    for `inspect`, which knows no runtime."""
+    if origin is None:
+        return None
+    if need is None:
+        return _unknown_runtime_fix(origin)
+    advise = PACKAGING_ADVICE.get(origin.ecosystem)
+    return None if advise is None else advise(origin, need)
+
+
+def _unknown_runtime_fix(origin: Origin) -> str:
+    what = f"{origin.package} {origin.version or ''}".strip() if origin.package else "It"
+    wheel = f" from `{origin.tag}`" if origin.tag else ""
+    return (
+        f"{what} was installed{wheel} by {origin.installer or 'its packaging tool'}: reinstall it "
+        "for Lambda's platform; `linkscope check --runtime <runtime> --arch <arch>` gives the "
+        "exact command for your runtime."
+    )
+
+
+def _python_version(origin: Origin | None, need: Need) -> str:
+    if need.python:
+        return need.python
+    abi = (origin.abi if origin is not None else None) or ""
+    if abi.startswith("cpython-"):
+        return abi.removeprefix("cpython-").rstrip("t")
+    return "3.12"
+
+
+def pip_platforms(need: Need) -> tuple[tuple[str, ...], str]:
+    """`pip --platform` values (one tag each: pip does not expand them) and the uv
+    `--python-platform` for the runtime: from languages.json for python* runtimes, else from
+    the OS's glibc."""
+    from linkscope.profiles.languages import language_facts
+
+    facts = language_facts(need.runtime)
+    if facts is not None and facts.python is not None:
+        uv = facts.python.uv_platform(need.arch) or f"{need.machine}-manylinux2014"
+        return facts.python.platforms(need.arch), uv
+    machine = need.machine
+    if version_key(need.glibc) >= (2, 34):
+        levels = ("manylinux_2_34", "manylinux_2_28", "manylinux2014")
+        return tuple(f"{level}_{machine}" for level in levels), f"{machine}-manylinux_2_34"
+    return (f"manylinux2014_{machine}",), f"{machine}-manylinux2014"
+
+
+def pip_fix(origin: Origin | None, need: Need) -> str:
+    """Reinstall for the runtime with pip or uv, flags exact (reference: managed-runtimes 9)."""
+    python = _python_version(origin, need)
+    platforms, uv_platform = pip_platforms(need)
+    flags = " ".join(f"--platform {p}" for p in platforms)
+    source = ""
+    if origin is not None and origin.package:
+        wheel = f" from the wheel `{origin.tag}`" if origin.tag else ""
+        version = f" {origin.version}" if origin.version else ""
+        source = f"{origin.package}{version} was installed{wheel}. "
+    al2 = (
+        f" (not uv's default linux platform: manylinux_2_28 is too new for {need.runtime})"
+        if len(platforms) == 1
+        else ""
+    )
+    return (
+        f"{source}Reinstall the dependencies for {need.runtime} on {need.arch} with pip: "
+        f"`pip install -r requirements.txt --target package/ --implementation cp "
+        f"--python-version {python} --only-binary=:all: {flags}` (pip's --platform matches one "
+        "tag exactly, so each level is listed), or with uv: `uv pip install -r "
+        f"requirements.txt --target package/ --python-version {python} --python-platform "
+        f"{uv_platform} --only-binary :all:`{al2}; or run `sam build --use-container`, which "
+        "installs them inside the runtime's build image."
+    )
+
+
+def _pip_fix(origin: Origin, need: Need) -> str | None:
+    return pip_fix(origin, need)
+
+
+# ecosystem -> advice for a file it installed; node/ruby/jvm/dotnet add theirs here
+PACKAGING_ADVICE: dict[str, Callable[[Origin, Need], str | None]] = {"python": _pip_fix}

@@ -54,12 +54,21 @@ def inspect(
         _require_elf(package)
     return Report(
         binaries=tuple(b for p in packages for b in p.binaries),
-        findings=tuple(unreadable_findings(packages)),
+        findings=tuple(unreadable_findings(packages)) + native_findings(packages),
     )
 
 
+def native_findings(packages: Sequence[ScannedPackage]) -> tuple[Finding, ...]:
+    """LS103 for Mach-O and PE files (inspect has no runtime: their place decides)."""
+    if not any(p.natives for p in packages):
+        return ()
+    from linkscope.rules.native import package_findings
+
+    return tuple(f for p in packages for f in package_findings(p, None))
+
+
 def _require_elf(package: ScannedPackage) -> None:
-    if package.binaries or package.problems:
+    if package.binaries or package.problems or package.natives:
         return
     if package.kind == "file":
         raise NotElfError(f"{package.source}: not an ELF file")
@@ -159,12 +168,17 @@ def check_worlds(
     every = tuple(dict.fromkeys(findings))
     unique = tuple(f for f in every if f.rule not in ignore)
     failed = any(f.severity.rank >= fail_on.rank for f in unique)
+    from linkscope.ecosystems import language_mismatch
+
     return Report(
         binaries=tuple(binaries),
         findings=unique,
         runtime=RuntimeRef(name=target.runtime.name, arch=target.arch),
         verdict="incompatible" if failed else "compatible",
         ignored=len(every) - len(unique),
+        notes=language_mismatch(
+            [w.function[0] for w in worlds], target.runtime.family, target.runtime.name
+        ),
     )
 
 
@@ -213,7 +227,7 @@ def load_check_target(runtime: str, arch: str, sysroot: str | None) -> Target:
 
 
 def _require_content(package: ScannedPackage) -> None:
-    if package.binaries or package.problems or package.scripts:
+    if package.binaries or package.problems or package.scripts or package.natives:
         return
     if package.kind == "file":
         raise NotElfError(f"{package.source}: neither an ELF file nor a script")

@@ -173,7 +173,8 @@ def inspect(
         pairs = format_pairs(output_format, output)
         report = api.inspect(paths, parse_limits(limit), progress=_progress())
         _emit_all(report, pairs, no_color, symbols=symbols)
-        return ExitCode.INCOMPATIBLE if report.findings else ExitCode.OK
+        failed = any(f.severity.rank > 0 for f in report.findings)  # information never fails
+        return ExitCode.INCOMPATIBLE if failed else ExitCode.OK
 
     raise typer.Exit(_run(action))
 
@@ -271,6 +272,8 @@ def check(
         )
         _emit_all(report, pairs, no_color, show_all=show_all)
         _annotate(report, pairs)
+        for note in report.notes:
+            typer.echo(f"linkscope: warning: {note}", err=True)
         return ExitCode.INCOMPATIBLE if report.verdict == "incompatible" else ExitCode.OK
 
     raise typer.Exit(_run(action))

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypeVar
 
 
 class ElfType(str, Enum):
@@ -138,6 +139,19 @@ class InterfaceSymbols:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Origin:
+    """Where a native file came from, as its packaging tool recorded it (`*.dist-info`,
+    `package.json`, a gem folder, a jar, `*.deps.json`): the JSON report's `origin` key."""
+
+    ecosystem: str  # "python", "nodejs", "ruby", "java", "dotnet"
+    package: str | None = None  # "pydantic-core"
+    version: str | None = None  # "2.27.2"
+    tag: str | None = None  # "cp313-cp313-manylinux_2_17_x86_64" (wheel tag, npm os-cpu, ...)
+    abi: str | None = None  # "cpython-3.13", "abi3-3.9", "node-abi-115", "napi-9", "ruby-3.3.0"
+    installer: str | None = None  # "pip", "uv", "npm", ... when the metadata says so
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BinaryFacts:
     """Everything linkscope knows about one ELF file. Rules see only this, never the file."""
 
@@ -171,6 +185,7 @@ class BinaryFacts:
     # False: a large shared library read for a check verdict only, without the facts that only
     # `inspect` reports (compilers, Rust/Go build info; README "What check reads").
     complete: bool = field(default=True, compare=False)
+    origin: Origin | None = None  # the package that put it there (set by the ecosystem stage)
 
     @property
     def is_shared_library(self) -> bool:
@@ -220,6 +235,7 @@ class ScriptFacts:
 
 class EntryKind(str, Enum):
     ELF = "elf"
+    NATIVE = "native"  # native code that is not ELF: Mach-O, PE/COFF
     SCRIPT = "script"
     OTHER = "other"
     DIRECTORY = "directory"
@@ -240,6 +256,73 @@ class PackageEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NativeFile:
+    """Native code that is not ELF (Mach-O from a Mac, PE/COFF from Windows), from its magic
+    bytes: Linux's loader rejects it with `invalid ELF header`."""
+
+    path: str  # location, as reports show it
+    inner: str
+    format: str  # "mach-o", "mach-o-fat", "pe"
+    os: str  # "macOS" or "Windows"
+    machines: tuple[str, ...] = ()  # canonical names where known ("x86_64", "aarch64")
+    file_type: str | None = None  # "bundle", "dylib", "executable", "dll", ...
+    size: int = 0
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetadataFile:
+    """A small packaging metadata file read from the package (`*.dist-info/WHEEL`, `RECORD`,
+    `METADATA`, `package.json`, `*.deps.json`, gemspecs), decoded as UTF-8 and bounded in size."""
+
+    inner: str
+    location: str
+    text: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Classification:
+    """What one ecosystem (linkscope/ecosystems/<name>.py) says about one package. Each
+    ecosystem module subclasses this with its own facts (python.PythonPackage, ...)."""
+
+    ecosystem: str  # "python", "nodejs", "ruby", "java", "dotnet", "os-only"
+    evidence: tuple[str, ...] = ()  # why the package is for this language, in plain words
+    weight: int = 0  # how strongly: handler files and installed metadata count most
+    origins: tuple[tuple[str, Origin], ...] = ()  # member location -> where it came from
+    loaded: tuple[str, ...] = ()  # inner paths this runtime would load as native code
+    ignored: tuple[str, ...] = ()  # inner paths it never loads (another platform's module, ...)
+    runtime_hint: str | None = None  # the runtime its native files were installed for
+
+
+C = TypeVar("C", bound=Classification)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ecosystems:
+    """Every ecosystem's classification of one package, and the language it is for."""
+
+    language: str | None = None  # the ecosystem with the most weight; None: no sign at all
+    parts: tuple[Classification, ...] = ()
+
+    def part(self, kind: type[C]) -> C | None:
+        return next((p for p in self.parts if isinstance(p, kind)), None)
+
+    def origin(self, location: str) -> Origin | None:
+        for part in self.parts:
+            for where, origin in part.origins:
+                if where == location:
+                    return origin
+        return None
+
+    def loaded(self) -> frozenset[str]:
+        return frozenset(inner for part in self.parts for inner in part.loaded)
+
+    def ignored(self) -> frozenset[str]:
+        return frozenset(inner for part in self.parts for inner in part.ignored)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScannedPackage:
     """A function zip, layer or folder after reading: its entries and what was read from them."""
 
@@ -251,6 +334,9 @@ class ScannedPackage:
     problems: tuple[FileProblem, ...] = ()
     zipped_size: int | None = None
     notes: tuple[str, ...] = ()
+    natives: tuple[NativeFile, ...] = ()  # Mach-O and PE files
+    metadata: tuple[MetadataFile, ...] = ()  # packaging metadata read for the ecosystem stage
+    ecosystems: Ecosystems = field(default_factory=Ecosystems)
 
     def binary(self, inner: str) -> BinaryFacts | None:
         location = next((e.location for e in self.entries if e.inner == inner), None)
@@ -291,3 +377,4 @@ class Report:
     runtime: RuntimeRef | None = None
     verdict: str | None = None  # "compatible" | "incompatible" | None for inspect
     ignored: int = 0  # findings that --ignore left out (the table's summary line counts them)
+    notes: tuple[str, ...] = ()  # warnings for stderr (e.g. --runtime names another language)

@@ -30,10 +30,13 @@ from linkscope.inputs import (
     PackageReader,
     open_package,
 )
+from linkscope.inputs.native import HEAD_NEEDED, native_kind, pe_header_offset
 from linkscope.model import (
     BinaryFacts,
     EntryKind,
     FileProblem,
+    MetadataFile,
+    NativeFile,
     PackageEntry,
     ScannedPackage,
     ScriptFacts,
@@ -66,9 +69,10 @@ def scan_path(
     problems: dict[int, FileProblem] = {}
     elves: list[int] = []
     nested: list[str] = []
+    found = _Found()
     with PackageReader(package, limits) as reader:
         for index, member in enumerate(package.members):
-            kind = _classify(reader, package, member, scripts, nested)
+            kind = _classify(reader, package, member, scripts, nested, found)
             if isinstance(kind, FileProblem):
                 problems[index] = kind
                 kind = EntryKind.UNREADABLE
@@ -94,15 +98,21 @@ def scan_path(
         else:
             problems[index] = result
             kinds[index] = EntryKind.UNREADABLE
-    return ScannedPackage(
-        source=source,
-        kind=package.kind.value,
-        entries=tuple(_entry(m, k) for m, k in zip(package.members, kinds, strict=True)),
-        binaries=tuple(binaries),
-        scripts=tuple(scripts),
-        problems=tuple(problems[i] for i in sorted(problems)),
-        zipped_size=package.zipped_size,
-        notes=package.notes + _nested_note(package, nested),
+    from linkscope.ecosystems import with_ecosystems
+
+    return with_ecosystems(
+        ScannedPackage(
+            source=source,
+            kind=package.kind.value,
+            entries=tuple(_entry(m, k) for m, k in zip(package.members, kinds, strict=True)),
+            binaries=tuple(binaries),
+            scripts=tuple(scripts),
+            problems=tuple(problems[i] for i in sorted(problems)),
+            zipped_size=package.zipped_size,
+            notes=package.notes + _nested_note(package, nested),
+            natives=tuple(found.natives),
+            metadata=tuple(found.metadata),
+        )
     )
 
 
@@ -122,8 +132,21 @@ def complete_binaries(
                 result = read_elf(reader, package, member)
                 if isinstance(result, BinaryFacts):
                     fresh[member.location] = result
-    binaries = tuple(fresh.get(b.path, b) for b in scanned.binaries)
+    binaries = tuple(
+        dataclasses.replace(fresh[b.path], origin=b.origin) if b.path in fresh else b
+        for b in scanned.binaries
+    )
     return dataclasses.replace(scanned, binaries=binaries)
+
+
+class _Found:
+    """What the first pass collects besides ELF files: native non-ELF code and the packaging
+    metadata the ecosystem stage reads (bounded: a hostile package cannot make it huge)."""
+
+    def __init__(self) -> None:
+        self.natives: list[NativeFile] = []
+        self.metadata: list[MetadataFile] = []
+        self.metadata_bytes = 0
 
 
 def _entry(member: Member, kind: EntryKind) -> PackageEntry:
@@ -155,24 +178,70 @@ def _classify(
     member: Member,
     scripts: list[ScriptFacts],
     nested: list[str],
+    found: _Found,
 ) -> EntryKind | FileProblem:
     known = _known_kind(member)
     if known is not None:
         return known
     try:
         head = reader.read_head(member, HEAD_BYTES)
+        if is_elf(head):
+            return EntryKind.ELF
+        if head.startswith(b"#!"):
+            scripts.append(parse_shebang(head, member.location, member.mode))
+            return EntryKind.SCRIPT
+        if _native(reader, member, bytes(head), found):
+            return EntryKind.NATIVE
+        _metadata(reader, member, found)
     except InputError as exc:
         if package.kind is PackageKind.FILE:
             raise  # the one file the user named: an input error, exit 2
         return FileProblem(path=member.location, message=_strip_location(exc, member))
-    if is_elf(head):
-        return EntryKind.ELF
-    if head.startswith(b"#!"):
-        scripts.append(parse_shebang(head, member.location, member.mode))
-        return EntryKind.SCRIPT
     if head[:4] in ZIP_MAGICS and package.kind is not PackageKind.FILE:
         nested.append(member.inner)
     return EntryKind.OTHER
+
+
+def _native(reader: PackageReader, member: Member, head: bytes, found: _Found) -> bool:
+    offset = pe_header_offset(head)
+    if offset is not None and len(head) < offset + 24 <= HEAD_NEEDED:
+        head = reader.read_head(member, HEAD_NEEDED)
+    kind = native_kind(head)
+    if kind is None:
+        return False
+    found.natives.append(
+        NativeFile(
+            path=member.location,
+            inner=member.inner,
+            format=kind.format,
+            os=kind.os,
+            machines=kind.machines,
+            file_type=kind.file_type,
+            size=member.size,
+        )
+    )
+    return True
+
+
+METADATA_FILE_BYTES = 4 << 20  # a RECORD of a large distribution is a few hundred KiB
+METADATA_TOTAL_BYTES = 64 << 20
+
+
+def _metadata(reader: PackageReader, member: Member, found: _Found) -> None:
+    from linkscope.ecosystems import wants_metadata
+
+    if not wants_metadata(member.inner) or found.metadata_bytes > METADATA_TOTAL_BYTES:
+        return
+    data = reader.read_head(member, METADATA_FILE_BYTES + 1)
+    found.metadata_bytes += len(data)
+    found.metadata.append(
+        MetadataFile(
+            inner=member.inner,
+            location=member.location,
+            text=data[:METADATA_FILE_BYTES].decode("utf-8", "replace"),
+            truncated=len(data) > METADATA_FILE_BYTES,
+        )
+    )
 
 
 def _known_kind(member: Member) -> EntryKind | FileProblem | None:

@@ -170,7 +170,6 @@ def test_24_extension_without_execute_bit(tmp_path: Path) -> None:
         (fixture("bootstrap_crlf.sh"), "CRLF"),
         (b"Set-StrictMode -Version Latest\r\n$handler = $env:_HANDLER\r\n", "neither an ELF"),
         (b"MZ\x90\x00" + bytes(200), "neither an ELF"),
-        (b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(200), "neither an ELF"),
         (b"", "is empty"),
     ],
 )
@@ -182,6 +181,21 @@ def test_25_runtime_built_on_windows(tmp_path: Path, data: bytes | Path, text: s
     assert finding.severity is Severity.ERROR and text in finding.message
     assert finding.path == f"{layer}!bootstrap"
     assert "/opt/bootstrap" in finding.message
+    assert cli(function, "--layer", str(layer)) == 1
+
+
+def test_25_macos_bootstrap_is_ls103(tmp_path: Path) -> None:
+    """A Mach-O bootstrap (x86_64 MH_EXECUTE header) is native code for macOS: LS103, not the
+    "neither ELF nor script" of LS004."""
+    macho = b"\xcf\xfa\xed\xfe\x07\x00\x00\x01\x03\x00\x00\x00\x02\x00\x00\x00" + bytes(200)
+    function = make_zip(tmp_path / "fn.zip", [Item("handler.ps1", b"1", 0o644)])
+    layer = make_zip(tmp_path / "pwsh.zip", [Item("bootstrap", macho)])
+    report = check(function, layers=(layer,))
+    assert not findings(report, "LS004")
+    [finding] = findings(report, "LS103")
+    assert finding.severity is Severity.ERROR and finding.path == f"{layer}!bootstrap"
+    assert "Mach-O executable for macOS (x86_64)" in finding.message
+    assert "exec format error" in finding.message
     assert cli(function, "--layer", str(layer)) == 1
 
 

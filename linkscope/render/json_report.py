@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from linkscope import __version__
-from linkscope.model import BinaryFacts, Finding, Report, RuntimeClient, Toolchain
+from linkscope.model import BinaryFacts, Finding, Origin, Report, RuntimeClient, Toolchain
 
 SCHEMA_VERSION = 1
 
@@ -68,6 +68,19 @@ def binary_to_dict(b: BinaryFacts) -> dict[str, Any]:
         "version_definitions": list(b.version_definitions),
         "toolchain": toolchain_to_dict(b.toolchain),
         "runtime_client": client_to_dict(b.runtime_client),
+        "origin": origin_to_dict(b.origin),
+    }
+
+
+def origin_to_dict(o: Origin | None) -> dict[str, Any] | None:
+    if o is None:
+        return None
+    return {
+        "ecosystem": o.ecosystem,
+        "package": o.package,
+        "version": o.version,
+        "tag": o.tag,
+        "abi": o.abi,
     }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from linkscope.model import Finding
 from linkscope.resolve import World
-from linkscope.rules import arch, libc, libraries, lifecycle, unreadable, versions
+from linkscope.rules import arch, libc, libraries, lifecycle, native, unreadable, versions
 from linkscope.rules import client as client_rules
 from linkscope.rules import package as package_rules
 from linkscope.rules.base import Context, Rule
@@ -16,6 +16,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
         (
             *unreadable.RULES,
             *arch.RULES,
+            *native.RULES,
             *libc.RULES,
             *versions.RULES,
             *libraries.RULES,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from linkscope.advice import architecture_fix
 from linkscope.model import Finding, Severity
 from linkscope.resolve import World
-from linkscope.rules.base import Context, Rule, essential, named
+from linkscope.rules.base import Context, Rule, essential, named, need
 
 
 def _mismatch(
@@ -45,7 +45,7 @@ def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
         yield ARCHITECTURE.finding(
             facts.path,
             f"{named(facts.path)} {problem}: {consequence}.",
-            architecture_fix(facts, world.target.os.machine),
+            architecture_fix(facts, world.target.os.machine, need(world)),
             severity=severity,
         )
 

@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from linkscope.ecosystems.base import Need
 from linkscope.model import Finding, Severity
 from linkscope.resolve import Placed, Role, World
 
@@ -79,6 +80,18 @@ def system_name(world: World) -> str:
     if world.target.sysroot:
         return f"the root filesystem {world.target.sysroot}"
     return f"{world.target.runtime.name} ({world.target.arch})"
+
+
+def need(world: World) -> Need:
+    """What the runtime needs of a native file, for advice by packaging origin."""
+    os_profile = world.target.os
+    return Need(
+        runtime=world.target.runtime.name,
+        arch=world.target.arch,
+        machine=os_profile.machine,
+        glibc=os_profile.glibc,
+        os_id=os_profile.id,
+    )
 
 
 def named(path: str) -> str:

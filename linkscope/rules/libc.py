@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from linkscope.advice import musl_dynamic_fix
 from linkscope.model import Finding, LibcFamily, Linkage, Severity
 from linkscope.resolve import Role, World
-from linkscope.rules.base import Context, Rule, essential, named, system_name
+from linkscope.rules.base import Context, Rule, essential, named, need, system_name
 
 BUNDLED_LIBC = ("libc.so.6", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so")
 
@@ -70,7 +70,7 @@ def check_musl(world: World, ctx: Context) -> Iterator[Finding]:
             )
             + " A statically linked musl binary would run: it carries its C library "
             "inside.",
-            musl_dynamic_fix(facts),
+            musl_dynamic_fix(facts, need(world)),
             severity=Severity.ERROR
             if essential(item, world) or facts.is_shared_library
             else Severity.WARNING,

@@ -7,10 +7,17 @@ import posixpath
 from collections.abc import Iterator
 
 from linkscope.advice import missing_library_fix
-from linkscope.model import Finding, Severity
+from linkscope.model import BinaryFacts, Finding, Severity
 from linkscope.resolve import Node, Origin, World
 from linkscope.resolve.loader import MissingLibrary
-from linkscope.rules.base import Context, Rule, named, system_name, unused_runtime_duplicate
+from linkscope.rules.base import (
+    Context,
+    Rule,
+    named,
+    need,
+    system_name,
+    unused_runtime_duplicate,
+)
 
 LAMBDA_PREFIXES = (
     "/var/task",
@@ -102,7 +109,7 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
             missing.requester,
             f"{what}: it fails with `{missing.name}: cannot open shared "
             f"object file`.{_elsewhere(world, missing)}",
-            missing_library_fix(missing.name),
+            missing_library_fix(missing.name, _requester(world, missing.requester), need(world)),
             library=missing.name,
         )
 
@@ -116,7 +123,8 @@ def check_unknown(world: World, ctx: Context) -> Iterator[Finding]:
             f"{named(missing.requester)} needs {missing.name}, which the package does not "
             f"provide; {world.system.unknown_part(missing.name)}, so linkscope cannot tell "
             f"whether {world.target.runtime.name} has it.{_elsewhere(world, missing)}",
-            missing_library_fix(missing.name) + " Or check against the real image with "
+            missing_library_fix(missing.name, _requester(world, missing.requester), need(world))
+            + " Or check against the real image with "
             "`--sysroot`.",
             severity=Severity.ERROR if ctx.strict else Severity.WARNING,
             library=missing.name,
@@ -229,3 +237,7 @@ BUILD_PATH = Rule(
     check=check_build_paths,
 )
 RULES = (MISSING, UNKNOWN, SHADOW, BUILD_PATH)
+
+
+def _requester(world: World, location: str) -> BinaryFacts | None:
+    return next((p.facts for p in world.placed if p.node.location == location), None)

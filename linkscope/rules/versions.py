@@ -10,7 +10,7 @@ from linkscope.model import BinaryFacts, Finding, Severity, VersionRequirement, 
 from linkscope.profiles.model import LibraryInfo
 from linkscope.resolve import Origin, World
 from linkscope.resolve.loader import VersionProblem
-from linkscope.rules.base import Context, Rule, named, symbol_list, unused_runtime_duplicate
+from linkscope.rules.base import Context, Rule, named, need, symbol_list, unused_runtime_duplicate
 
 FAMILIES = {"GLIBC": "LS301", "GLIBCXX": "LS302", "CXXABI": "LS302", "GCC": "LS303"}
 
@@ -171,9 +171,9 @@ def _fix(rule: Rule, world: World, problem: VersionProblem) -> str:
     if facts is None:
         return "Use a provider that defines this version."
     if rule.id == "LS301":
-        return glibc_fix(facts, os_profile.glibc, os_profile.machine, os_profile.id)
+        return glibc_fix(facts, os_profile.glibc, os_profile.machine, os_profile.id, need(world))
     if rule.id in ("LS302", "LS303"):
-        return libstdcxx_fix(facts, os_profile.id)
+        return libstdcxx_fix(facts, os_profile.id, need(world))
     return (
         f"Bundle a {problem.library} that defines {problem.version} and make sure it is found "
         "first (RUNPATH `$ORIGIN/lib`), or build against the runtime's version."

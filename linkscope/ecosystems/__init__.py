@@ -1,0 +1,131 @@
+"""The ecosystem stage: pure classification of a package's members by language ecosystem.
+
+Each ecosystem is one module (`system.py` for what every runtime loads, `python.py`, and
+`node.py`, `ruby.py`, `jvm.py`, `dotnet.py` as they come) exposing an `ECOSYSTEM` entry:
+
+- `wants(inner) -> bool`: which small metadata files the scan should read for it (by path
+  inside the package: `x.dist-info/RECORD`, `package.json`, ...). The scan hands them over as
+  `ScannedPackage.metadata` (bounded in size, decoded as UTF-8).
+- `classify(package) -> Classification`: a frozen dataclass, usually a subclass with the
+  ecosystem's own facts (`python.PythonPackage`). Its `evidence` and `weight` say how strongly
+  the package is for this language; `origins` map native files (by location) to the package
+  that put them there (the JSON report's `origin`); `loaded` lists what this runtime would load
+  as native code (LS103 judges Mach-O and PE there); `ignored` what it never loads.
+
+Advice in the words of the tool that put a file there is registered in linkscope/advice.py
+(`PACKAGING_ADVICE`: ecosystem name -> function of the file's `Origin` and the runtime's `Need`).
+
+To add an ecosystem: write the module, add its `ECOSYSTEM` to `ECOSYSTEMS` below. Nothing here
+reads files: the scan calls `wants_metadata` and `with_ecosystems`; rules read
+`ScannedPackage.ecosystems`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from linkscope.ecosystems import python, system
+from linkscope.ecosystems.base import Ecosystem, Need
+from linkscope.model import BinaryFacts, Classification, Ecosystems, NativeFile, ScannedPackage
+
+__all__ = [
+    "ECOSYSTEMS",
+    "RUNTIME_LANGUAGES",
+    "Ecosystem",
+    "Need",
+    "classify",
+    "runtime_language",
+    "wants_metadata",
+    "with_ecosystems",
+]
+
+ECOSYSTEMS: tuple[Ecosystem, ...] = (system.ECOSYSTEM, python.ECOSYSTEM)
+
+# runtimes.json `family` -> the language a package for it holds
+RUNTIME_LANGUAGES = {
+    "python": "python",
+    "nodejs": "nodejs",
+    "ruby": "ruby",
+    "java": "java",
+    "dotnet": "dotnet",
+    "provided": "os-only",
+    "go": "os-only",
+}
+LANGUAGE_NAMES = {
+    "python": "Python",
+    "nodejs": "Node.js",
+    "ruby": "Ruby",
+    "java": "Java",
+    "dotnet": ".NET",
+    "os-only": "OS-only (a bootstrap)",
+}
+
+
+def wants_metadata(inner: str) -> bool:
+    return any(ecosystem.wants(inner) for ecosystem in ECOSYSTEMS)
+
+
+def classify(package: ScannedPackage) -> Ecosystems:
+    parts: tuple[Classification, ...] = tuple(e.classify(package) for e in ECOSYSTEMS)
+    best = max(parts, key=lambda part: part.weight, default=None)
+    language = best.ecosystem if best is not None and best.weight > 0 else None
+    return Ecosystems(language=language, parts=parts)
+
+
+def with_ecosystems(package: ScannedPackage) -> ScannedPackage:
+    """The package with its classification, and each native file's origin filled in."""
+    ecosystems = classify(package)
+    origins = {where: origin for part in ecosystems.parts for where, origin in part.origins}
+    if not origins:
+        return replace(package, ecosystems=ecosystems)
+    binaries: list[BinaryFacts] = [
+        replace(b, origin=origins[b.path]) if b.path in origins else b for b in package.binaries
+    ]
+    natives: list[NativeFile] = [
+        replace(n, origin=origins[n.path]) if n.path in origins else n for n in package.natives
+    ]
+    return replace(package, ecosystems=ecosystems, binaries=tuple(binaries), natives=tuple(natives))
+
+
+def runtime_language(family: str) -> str:
+    return RUNTIME_LANGUAGES.get(family, "os-only")
+
+
+def language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
+
+
+def language_mismatch(
+    packages: Sequence[ScannedPackage], family: str, runtime: str
+) -> tuple[str, ...]:
+    """A warning per package whose members say it is for another language than `runtime`'s
+    (a Python function checked against provided.al2023, a Node layer under python3.12)."""
+    want = runtime_language(family)
+    notes = []
+    for package in packages:
+        have = package.ecosystems.language
+        if package.kind == "file" or have is None or have == want:
+            continue
+        part = next(p for p in package.ecosystems.parts if p.ecosystem == have)
+        suggestion = part.runtime_hint or suggested_runtime(have)
+        notes.append(
+            f"{package.source} looks like a {language_name(have)} package "
+            f"({'; '.join(part.evidence)}), but {runtime} is "
+            + ("an OS-only runtime" if want == "os-only" else f"a {language_name(want)} runtime")
+            + (f": check it with --runtime {suggestion}" if suggestion else "")
+            + " (`linkscope matrix` tries every runtime)."
+        )
+    return tuple(notes)
+
+
+def suggested_runtime(language: str) -> str | None:
+    from linkscope.model import version_key
+    from linkscope.profiles.languages import runtimes_for
+
+    if language == "os-only":
+        return "provided.al2023"
+    candidates = runtimes_for(language)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda facts: version_key(facts.version)).runtime
