@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from linkscope.profiles import as_of, load_os, load_runtimes, runtime_named
-from linkscope.profiles.model import Runtime
+from linkscope.profiles.model import OsProfile, Runtime
 
 
 def _status(runtime: Runtime, today: datetime.date) -> str:
@@ -74,6 +74,18 @@ def render_runtimes(output_format: str, today: datetime.date | None) -> str:
     )
 
 
+def _changes(os_profile: OsProfile) -> list[str]:
+    """The version tables that moved with a runtime update, and since when (DESIGN section 5)."""
+    out = []
+    for lib in os_profile.libraries:
+        if lib.since is None or not lib.since.before:
+            continue
+        now = ", ".join(f"{p}_{n}" for p, n in lib.provides)
+        was = ", ".join(f"{p}_{n}" for p, n in lib.since.before)
+        out.append(f"{lib.soname}: {now} since {lib.since.date} ({was} before)")
+    return out
+
+
 def render_runtime(name: str, output_format: str, today: datetime.date | None) -> str:
     runtime = runtime_named(name)
     day = today or datetime.date.today()
@@ -94,7 +106,11 @@ def render_runtime(name: str, output_format: str, today: datetime.date | None) -
                 "arm_arch": os_profile.cpu.arm_arch,
             },
             "glibc_source": os_profile.source,
+            "libraries_listed": sorted({lib.listed for lib in os_profile.libraries if lib.listed}),
+            "version_changes": _changes(os_profile),
         }
+    if not runtime.os_only:
+        detail["language_folder_listed"] = runtime.lang_lib_listed
     if runtime.lang_lib:
         detail["language_runtime_libraries"] = [
             {
