@@ -219,13 +219,16 @@ def pip_platforms(need: Need) -> tuple[tuple[str, ...], str]:
     return (f"manylinux2014_{machine}",), f"{machine}-manylinux2014"
 
 
-def pip_fix(origin: Origin | None, need: Need) -> str:
-    """Reinstall for the runtime with pip or uv, flags exact (reference: managed-runtimes 9)."""
+def pip_fix(
+    origin: Origin | None, need: Need, target: str = "package/", *, name_source: bool = True
+) -> str:
+    """Reinstall for the runtime with pip or uv, flags exact (reference: managed-runtimes 9).
+    `name_source`: start with the wheel the file came from (off when the message names it)."""
     python = _python_version(origin, need)
     platforms, uv_platform = pip_platforms(need)
     flags = " ".join(f"--platform {p}" for p in platforms)
     source = ""
-    if origin is not None and origin.package:
+    if origin is not None and origin.package and name_source:
         wheel = f" from the wheel `{origin.tag}`" if origin.tag else ""
         version = f" {origin.version}" if origin.version else ""
         source = f"{origin.package}{version} was installed{wheel}. "
@@ -236,10 +239,10 @@ def pip_fix(origin: Origin | None, need: Need) -> str:
     )
     return (
         f"{source}Reinstall the dependencies for {need.runtime} on {need.arch} with pip: "
-        f"`pip install -r requirements.txt --target package/ --implementation cp "
+        f"`pip install -r requirements.txt --target {target} --implementation cp "
         f"--python-version {python} --only-binary=:all: {flags}` (pip's --platform matches one "
         "tag exactly, so each level is listed), or with uv: `uv pip install -r "
-        f"requirements.txt --target package/ --python-version {python} --python-platform "
+        f"requirements.txt --target {target} --python-version {python} --python-platform "
         f"{uv_platform} --only-binary :all:`{al2}; or run `sam build --use-container`, which "
         "installs them inside the runtime's build image."
     )

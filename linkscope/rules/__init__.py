@@ -9,6 +9,7 @@ from linkscope.resolve import World
 from linkscope.rules import arch, libc, libraries, lifecycle, native, unreadable, versions
 from linkscope.rules import client as client_rules
 from linkscope.rules import package as package_rules
+from linkscope.rules import python as python_rules
 from linkscope.rules.base import Context, Rule
 
 ALL_RULES: tuple[Rule, ...] = tuple(
@@ -23,6 +24,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             *lifecycle.RULES,
             *client_rules.RULES,
             *package_rules.RULES,
+            *python_rules.RULES,
         ),
         key=lambda rule: rule.id,
     )
