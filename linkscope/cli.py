@@ -11,11 +11,6 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - Python 3.10
-    pass
-
 from linkscope import __version__
 from linkscope.errors import ExitCode, LinkscopeError, UsageError
 from linkscope.options import format_pairs, parse_date, parse_limits, render_report

@@ -89,10 +89,6 @@ def facts_from_image(
     )
 
 
-def read_image(image: Image, path: str, mode: int | None = None) -> BinaryFacts:
-    return facts_from_image(image, path, mode)
-
-
 def _elf_type(parsed: Parsed) -> ElfType:  # noqa: PLR0911 - one return per ELF type
     e_type = parsed.header.e_type
     if e_type == c.ET_EXEC:

@@ -122,8 +122,6 @@ def os_from_dict(data: dict[str, Any], arch: str) -> OsProfile:
         cpu=CpuBaseline(
             x86_64_isa_level=cpu.get("x86_64_isa_level"),
             arm_arch=cpu.get("arm_arch"),
-            features=tuple(cpu.get("features", ())),
-            not_available=tuple(cpu.get("not_available", ())),
         ),
         kernel=data.get("kernel", {}).get("value"),
         source=data.get("source", data["glibc"].get("source", "")),

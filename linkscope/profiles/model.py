@@ -81,10 +81,10 @@ class Drift:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CpuBaseline:
+    """What LS102 compares with (the profile's `cpu` data also lists features, for people)."""
+
     x86_64_isa_level: int | None = None
     arm_arch: str | None = None
-    features: tuple[str, ...] = ()
-    not_available: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

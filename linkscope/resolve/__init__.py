@@ -49,15 +49,22 @@ class World:
     system: ProfileFs | SysrootFs
 
     def find(self, path: str) -> Node | None:
+        """The file at `path`: the package's (function and layers) first, then the system's."""
         return self.bundle.lookup(path) or self.system.lookup(path)
-
-
-class _Composite:
-    def __init__(self, bundle: PackageFs, system: ProfileFs | SysrootFs) -> None:
-        self.bundle, self.system = bundle, system
 
     def lookup(self, path: str) -> Node | None:
-        return self.bundle.lookup(path) or self.system.lookup(path)
+        """`find`, under the name the loader's Filesystem protocol uses."""
+        return self.find(path)
+
+    def system_copy(self, name: str, *, language: bool = False) -> Node | None:
+        """The runtime's own copy of library `name` in its library folders (and, with
+        `language`, the language runtime's /var/lang/lib), first one found."""
+        folders = (*self.target.os.library_dirs, *(["/var/lang/lib"] if language else []))
+        for directory in folders:
+            node = self.system.lookup(posixpath.join(directory, name))
+            if node is not None:
+                return node
+        return None
 
 
 def build_world(
@@ -72,22 +79,18 @@ def build_world(
     system: ProfileFs | SysrootFs = (
         SysrootFs(target.sysroot) if target.sysroot else ProfileFs(target.os, target.runtime)
     )
-    composite = _Composite(bundle, system)
-    loader = Loader(composite, _search_config(target))
-    placed = [
-        _place(node, composite, loader, target)
-        for node in bundle.nodes.values()
-        if node.facts is not None
-    ]
-    placed = _with_users(placed)
-    return World(
+    world = World(
         target=target,
         function=(function,),
         layers=tuple(layers),
-        placed=tuple(sorted(placed, key=lambda p: p.node.location)),
+        placed=(),
         bundle=bundle,
         system=system,
     )
+    loader = Loader(world, _search_config(target))
+    elves = [node for node in bundle.nodes.values() if node.facts is not None]
+    placed = _with_users([_place(node, world, loader, target) for node in elves])
+    return replace(world, placed=tuple(sorted(placed, key=lambda p: p.node.location)))
 
 
 def _function_root(function: ScannedPackage, target: Target) -> str:
@@ -191,7 +194,7 @@ def _role(node: Node, target: Target, bundle: PackageFs) -> Role:
     return Role.EXECUTABLE if facts.is_executable else Role.LIBRARY
 
 
-def _place(node: Node, fs: _Composite, loader: Loader, target: Target) -> Placed:
+def _place(node: Node, fs: World, loader: Loader, target: Target) -> Placed:
     facts = node.facts
     assert facts is not None
     role = _role(node, target, fs.bundle)

@@ -66,12 +66,8 @@ def unused_runtime_duplicate(location: str, world: World) -> str | None:
     item = next((p for p in world.placed if p.node.location == location), None)
     if item is None or item.role is not Role.LIBRARY or item.needed_by:
         return None
-    name = item.facts.soname or posixpath.basename(item.node.path)
-    for directory in world.target.os.library_dirs:
-        system = world.system.lookup(posixpath.join(directory, name))
-        if system is not None:
-            return system.path
-    return None
+    system = world.system_copy(item.facts.soname or posixpath.basename(item.node.path))
+    return system.path if system is not None else None
 
 
 def system_name(world: World) -> str:

@@ -168,11 +168,7 @@ def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
 
 def _other_copy(world: World, name: str, provider: Node) -> Node | None:
     if provider.origin.bundled:
-        for directory in (*world.target.os.library_dirs, "/var/lang/lib"):
-            system = world.system.lookup(posixpath.join(directory, name))
-            if system is not None:
-                return system
-        return None
+        return world.system_copy(name, language=True)
     copies = [n for n in world.bundle.named(name) if n.facts is not None]
     return copies[0] if copies else None
 
