@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def scan_path(
             kinds.append(kind)
             if progress is not None and kind is not EntryKind.ELF:
                 progress(index + 1 - len(elves), total)
+        jars = _read_jars(reader, package, limits, nested)
         done = total - len(elves)
         results = _read_elves(
             package,
@@ -100,17 +102,18 @@ def scan_path(
             kinds[index] = EntryKind.UNREADABLE
     from linkscope.ecosystems import with_ecosystems
 
+    entries = tuple(_entry(m, k) for m, k in zip(package.members, kinds, strict=True))
     return with_ecosystems(
         ScannedPackage(
             source=source,
             kind=package.kind.value,
-            entries=tuple(_entry(m, k) for m, k in zip(package.members, kinds, strict=True)),
-            binaries=tuple(binaries),
+            entries=entries + jars.entries,
+            binaries=tuple(binaries) + jars.binaries,
             scripts=tuple(scripts),
-            problems=tuple(problems[i] for i in sorted(problems)),
+            problems=tuple(problems[i] for i in sorted(problems)) + jars.problems,
             zipped_size=package.zipped_size,
-            notes=package.notes + _nested_note(package, nested),
-            natives=tuple(found.natives),
+            notes=package.notes + _nested_note(package, [n for n in nested if n not in jars.read]),
+            natives=tuple(found.natives) + jars.natives,
             metadata=tuple(found.metadata),
         )
     )
@@ -264,6 +267,90 @@ def _nested_note(package: Package, nested: list[str]) -> tuple[str, ...]:
         f"{package.source}: {len(nested)} member(s) are zip archives ({shown}); linkscope "
         "does not look inside them, and Lambda does not extract them either",
     )
+
+
+# ---------------------------------------------------------------- jars inside the package
+
+
+@dataclass(frozen=True, slots=True)
+class JarContents:
+    entries: tuple[PackageEntry, ...] = ()
+    binaries: tuple[BinaryFacts, ...] = ()
+    natives: tuple[NativeFile, ...] = ()  # Mach-O and PE libraries in the jars
+    problems: tuple[FileProblem, ...] = ()
+    read: frozenset[str] = frozenset()  # the jars opened
+
+
+def _read_jars(
+    reader: PackageReader, package: Package, limits: Limits, archives: list[str]
+) -> JarContents:
+    """The JNI libraries inside the package's jars (read in memory, never extracted): ELF ones
+    become binaries at `outer!lib/x.jar!path`, Mach-O and PE ones native files."""
+    from linkscope.ecosystems.jvm import is_jni_library
+    from linkscope.inputs.nested import is_nested_archive, read_nested
+
+    members = {m.inner: m for m in package.members}
+    entries: list[PackageEntry] = []
+    binaries: list[BinaryFacts] = []
+    natives: list[NativeFile] = []
+    problems: list[FileProblem] = []
+    opened: set[str] = set()
+    for inner in archives:
+        member = members.get(inner)
+        if member is None or not is_nested_archive(inner):
+            continue
+        try:
+            buffer = reader.read(member)
+            data = buffer[0 : len(buffer)]  # bytes, also from a folder's memory map
+            if isinstance(buffer, mmap.mmap):
+                buffer.close()
+        except InputError as exc:
+            problems.append(FileProblem(path=member.location, message=_strip_location(exc, member)))
+            continue
+        opened.add(inner)
+        found = read_nested(member.location, inner, data, limits, is_jni_library)
+        problems += [FileProblem(path=p.location, message=p.message) for p in found.problems]
+        for item in found.members:
+            kind = EntryKind.ELF if is_elf(item.data[:4]) else EntryKind.OTHER
+            native = native_kind(item.data[:HEAD_NEEDED]) if kind is EntryKind.OTHER else None
+            if native is not None:
+                kind = EntryKind.NATIVE
+                natives.append(
+                    NativeFile(
+                        path=item.location,
+                        inner=item.inner,
+                        format=native.format,
+                        os=native.os,
+                        machines=native.machines,
+                        file_type=native.file_type,
+                        size=item.size,
+                    )
+                )
+            if kind is EntryKind.ELF:
+                result = _nested_facts(item.data, item.location)
+                if isinstance(result, FileProblem):
+                    problems.append(result)
+                    kind = EntryKind.UNREADABLE
+                else:
+                    binaries.append(result)
+            entries.append(
+                PackageEntry(inner=item.inner, location=item.location, kind=kind, size=item.size)
+            )
+    return JarContents(
+        entries=tuple(entries),
+        binaries=tuple(binaries),
+        natives=tuple(natives),
+        problems=tuple(problems),
+        read=frozenset(opened),
+    )
+
+
+def _nested_facts(data: bytes, location: str) -> BinaryFacts | FileProblem:
+    try:
+        return facts_from_bytes(data, location, 0o644)  # the JVM writes it out 0644 to load it
+    except InputError as exc:
+        text = str(exc)
+        return FileProblem(path=location, message=text.removeprefix(f"{location}: "))
 
 
 # ---------------------------------------------------------------- reading ELF files

@@ -1,4 +1,5 @@
-"""Opt-in real-world tier: pinned third-party packages from PyPI, checked against known facts.
+"""Opt-in real-world tier: pinned third-party packages from PyPI and npm, checked against known
+facts.
 
 Run with `LINKSCOPE_REALWORLD=1 python -m pytest -m realworld`. The wheels are downloaded once into
 a cache (`$LINKSCOPE_REALWORLD_CACHE`, default `~/.cache/linkscope-realworld`) and read from
@@ -102,3 +103,97 @@ def test_cargo_lambda_aarch64_is_static() -> None:
     assert (facts.machine, facts.linkage) == ("aarch64", Linkage.STATIC)
     report = linkscope.check([str(archive)], "provided.al2023", "x86_64")
     assert any(f.rule == "LS101" for f in report.findings)
+
+
+# ---------------------------------------------------------------- npm packages, as npm installs them
+
+
+def npm_function(spec: str, os_name: str, cpu: str) -> Path:
+    """A function zip holding `spec` installed by npm for `os_name`/`cpu` (`npm install --os
+    --cpu --libc --ignore-scripts`, as a build on that platform leaves node_modules), cached."""
+    import shutil
+
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    key = f"{spec.replace('/', '_').replace('@', '_')}-{os_name}-{cpu}"
+    folder, zipped = CACHE / "npm" / key, CACHE / "npm" / f"{key}.zip"
+    if not zipped.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "package.json").write_text('{"name": "fn", "version": "1.0.0"}')
+        libc = ["--libc=glibc"] if os_name == "linux" else []
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", f"--os={os_name}",
+             f"--cpu={cpu}", *libc, spec],
+            cwd=folder, check=True, capture_output=True,
+        )  # fmt: skip
+        with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("index.js", "exports.handler = async () => 1;\n")
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(folder).as_posix())
+    return zipped
+
+
+def errors_of(report: linkscope.model.Report) -> set[str]:
+    return {f.rule for f in report.findings if f.severity.value == "error"}
+
+
+def test_npm_sharp_for_the_function_platform() -> None:
+    zipped = npm_function("sharp@0.33.5", "linux", "x64")
+    report = linkscope.check([str(zipped)], "nodejs20.x", "x86_64")
+    assert report.verdict == "compatible", [(f.rule, f.message) for f in report.findings]
+    addon = next(b for b in report.binaries if b.path.endswith(".node"))
+    assert addon.origin is not None and addon.origin.package == "@img/sharp-linux-x64"
+    assert addon.origin.abi == "napi-9"  # sharp 0.33.5 declares Node-API 9
+
+
+def test_npm_sharp_x64_packages_on_an_arm64_function() -> None:
+    """sam build for arm64 on an x86_64 machine: npm installed sharp's x64 packages."""
+    report = linkscope.check([str(npm_function("sharp@0.33.5", "linux", "x64"))], "nodejs20.x", "arm64")
+    assert errors_of(report) == {"LS101", "LS613"}
+    for finding in report.findings:
+        if finding.rule == "LS101":
+            assert "--cpu=arm64" in finding.fix and "cargo" not in finding.fix
+
+
+def test_npm_sharp_installed_on_a_mac() -> None:
+    report = linkscope.check([str(npm_function("sharp@0.33.5", "darwin", "arm64"))], "nodejs20.x")
+    assert errors_of(report) == {"LS613"}
+    finding = next(f for f in report.findings if f.rule == "LS613" and f.severity.value == "error")
+    assert "@img/sharp-linux-x64" in finding.message
+
+
+def test_npm_better_sqlite3_declares_node_api_10() -> None:
+    """better-sqlite3 13.2.0's prebuilds declare Node-API 10: Node 18 and 20 crash at require."""
+    zipped = npm_function("better-sqlite3@13.2.0", "linux", "x64")
+    report = linkscope.check([str(zipped)], "nodejs20.x", "x86_64")
+    assert errors_of(report) == {"LS612"}
+    assert [f.path.rsplit("/", 1)[1] for f in report.findings if f.rule == "LS612"] == ["linux-x64.node"]
+    assert linkscope.check([str(zipped)], "nodejs22.x", "arm64").verdict == "compatible"
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_npm_packages_with_every_platform_inside(arch: str) -> None:
+    """bcrypt 6 (prebuilds/<platform>/bcrypt.glibc|musl.node), swc and esbuild platform
+    packages: no false errors on working packages."""
+    cpu = {"x86_64": "x64", "arm64": "arm64"}[arch]
+    for spec in ("bcrypt@6.0.0", "@swc/core@1.11.24", "esbuild@0.25.0"):
+        for runtime in ("nodejs20.x", "nodejs22.x"):
+            report = linkscope.check([str(npm_function(spec, "linux", cpu))], runtime, arch)
+            assert not errors_of(report), (spec, runtime, [f.message for f in report.findings])
+
+
+def test_npm_tagged_addons_pick_glibc() -> None:
+    """msgpackr-extract 3.0.3's linux-x64 package holds node.napi.glibc.node beside musl and
+    node.abi115 builds: node-gyp-build picks the glibc Node-API one, the rest are spares. Its
+    linux-arm64 package holds musl builds only (readelf: NEEDED libc.so): LS202 there is right."""
+    x64 = npm_function("msgpackr-extract@3.0.3", "linux", "x64")
+    for runtime in ("nodejs18.x", "nodejs20.x", "nodejs22.x"):
+        assert not errors_of(linkscope.check([str(x64)], runtime, "x86_64")), runtime
+    arm64 = npm_function("msgpackr-extract@3.0.3", "linux", "arm64")
+    assert errors_of(linkscope.check([str(arm64)], "nodejs20.x", "arm64")) == {"LS202"}
+
+
+def test_npm_esbuild_for_another_cpu() -> None:
+    report = linkscope.check([str(npm_function("esbuild@0.25.0", "linux", "arm64"))], "nodejs20.x", "x86_64")
+    assert errors_of(report) == {"LS101", "LS613"}

@@ -8,8 +8,10 @@ from linkscope.model import Finding
 from linkscope.resolve import World
 from linkscope.rules import arch, libc, libraries, lifecycle, native, unreadable, versions
 from linkscope.rules import client as client_rules
+from linkscope.rules import node as node_rules
 from linkscope.rules import package as package_rules
 from linkscope.rules import python as python_rules
+from linkscope.rules import ruby as ruby_rules
 from linkscope.rules.base import Context, Rule
 
 ALL_RULES: tuple[Rule, ...] = tuple(
@@ -25,6 +27,8 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             *client_rules.RULES,
             *package_rules.RULES,
             *python_rules.RULES,
+            *node_rules.RULES,
+            *ruby_rules.RULES,
         ),
         key=lambda rule: rule.id,
     )
@@ -46,4 +50,6 @@ def evaluate(world: World, ctx: Context, ignore: Iterable[str] = ()) -> tuple[Fi
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
-    return tuple(findings)
+    from linkscope.rules.spares import adjust  # other platforms' copies are information
+
+    return tuple(adjust(findings, world))

@@ -54,7 +54,31 @@ def essential(item: Placed, world: World) -> bool:
     """Files Lambda runs or loads: a problem there stops the function. A library that nothing in
     the package needs may be a spare (another platform's copy), so its problems are warnings,
     unless every binary in the package is affected."""
-    return item.role is not Role.LIBRARY or bool(item.needed_by) or len(world.placed) == 1
+    return (
+        item.role is not Role.LIBRARY
+        or bool(item.needed_by)
+        or len(world.placed) == 1
+        or item.node.location in loaded_natives(world)
+    )
+
+
+_LOADED: list[tuple[World, frozenset[str]]] = []  # the last world asked about, and its answer
+
+
+def loaded_natives(world: World) -> frozenset[str]:
+    """Locations of the native files a language runtime loads by itself (a Node addon, a Python
+    extension module, a JNI library): essential, though no other file in the package needs
+    them. From the ecosystem stage's classification of each package."""
+    if _LOADED and _LOADED[0][0] is world:
+        return _LOADED[0][1]
+    from linkscope.rules.spares import picked_natives
+
+    found: set[str] = set(picked_natives(world))
+    for package in (*world.function, *world.layers):
+        loaded = package.ecosystems.loaded()
+        found.update(e.location for e in package.entries if e.inner in loaded)
+    _LOADED[:] = [(world, frozenset(found))]
+    return _LOADED[0][1]
 
 
 def unused_runtime_duplicate(location: str, world: World) -> str | None:

@@ -1,0 +1,127 @@
+"""Fixes in the words of the packaging tool that put a file there, for Node.js (npm, pnpm,
+yarn), Ruby (Bundler), Java (Maven, Gradle) and .NET (dotnet publish), with their exact flags
+(reference: managed-runtimes 9). Pure functions of the file's origin and what the runtime
+needs; `linkscope.advice.PACKAGING_ADVICE` maps each ecosystem to its function here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from linkscope.ecosystems.base import Need
+from linkscope.ecosystems.npm import NPM_CPU
+from linkscope.model import Origin
+
+if TYPE_CHECKING:
+    from linkscope.model import ScannedPackage
+    from linkscope.resolve import World
+
+RUBY_PLATFORM = {"x86_64": "x86_64-linux", "arm64": "aarch64-linux"}
+DOTNET_RID = {"x86_64": "linux-x64", "arm64": "linux-arm64"}
+MAVEN_CLASSIFIER = {"x86_64": "linux-x86_64", "arm64": "linux-aarch_64"}
+
+
+def _need(world: World) -> Need:
+    os_profile = world.target.os
+    return Need(
+        runtime=world.target.runtime.name,
+        arch=world.target.arch,
+        machine=os_profile.machine,
+        glibc=os_profile.glibc,
+        os_id=os_profile.id,
+    )
+
+
+def npm_flags(need: Need) -> str:
+    cpu = NPM_CPU.get(need.arch, need.arch)
+    return f"--os=linux --cpu={cpu} --libc=glibc"
+
+
+def npm_platform_advice(need: Need, what: str | None = None) -> str:
+    """Reinstall for Lambda's platform: `npm install <what>` for one package, else `npm ci`."""
+    cpu = NPM_CPU.get(need.arch, need.arch)
+    command = f"npm install {npm_flags(need)} {what}" if what else f"npm ci {npm_flags(need)}"
+    return (
+        f"Install the dependencies for Lambda's platform (linux, {cpu}, glibc): `{command}` "
+        "(npm 10.3 or later; repeat the flags on every `npm ci`, which otherwise installs the "
+        'build machine\'s variant); with pnpm, set `"pnpm": {"supportedArchitectures": '
+        f'{{"os": ["linux"], "cpu": ["{cpu}"], "libc": ["glibc"]}}}}` in package.json; with Yarn, '
+        f"`supportedArchitectures: {{os: [linux], cpu: [{cpu}], libc: [glibc]}}` in .yarnrc.yml. "
+        f"Or run `sam build --use-container`, which installs inside the {need.runtime} build "
+        "image."
+    )
+
+
+def npm_install_fix(world: World, name: str | None, version: str | None) -> str:
+    what = (f"{name}@{version}" if version else name) if name else None
+    return npm_platform_advice(_need(world), what)
+
+
+def node_rebuild_fix(world: World, package: ScannedPackage, location: str) -> str:
+    origin = next((b.origin for b in package.binaries if b.path == location), None)
+    name = origin.package if origin is not None and origin.package else "the package"
+    runtime = world.target.runtime.name
+    major = runtime.removeprefix("nodejs").removesuffix(".x")
+    return (
+        f"Reinstall {name} with Node {major}, the runtime's (`npm rebuild {name}` or `npm ci` "
+        f"under Node {major}, or `sam build --use-container`, which uses the {runtime} image), "
+        "or use a release of it built on Node-API, which does not depend on the Node major."
+    )
+
+
+def npm_fix(origin: Origin, need: Need) -> str | None:
+    """For any finding about a file an npm package installed (LS101, LS103, LS202, LS301...)."""
+    source = ""
+    if origin.package:
+        version = f"@{origin.version}" if origin.version else ""
+        built = f", built for {origin.tag}" if origin.tag else ""
+        source = f"{origin.package}{version} installed this file{built}. "
+    glibc = (
+        f" (A prebuilt binary that needs a newer glibc than {need.glibc} is fixed only by a "
+        "release built for it, or by building inside that image.)"
+    )
+    return source + npm_platform_advice(need) + glibc
+
+
+def bundler_advice(runtime: str, arch: str) -> str:
+    platform = RUBY_PLATFORM.get(arch, arch)
+    ruby = runtime.removeprefix("ruby") if runtime.startswith("ruby") else None
+    minor = (
+        f"with Ruby {ruby}, the runtime's (its bundle folder is vendor/bundle/ruby/{ruby}.0)"
+        if ruby
+        else "with the runtime's Ruby minor"
+    )
+    return (
+        f"Bundle for Lambda {minor}: `bundle lock --add-platform {platform}` and `bundle config "
+        "set --local path vendor/bundle`, then `bundle install`; or compile the gems from source "
+        "with `bundle config set force_ruby_platform true`; or build inside the runtime's image "
+        "(`sam build --use-container`)."
+    )
+
+
+def bundler_fix(origin: Origin, need: Need) -> str | None:
+    gem = f"{origin.package} {origin.version}".strip() if origin.package else "The gem"
+    built = f" (platform {origin.tag})" if origin.tag else ""
+    return f"{gem}{built} was installed by Bundler. " + bundler_advice(need.runtime, need.arch)
+
+
+def maven_fix(origin: Origin, need: Need) -> str | None:
+    classifier = MAVEN_CLASSIFIER.get(need.arch, need.arch)
+    jar = origin.package or "the jar"
+    return (
+        f"{jar} carries this native library. Depend on the Linux build for {need.arch}: in "
+        f"Maven `<classifier>{classifier}</classifier>` (not `${{os.detected.classifier}}`, which "
+        "bakes in the build machine's), in Gradle `implementation(\"group:artifact:version:"
+        f'{classifier}")`; or use a release of the library that bundles a Linux {need.machine} '
+        "copy."
+    )
+
+
+def dotnet_fix(origin: Origin, need: Need) -> str | None:
+    rid = DOTNET_RID.get(need.arch, need.arch)
+    package = f"{origin.package} {origin.version}".strip() if origin.package else "the package"
+    return (
+        f"{package} (NuGet) provides this native library. Publish for Lambda: `dotnet publish "
+        f"-c Release -r {rid} --self-contained false` (or `dotnet lambda package`, which passes "
+        f"the RID of the function's architecture), and check that runtimes/{rid}/native/ "
+        "holds a Linux build of it."
+    )

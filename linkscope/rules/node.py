@@ -1,0 +1,241 @@
+"""LS611 Node addon for another Node ABI, LS612 Node-API newer than the runtime's, LS613 npm
+package for another platform (or a platform package missing). Facts: the addons' dynamic
+symbols (linkscope/elf/symbols.py), `package.json` files (linkscope/ecosystems/npm.py) and the
+runtime's NODE_MODULE_VERSION and Node-API version (profiles/data/languages.json)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linkscope.ecosystems.node import NodePackage
+from linkscope.ecosystems.node_abi import AbiProblem, abi_problems, addon_abi
+from linkscope.ecosystems.npm import (
+    MissingPlatform,
+    NpmPackage,
+    lambda_platform,
+    missing_platform_packages,
+    platform_mismatch,
+    prebuild_fits,
+)
+from linkscope.model import Finding, ScannedPackage, Severity
+from linkscope.packaging_fixes import node_rebuild_fix, npm_install_fix
+from linkscope.profiles.languages import NodeFacts, language_facts
+from linkscope.resolve import World
+from linkscope.rules.base import Context, Rule, named
+from linkscope.rules.spares import spare_natives
+
+
+def _node(world: World) -> NodeFacts | None:
+    facts = language_facts(world.target.runtime.name)
+    return facts.nodejs if facts is not None else None
+
+
+def _packages(world: World) -> Iterator[tuple[ScannedPackage, NodePackage]]:
+    for package in (*world.function, *world.layers):
+        part = package.ecosystems.part(NodePackage)
+        if part is not None and (part.addons or part.packages):
+            yield package, part
+
+
+def check_node_abi(world: World, ctx: Context) -> Iterator[Finding]:
+    node = _node(world)
+    if node is None:
+        return
+    runtime = world.target.runtime.name
+    spares = spare_natives(world)
+    for package, part in _packages(world):
+        yield from _layer_folders(package, part, world, runtime)
+        for rule, problem, path in _addon_problems(package, part, node, runtime, spares):
+            if rule is NODE_ABI:
+                yield _finding(rule, problem, path, node_rebuild_fix(world, package, path))
+
+
+def check_node_api(world: World, ctx: Context) -> Iterator[Finding]:
+    node = _node(world)
+    if node is None:
+        return
+    runtime = world.target.runtime.name
+    spares = spare_natives(world)
+    for package, part in _packages(world):
+        for rule, problem, path in _addon_problems(package, part, node, runtime, spares):
+            if rule is NODE_API:
+                fix = (
+                    "Use a build of the package made for Node-API "
+                    f"{node.napi_version} or lower (an older release), or choose a runtime "
+                    "whose Node has this Node-API version (nodejs22.x and later have 10)."
+                )
+                yield _finding(rule, problem, path, fix)
+
+
+def _addon_problems(
+    package: ScannedPackage,
+    part: NodePackage,
+    node: NodeFacts,
+    runtime: str,
+    spares: dict[str, str],
+) -> Iterator[tuple[Rule, AbiProblem, str]]:
+    """ABI problems of the addons Node would load (not another platform's copies)."""
+    ignored = set(part.ignored)
+    binaries = {b.path: b for b in package.binaries}
+    for addon in part.addons:
+        facts = binaries.get(addon.location)
+        abi = addon_abi(facts.interface) if facts is not None else None
+        if abi is None or addon.inner in ignored or addon.location in spares:
+            continue
+        for problem in abi_problems(abi, runtime, node.node_module_version, node.napi_version):
+            yield (NODE_ABI if problem.rule == "LS611" else NODE_API), problem, addon.location
+
+
+def _finding(rule: Rule, problem: AbiProblem, path: str, fix: str) -> Finding:
+    return rule.finding(
+        path,
+        f"{named(path)} {problem.cause}: {problem.consequence}.",
+        fix,
+        severity=Severity.ERROR if problem.error else Severity.WARNING,
+    )
+
+
+def _layer_folders(
+    package: ScannedPackage, part: NodePackage, world: World, runtime: str
+) -> Iterator[Finding]:
+    """A layer's `nodejs/nodeNN/node_modules` for another Node major is not on NODE_PATH."""
+    if package not in world.layers:
+        return
+    major = runtime.removeprefix("nodejs").removesuffix(".x")
+    for other in part.layer_majors:
+        if other == major:
+            continue
+        folder = f"nodejs/node{other}/node_modules"
+        yield NODE_ABI.finding(
+            package.source,
+            f"{named(package.source)} puts packages in `{folder}`, which {runtime} never "
+            f"searches (its NODE_PATH has /opt/nodejs/node{major}/node_modules and "
+            "/opt/nodejs/node_modules): `require` does not find them.",
+            f"Move them to `nodejs/node{major}/node_modules` or `nodejs/node_modules` in the "
+            "layer, installed with that Node major.",
+            severity=Severity.WARNING,
+        )
+
+
+# ---------------------------------------------------------------- LS613
+
+
+def check_platform_packages(world: World, ctx: Context) -> Iterator[Finding]:
+    if _node(world) is None and not any(p.ecosystems.language == "nodejs" for p in world.function):
+        return
+    platform = lambda_platform(world.target.arch)
+    for package, part in _packages(world):
+        locations = {m.inner: m.location for m in package.metadata}
+        for missing in missing_platform_packages(part.packages, platform):
+            yield _missing(missing, locations, world)
+        yield from _mismatched(package, part, world)
+        yield from _missing_prebuilds(package, part, world)
+
+
+def _json_location(package: NpmPackage, locations: dict[str, str]) -> str:
+    inner = f"{package.folder}/package.json" if package.folder else "package.json"
+    return locations.get(inner, inner)
+
+
+def _missing(missing: MissingPlatform, locations: dict[str, str], world: World) -> Finding:
+    package = missing.package
+    path = _json_location(package, locations)
+    platform = lambda_platform(world.target.arch)
+    installed = f"; installed are {', '.join(missing.installed)}" if missing.installed else ""
+    if not missing.wanted:
+        return PLATFORM.finding(
+            path,
+            f"{named(path)}: {package.name} loads a platform package at run time, and none "
+            f"of its optional ones is for {platform.label}: it cannot load its native code on "
+            "Lambda.",
+            "Check whether this version supports Linux on this architecture; a newer one may.",
+            severity=Severity.WARNING,
+        )
+    return PLATFORM.finding(
+        path,
+        f"{named(path)}: {package.name} loads a platform package at run time, and none for "
+        f"{platform.label} is installed (it would use {', '.join(missing.wanted[:3])}"
+        f"{installed}): `require('{package.name}')` fails on Lambda.",
+        npm_install_fix(world, package.name, package.version),
+    )
+
+
+def _mismatched(package: ScannedPackage, part: NodePackage, world: World) -> Iterator[Finding]:
+    """Installed packages whose os/cpu/libc exclude Lambda's platform and that carry native
+    code: information when a package for Lambda's platform sits beside them."""
+    platform = lambda_platform(world.target.arch)
+    holding = {a.package.folder for a in part.addons if a.package is not None}
+    loaded_by = {dep for npm in part.packages for dep in npm.optional}
+    locations = {m.inner: m.location for m in package.metadata}
+    for npm in part.packages:
+        why = platform_mismatch(npm, platform)
+        if why is None or npm.folder not in holding:
+            continue
+        path = _json_location(npm, locations)
+        # A platform package of a loader (sharp's @img/sharp-darwin-arm64) is only a spare:
+        # the loader's own finding says whether the right one is there.
+        yield PLATFORM.finding(
+            path,
+            f"{named(path)}: {npm.name} is for {why} (its package.json), not for "
+            f"{platform.label}: nothing on Lambda loads it.",
+            npm_install_fix(world, None, None),
+            severity=Severity.INFO if npm.name in loaded_by else Severity.WARNING,
+        )
+
+
+def _missing_prebuilds(
+    package: ScannedPackage, part: NodePackage, world: World
+) -> Iterator[Finding]:
+    """node-gyp-build's `prebuilds/<platform>-<arch>/` with none for Lambda's platform and no
+    `build/Release` addon: `No native build was found`."""
+    platform = lambda_platform(world.target.arch)
+    by_package: dict[str, list[str]] = {}
+    for addon in part.addons:
+        if addon.package is not None:
+            by_package.setdefault(addon.package.folder, []).append(addon.inner)
+    for folder, inners in sorted(by_package.items()):
+        verdicts = [prebuild_fits(i, platform) for i in inners]
+        if not any(v is not None for v in verdicts) or any(v is not False for v in verdicts):
+            continue  # no prebuilds, or one that fits, or a build/Release addon
+        npm = next(p for p in part.packages if p.folder == folder)
+        path = _json_location(npm, {m.inner: m.location for m in package.metadata})
+        yield PLATFORM.finding(
+            path,
+            f"{named(path)}: {npm.name} ships prebuilt addons only for other platforms "
+            f"({_prebuild_names(inners)}), none for {platform.label}: node-gyp-build fails "
+            "with `No native build was found`.",
+            npm_install_fix(world, npm.name, npm.version),
+        )
+
+
+def _prebuild_names(inners: list[str]) -> str:
+    names = sorted({i.split("prebuilds/", 1)[1].split("/", 1)[0] for i in inners})
+    return ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+
+
+NODE_ABI = Rule(
+    id="LS611",
+    title="Node.js addon built for another Node ABI",
+    severity=Severity.ERROR,
+    help="A `.node` addon that exports node_register_module_v<N> loads only on the Node major "
+    "with NODE_MODULE_VERSION N (`was compiled against a different Node.js version`).",
+    check=check_node_abi,
+)
+NODE_API = Rule(
+    id="LS612",
+    title="Node.js addon needs a newer Node-API version than the runtime's",
+    severity=Severity.ERROR,
+    help="An addon declaring a Node-API version above the runtime's crashes Node at `require`; "
+    "one importing newer Node-API functions dies at the first call.",
+    check=check_node_api,
+)
+PLATFORM = Rule(
+    id="LS613",
+    title="npm package for another platform, or its platform package missing",
+    severity=Severity.ERROR,
+    help="package.json os/cpu/libc exclude Lambda's platform (linux, the function's CPU, "
+    "glibc), or a package that loads a platform package at run time (sharp, esbuild, swc) has "
+    "none installed for it.",
+    check=check_platform_packages,
+)
+RULES = (NODE_ABI, NODE_API, PLATFORM)

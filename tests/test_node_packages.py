@@ -1,0 +1,273 @@
+"""Node.js functions as npm lays them out, with the project's own addons (fixtures/bin/eco):
+LS611 (NODE_MODULE_VERSION), LS612 (Node-API), LS613 (platform packages), the origin of each
+addon, and fixes in npm's words."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from check_helpers import TODAY, cli_main
+from eco_helpers import eco, node_function, npm_package, sharp_like
+from package_helpers import Item, make_zip
+
+from linkscope import api
+from linkscope.model import Report, Severity
+
+
+def check(path: Path, runtime: str, arch: str = "x86_64", layers: tuple[str, ...] = ()) -> Report:
+    return api.check([str(path)], runtime, arch, layers=layers, today=TODAY)
+
+
+def rules(report: Report, severity: Severity | None = None) -> set[str]:
+    return {f.rule for f in report.findings if severity is None or f.severity is severity} - {
+        "LS501"
+    }
+
+
+def addon_function(tmp_path: Path, fixture: str, name: str = "addon") -> Path:
+    items = npm_package(name, "1.2.3", [("build/Release/addon.node", eco(fixture))], gypfile=True)
+    return node_function(tmp_path / "function.zip", items)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "want"),
+    [("nodejs18.x", set()), ("nodejs20.x", {"LS611"}), ("nodejs22.x", {"LS611"})],
+)
+def test_node_module_version(tmp_path: Path, runtime: str, want: set[str]) -> None:
+    """node_register_module_v108 loads on Node 18 only (verified on Node 20.20.2: 'compiled
+    against a different Node.js version using NODE_MODULE_VERSION 108')."""
+    report = check(addon_function(tmp_path, "node_v8_nmv108_x86_64.node"), runtime)
+    assert rules(report, Severity.ERROR) == want
+    assert report.verdict == ("incompatible" if want else "compatible")
+    for finding in report.findings:
+        if finding.rule == "LS611":
+            assert "NODE_MODULE_VERSION 108" in finding.message
+            assert "ERR_DLOPEN_FAILED" in finding.message
+            assert "npm rebuild addon" in finding.fix
+
+
+def test_node_module_version_is_not_judged_on_an_os_only_runtime(tmp_path: Path) -> None:
+    report = check(addon_function(tmp_path, "node_v8_nmv108_x86_64.node"), "provided.al2023")
+    assert not {"LS611", "LS612"} & rules(report)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "want"),
+    [("nodejs18.x", {"LS612"}), ("nodejs20.x", {"LS612"}), ("nodejs22.x", set())],
+)
+def test_declared_node_api_version(tmp_path: Path, runtime: str, want: set[str]) -> None:
+    """An addon declaring Node-API 10 crashes Node 18 and 20 (Node-API 9) at require."""
+    report = check(addon_function(tmp_path, "node_napi10_x86_64.node"), runtime)
+    assert rules(report, Severity.ERROR) == want
+    if want:
+        finding = next(f for f in report.findings if f.rule == "LS612")
+        assert "declares Node-API version 10" in finding.message
+        assert "segmentation fault" in finding.message
+
+
+def test_node_api_9_addon_runs_everywhere(tmp_path: Path) -> None:
+    for runtime in ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x"):
+        report = check(addon_function(tmp_path, "node_napi9_x86_64.node"), runtime)
+        assert report.verdict == "compatible", runtime
+        assert not rules(report) - {"LS402"}, runtime
+
+
+def test_imported_newer_node_api_function_is_a_warning(tmp_path: Path) -> None:
+    """Declares 8 but imports a Node-API 10 function: loads, dies at the first call; Node 20
+    exports some version-10 names early, so this is a warning, not an error."""
+    report = check(addon_function(tmp_path, "node_napi8_needs10_x86_64.node"), "nodejs20.x")
+    finding = next(f for f in report.findings if f.rule == "LS612")
+    assert finding.severity is Severity.WARNING
+    assert "node_api_create_buffer_from_arraybuffer" in finding.message
+    assert report.verdict == "compatible"
+    assert "LS612" not in rules(
+        check(addon_function(tmp_path, "node_napi8_needs10_x86_64.node"), "nodejs22.x")
+    )
+
+
+def test_legacy_node_api_registration(tmp_path: Path) -> None:
+    report = check(addon_function(tmp_path, "node_napi_legacy_x86_64.node"), "nodejs18.x")
+    assert report.verdict == "compatible"
+    binary = next(b for b in report.binaries if b.path.endswith("addon.node"))
+    assert binary.origin is not None and binary.origin.abi == "napi-5"
+
+
+def test_origin_of_an_addon(tmp_path: Path) -> None:
+    report = check(addon_function(tmp_path, "node_v8_nmv108_x86_64.node"), "nodejs20.x")
+    binary = next(b for b in report.binaries if b.path.endswith("addon.node"))
+    assert binary.origin is not None
+    assert (binary.origin.ecosystem, binary.origin.package, binary.origin.version) == (
+        "nodejs",
+        "addon",
+        "1.2.3",
+    )
+    assert binary.origin.abi == "node-abi-108"
+    assert binary.origin.installer == "npm"
+
+
+# ---------------------------------------------------------------- platform packages (LS613)
+
+X64 = ("linux", "x64", eco("node_napi9_x86_64.node"))
+ARM64 = ("linux", "arm64", eco("node_napi9_aarch64.node"))
+MAC = ("darwin", "arm64", eco("node_napi9_macos_arm64.node"))
+
+
+@pytest.mark.parametrize(
+    ("installed", "arch", "errors"),
+    [
+        ([X64], "x86_64", set()),
+        ([ARM64], "arm64", set()),
+        ([X64, ARM64], "x86_64", set()),  # supportedArchitectures with both CPUs
+        ([X64, ARM64], "arm64", set()),
+        ([X64], "arm64", {"LS613", "LS101"}),  # sam build for arm64 on an x86_64 machine
+        ([ARM64], "x86_64", {"LS613", "LS101"}),
+        ([MAC], "x86_64", {"LS613"}),  # installed on a Mac
+        ([], "x86_64", {"LS613"}),  # --omit=optional
+    ],
+)
+def test_platform_packages(
+    tmp_path: Path, installed: list[tuple[str, str, Path]], arch: str, errors: set[str]
+) -> None:
+    report = check(node_function(tmp_path / "f.zip", sharp_like(installed)), "nodejs20.x", arch)
+    assert rules(report, Severity.ERROR) == errors, [
+        (f.rule, f.severity.value, f.message) for f in report.findings
+    ]
+    assert report.verdict == ("incompatible" if errors else "compatible")
+    if "LS613" in errors:
+        finding = next(
+            f for f in report.findings if f.rule == "LS613" and f.severity is Severity.ERROR
+        )
+        assert finding.path.endswith("!node_modules/imgkit/package.json")
+        cpu = {"x86_64": "x64", "arm64": "arm64"}[arch]
+        assert f"@imgkit/imgkit-linux-{cpu}" in finding.message
+        assert f"npm install --os=linux --cpu={cpu} --libc=glibc imgkit@0.33.5" in finding.fix
+        assert "supportedArchitectures" in finding.fix
+
+
+def test_other_cpu_beside_the_right_one_is_information(tmp_path: Path) -> None:
+    report = check(
+        node_function(tmp_path / "f.zip", sharp_like([X64, ARM64])), "nodejs20.x", "arm64"
+    )
+    ls101 = [f for f in report.findings if f.rule == "LS101"]
+    assert ls101 and all(f.severity is Severity.INFO for f in ls101)
+    assert all("never loaded here" in f.message for f in ls101)
+
+
+def test_wrong_cpu_gets_an_npm_fix_not_a_compiler(tmp_path: Path) -> None:
+    """The issue's case: LS101 right, fix in npm's words (not cargo lambda or zig cc)."""
+    report = check(node_function(tmp_path / "f.zip", sharp_like([X64])), "nodejs20.x", "arm64")
+    finding = next(f for f in report.findings if f.rule == "LS101")
+    assert finding.severity is Severity.ERROR
+    assert "npm ci --os=linux --cpu=arm64 --libc=glibc" in finding.fix
+    assert "sam build --use-container" in finding.fix
+    assert "cargo" not in finding.fix and "zig" not in finding.fix
+
+
+def test_wasm_fallback_counts_as_a_platform_package(tmp_path: Path) -> None:
+    items = sharp_like([])
+    items += npm_package(
+        "@imgkit/imgkit-wasm32", "0.33.5", [("lib/imgkit.wasm", b"\0asm")], cpu=["wasm32"]
+    )
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    assert "LS613" not in rules(report, Severity.ERROR)
+
+
+# ---------------------------------------------------------------- node-gyp-build prebuilds
+
+
+def prebuilt(files: list[tuple[str, str]]) -> list[Item]:
+    return npm_package(
+        "wsutil", "4.1.0", [(f"prebuilds/{path}", eco(fixture)) for path, fixture in files]
+    )
+
+
+def test_prebuilds_pick_the_platform(tmp_path: Path) -> None:
+    items = prebuilt(
+        [
+            ("linux-x64/wsutil.node", "node_napi9_x86_64.node"),
+            ("linux-x64/node.napi.musl.node", "node_napi9_musl_x86_64.node"),
+            ("linux-arm64/wsutil.node", "node_napi9_aarch64.node"),
+            ("darwin-arm64/wsutil.node", "node_napi9_macos_arm64.node"),
+        ]
+    )
+    for arch in ("x86_64", "arm64"):
+        report = check(node_function(tmp_path / f"{arch}.zip", items), "nodejs20.x", arch)
+        assert report.verdict == "compatible", [(f.rule, f.message) for f in report.findings]
+        assert not rules(report, Severity.WARNING)
+
+
+def test_no_prebuild_for_the_platform(tmp_path: Path) -> None:
+    items = prebuilt([("darwin-arm64/wsutil.node", "node_napi9_macos_arm64.node")])
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    finding = next(f for f in report.findings if f.rule == "LS613")
+    assert finding.severity is Severity.ERROR
+    assert "No native build was found" in finding.message
+
+
+# ---------------------------------------------------------------- layers
+
+
+def test_layer_folder_for_another_node_major(tmp_path: Path) -> None:
+    layer = make_zip(
+        tmp_path / "layer.zip",
+        npm_package(
+            "addon",
+            "1.0.0",
+            [("build/Release/addon.node", eco("node_napi9_x86_64.node"))],
+            "nodejs/node18/",
+        ),
+    )
+    function = make_zip(tmp_path / "f.zip", [Item("index.js", b"exports.handler=1", 0o644)])
+    report = check(function, "nodejs20.x", layers=(str(layer),))
+    finding = next(f for f in report.findings if f.rule == "LS611")
+    assert finding.severity is Severity.WARNING
+    assert "nodejs/node18/node_modules" in finding.message
+    assert "nodejs/node20/node_modules" in finding.fix
+    assert "LS611" not in rules(check(function, "nodejs18.x", layers=(str(layer),)))
+
+
+def test_json_origin(tmp_path: Path) -> None:
+    zipped = node_function(tmp_path / "f.zip", sharp_like([X64]))
+    code = cli_main()(
+        [
+            "check",
+            str(zipped),
+            "--runtime",
+            "nodejs20.x",
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    assert code == 0
+    document = json.loads((tmp_path / "r.json").read_text())
+    binary = next(b for b in document["binaries"] if b["path"].endswith(".node"))
+    assert binary["origin"]["package"] == "@imgkit/imgkit-linux-x64"
+    assert binary["origin"]["tag"] == "linux-x64-glibc"
+    assert binary["origin"]["abi"] == "napi-9"
+
+
+def test_a_loaded_addon_is_essential(tmp_path: Path) -> None:
+    """An arm64 addon stops an x86_64 function even beside good addons: Node loads it by
+    itself, though nothing in the package needs it (not a spare library)."""
+    items = npm_package("good", "1.0.0", [("build/Release/good.node", eco("node_napi9_x86_64.node"))])
+    items += npm_package("other", "2.0.0", [("build/Release/other.node", eco("node_napi9_aarch64.node"))])
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    finding = next(f for f in report.findings if f.rule == "LS101")
+    assert finding.severity is Severity.ERROR
+    assert finding.path.endswith("other/build/Release/other.node")
+    assert report.verdict == "incompatible"
+
+
+def test_addon_needing_a_newer_glibc(tmp_path: Path) -> None:
+    items = npm_package(
+        "newlibc", "2.0.0", [("build/Release/newlibc.node", eco("node_napi9_glibc2.38_x86_64.node"))]
+    )
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    finding = next(f for f in report.findings if f.rule == "LS301")
+    assert finding.severity is Severity.ERROR
+    assert "strlcpy" in finding.message
+    assert "npm ci --os=linux --cpu=x64 --libc=glibc" in finding.fix
