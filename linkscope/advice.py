@@ -254,3 +254,15 @@ def _pip_fix(origin: Origin, need: Need) -> str | None:
 
 # ecosystem -> advice for a file it installed; node/ruby/jvm/dotnet add theirs here
 PACKAGING_ADVICE: dict[str, Callable[[Origin, Need], str | None]] = {"python": _pip_fix}
+
+
+def _register_tool_fixes() -> None:
+    """npm, Bundler, Maven/Gradle and dotnet fixes (linkscope/packaging_fixes.py)."""
+    from linkscope.packaging_fixes import bundler_fix, dotnet_fix, maven_fix, npm_fix
+
+    PACKAGING_ADVICE.update(
+        {"nodejs": npm_fix, "ruby": bundler_fix, "java": maven_fix, "dotnet": dotnet_fix}
+    )
+
+
+_register_tool_fixes()

@@ -41,13 +41,10 @@ def npm_platform_advice(need: Need, what: str | None = None) -> str:
     cpu = NPM_CPU.get(need.arch, need.arch)
     command = f"npm install {npm_flags(need)} {what}" if what else f"npm ci {npm_flags(need)}"
     return (
-        f"Install the dependencies for Lambda's platform (linux, {cpu}, glibc): `{command}` "
-        "(npm 10.3 or later; repeat the flags on every `npm ci`, which otherwise installs the "
-        'build machine\'s variant); with pnpm, set `"pnpm": {"supportedArchitectures": '
-        f'{{"os": ["linux"], "cpu": ["{cpu}"], "libc": ["glibc"]}}}}` in package.json; with Yarn, '
-        f"`supportedArchitectures: {{os: [linux], cpu: [{cpu}], libc: [glibc]}}` in .yarnrc.yml. "
-        f"Or run `sam build --use-container`, which installs inside the {need.runtime} build "
-        "image."
+        f"Install for Lambda's platform: `{command}` (npm 10.3+; give the flags to every "
+        "install, or `npm ci` installs the build machine's variant again); pnpm and Yarn: "
+        f"`supportedArchitectures` with os linux, cpu {cpu}, libc glibc (package.json's "
+        '"pnpm", .yarnrc.yml); or `sam build --use-container`.'
     )
 
 
@@ -73,13 +70,9 @@ def npm_fix(origin: Origin, need: Need) -> str | None:
     source = ""
     if origin.package:
         version = f"@{origin.version}" if origin.version else ""
-        built = f", built for {origin.tag}" if origin.tag else ""
-        source = f"{origin.package}{version} installed this file{built}. "
-    glibc = (
-        f" (A prebuilt binary that needs a newer glibc than {need.glibc} is fixed only by a "
-        "release built for it, or by building inside that image.)"
-    )
-    return source + npm_platform_advice(need) + glibc
+        built = f" for {origin.tag}" if origin.tag else ""
+        source = f"From npm package {origin.package}{version}{built}. "
+    return source + npm_platform_advice(need)
 
 
 def bundler_advice(runtime: str, arch: str) -> str:

@@ -253,8 +253,12 @@ def test_json_origin(tmp_path: Path) -> None:
 def test_a_loaded_addon_is_essential(tmp_path: Path) -> None:
     """An arm64 addon stops an x86_64 function even beside good addons: Node loads it by
     itself, though nothing in the package needs it (not a spare library)."""
-    items = npm_package("good", "1.0.0", [("build/Release/good.node", eco("node_napi9_x86_64.node"))])
-    items += npm_package("other", "2.0.0", [("build/Release/other.node", eco("node_napi9_aarch64.node"))])
+    items = npm_package(
+        "good", "1.0.0", [("build/Release/good.node", eco("node_napi9_x86_64.node"))]
+    )
+    items += npm_package(
+        "other", "2.0.0", [("build/Release/other.node", eco("node_napi9_aarch64.node"))]
+    )
     report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
     finding = next(f for f in report.findings if f.rule == "LS101")
     assert finding.severity is Severity.ERROR
@@ -264,7 +268,9 @@ def test_a_loaded_addon_is_essential(tmp_path: Path) -> None:
 
 def test_addon_needing_a_newer_glibc(tmp_path: Path) -> None:
     items = npm_package(
-        "newlibc", "2.0.0", [("build/Release/newlibc.node", eco("node_napi9_glibc2.38_x86_64.node"))]
+        "newlibc",
+        "2.0.0",
+        [("build/Release/newlibc.node", eco("node_napi9_glibc2.38_x86_64.node"))],
     )
     report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
     finding = next(f for f in report.findings if f.rule == "LS301")

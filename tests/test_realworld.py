@@ -105,7 +105,7 @@ def test_cargo_lambda_aarch64_is_static() -> None:
     assert any(f.rule == "LS101" for f in report.findings)
 
 
-# ---------------------------------------------------------------- npm packages, as npm installs them
+# -------------------------------------------------------------- npm packages, as npm installs them
 
 
 def npm_function(spec: str, os_name: str, cpu: str) -> Path:
@@ -149,7 +149,9 @@ def test_npm_sharp_for_the_function_platform() -> None:
 
 def test_npm_sharp_x64_packages_on_an_arm64_function() -> None:
     """sam build for arm64 on an x86_64 machine: npm installed sharp's x64 packages."""
-    report = linkscope.check([str(npm_function("sharp@0.33.5", "linux", "x64"))], "nodejs20.x", "arm64")
+    report = linkscope.check(
+        [str(npm_function("sharp@0.33.5", "linux", "x64"))], "nodejs20.x", "arm64"
+    )
     assert errors_of(report) == {"LS101", "LS613"}
     for finding in report.findings:
         if finding.rule == "LS101":
@@ -168,7 +170,9 @@ def test_npm_better_sqlite3_declares_node_api_10() -> None:
     zipped = npm_function("better-sqlite3@13.2.0", "linux", "x64")
     report = linkscope.check([str(zipped)], "nodejs20.x", "x86_64")
     assert errors_of(report) == {"LS612"}
-    assert [f.path.rsplit("/", 1)[1] for f in report.findings if f.rule == "LS612"] == ["linux-x64.node"]
+    assert [f.path.rsplit("/", 1)[1] for f in report.findings if f.rule == "LS612"] == [
+        "linux-x64.node"
+    ]
     assert linkscope.check([str(zipped)], "nodejs22.x", "arm64").verdict == "compatible"
 
 
@@ -195,5 +199,7 @@ def test_npm_tagged_addons_pick_glibc() -> None:
 
 
 def test_npm_esbuild_for_another_cpu() -> None:
-    report = linkscope.check([str(npm_function("esbuild@0.25.0", "linux", "arm64"))], "nodejs20.x", "x86_64")
+    report = linkscope.check(
+        [str(npm_function("esbuild@0.25.0", "linux", "arm64"))], "nodejs20.x", "x86_64"
+    )
     assert errors_of(report) == {"LS101", "LS613"}

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from linkscope.ecosystems import python, system
+from linkscope.ecosystems import dotnet, jvm, node, python, ruby, system
 from linkscope.ecosystems.base import Ecosystem, Need
 from linkscope.model import BinaryFacts, Classification, Ecosystems, NativeFile, ScannedPackage
 
@@ -40,7 +40,14 @@ __all__ = [
     "with_ecosystems",
 ]
 
-ECOSYSTEMS: tuple[Ecosystem, ...] = (system.ECOSYSTEM, python.ECOSYSTEM)
+ECOSYSTEMS: tuple[Ecosystem, ...] = (
+    system.ECOSYSTEM,
+    python.ECOSYSTEM,
+    node.ECOSYSTEM,
+    ruby.ECOSYSTEM,
+    jvm.ECOSYSTEM,
+    dotnet.ECOSYSTEM,
+)
 
 # runtimes.json `family` -> the language a package for it holds
 RUNTIME_LANGUAGES = {

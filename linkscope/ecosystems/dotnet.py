@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from linkscope.ecosystems.base import Ecosystem
-
 from linkscope.model import Classification, EntryKind, Origin, ScannedPackage
 
 RID_PATH = re.compile(r"(?:^|/)runtimes/(?P<rid>[^/]+)/native/(?P<file>[^/]+)$")

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 from linkscope.ecosystems.base import Ecosystem
-
 from linkscope.model import Classification, EntryKind, Origin, ScannedPackage
 
 NATIVE_SUFFIXES = (".so", ".dylib", ".jnilib", ".dll", ".a")

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from linkscope.ecosystems.base import Ecosystem, basename
-
 from linkscope.ecosystems.node_abi import addon_abi
 from linkscope.ecosystems.npm import (
     NpmPackage,

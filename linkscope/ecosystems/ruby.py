@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from linkscope.ecosystems.base import Ecosystem
-
 from linkscope.model import Classification, EntryKind, Origin, ScannedPackage
 
 BUNDLE = re.compile(

@@ -162,7 +162,7 @@ def _missing(missing: MissingPlatform, locations: dict[str, str], world: World) 
 
 def _mismatched(package: ScannedPackage, part: NodePackage, world: World) -> Iterator[Finding]:
     """Installed packages whose os/cpu/libc exclude Lambda's platform and that carry native
-    code: information when a package for Lambda's platform sits beside them."""
+    code, other than a loader's platform packages (`fsevents` from a Mac): a warning."""
     platform = lambda_platform(world.target.arch)
     holding = {a.package.folder for a in part.addons if a.package is not None}
     loaded_by = {dep for npm in part.packages for dep in npm.optional}
@@ -171,15 +171,15 @@ def _mismatched(package: ScannedPackage, part: NodePackage, world: World) -> Ite
         why = platform_mismatch(npm, platform)
         if why is None or npm.folder not in holding:
             continue
+        if npm.name in loaded_by:
+            continue  # a loader's platform package: the loader's own finding speaks for it
         path = _json_location(npm, locations)
-        # A platform package of a loader (sharp's @img/sharp-darwin-arm64) is only a spare:
-        # the loader's own finding says whether the right one is there.
         yield PLATFORM.finding(
             path,
             f"{named(path)}: {npm.name} is for {why} (its package.json), not for "
-            f"{platform.label}: nothing on Lambda loads it.",
+            f"{platform.label}: nothing on Lambda can load its native code.",
             npm_install_fix(world, None, None),
-            severity=Severity.INFO if npm.name in loaded_by else Severity.WARNING,
+            severity=Severity.WARNING,
         )
 
 
