@@ -18,6 +18,7 @@ from linkscope.inputs.model import MAX_LINK_BYTES, Limits, Member, Package, Pack
 from linkscope.inputs.zipstream import MemberView, Stream, raw_stream_opener
 
 WHOLE_BELOW = 1 << 20  # members up to this size are read into memory whole: it is faster
+LOCAL_READ = 4 << 10  # compressed bytes read with a member's local header
 HEAD_LIMIT = 64 << 10  # reads up to this size are a member's head (zlib, not ISA-L)
 
 # What Python's zipfile and its decompressors raise on damaged or unsupported archives: a hostile
@@ -43,6 +44,7 @@ def read_zip_package(path: str, size: int, limits: Limits) -> Package:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
+            _remember(path, archive.fp, infos)
             _check_totals(path, infos, limits)
             members = [_zip_member(path, index, info, limits) for index, info in enumerate(infos)]
             members = [_with_link_target(archive, infos, m) for m in members]
@@ -160,16 +162,25 @@ class ZipMemberReader:
     the member as a bounded random-access view (zipstream.MemberView), never whole unless small."""
 
     def __init__(self, path: str, limits: Limits) -> None:
-        self.limits = limits
+        self.path, self.limits = path, limits
+        self._zipfile: zipfile.ZipFile | None = None  # only for the rarer compression methods
         try:
-            self._archive = zipfile.ZipFile(path)
             self._fd = os.open(path, os.O_RDONLY)
+            infos = _INFOS.get(_identity(path, self._fd))
+            if infos is None:
+                infos = self._archive().infolist()
         except ZIP_OR_OS_ERRORS as exc:
             raise UnsupportedArchiveError(f"{path}: {exc}") from None
-        self._infos = self._archive.infolist()
+        self._infos = infos
+
+    def _archive(self) -> zipfile.ZipFile:
+        if self._zipfile is None:
+            self._zipfile = zipfile.ZipFile(self.path)
+        return self._zipfile
 
     def close(self) -> None:
-        self._archive.close()
+        if self._zipfile is not None:
+            self._zipfile.close()
         os.close(self._fd)
 
     def read(self, member: Member, limit: int | None) -> bytes:
@@ -211,28 +222,52 @@ class ZipMemberReader:
         """How to open the member's bytes: read straight from the file for stored and deflated
         members (no zipfile layers, no CRC pass), through zipfile for the rarer methods."""
         try:
-            start = self._data_offset(info)
+            start, first = self._local_header(info)
         except ZIP_OR_OS_ERRORS as exc:
             raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
         direct = raw_stream_opener(
-            self._fd, start, info.compress_size, info.compress_type, bulk=bulk
+            self._fd, start, info.compress_size, info.compress_type, bulk=bulk, first=first
         )
         if direct is not None and not info.flag_bits & 0x1:
             return _guarded(direct, member.location)
-        return _guarded(lambda: self._archive.open(info), member.location)
+        return _guarded(lambda: self._archive().open(info), member.location)
 
-    def _data_offset(self, info: zipfile.ZipInfo) -> int:
-        header = os.pread(self._fd, 30, info.header_offset)
-        if len(header) != 30 or header[:4] != b"PK\x03\x04":
+    def _local_header(self, info: zipfile.ZipInfo) -> tuple[int, bytes]:
+        """Where the member's data starts, and its first compressed bytes: one read for the
+        local header and the start of the data (most members are small)."""
+        offset = int(info.header_offset)
+        block = os.pread(self._fd, 30 + len(info.orig_filename) * 4 + LOCAL_READ, offset)
+        if len(block) < 30 or block[:4] != b"PK\x03\x04":
             raise zipfile.BadZipFile("bad magic number for file header")
-        name_length, extra_length = struct.unpack_from("<HH", header, 26)
-        raw_name = os.pread(self._fd, name_length, info.header_offset + 30)
+        name_length, extra_length = struct.unpack_from("<HH", block, 26)
+        raw_name = block[30 : 30 + name_length]
+        if len(raw_name) < name_length:
+            raw_name = os.pread(self._fd, name_length, offset + 30)
         name = raw_name.decode("utf-8" if info.flag_bits & 0x800 else "cp437")
         if name != info.orig_filename:
             raise zipfile.BadZipFile(
                 f"File name in directory {info.orig_filename!r} and header {raw_name!r} differ."
             )
-        return int(info.header_offset) + 30 + int(name_length) + int(extra_length)
+        start = offset + 30 + int(name_length) + int(extra_length)
+        return start, block[start - offset : start - offset + int(info.compress_size)]
+
+
+# The central directory of the zip being scanned, parsed once: the reader that then reads its
+# members (and the pool's workers, forked after it) find it here instead of parsing it again.
+_INFOS: dict[tuple[str, int, int, int], list[zipfile.ZipInfo]] = {}
+
+
+def _identity(path: str, fd: int) -> tuple[str, int, int, int]:
+    info = os.fstat(fd)
+    return (path, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _remember(path: str, handle: object, infos: list[zipfile.ZipInfo]) -> None:
+    fileno = getattr(handle, "fileno", None)
+    if fileno is None:
+        return
+    _INFOS.clear()  # one archive at a time: a run over many zips keeps no old directories
+    _INFOS[_identity(path, fileno())] = infos
 
 
 def _guarded(opener: Callable[[], Stream], location: str) -> Callable[[], Stream]:

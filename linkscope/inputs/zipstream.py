@@ -49,16 +49,21 @@ class _RawStream:
     """A stored or deflated member's bytes straight from the zip file (no CRC: linkscope reads
     the member, it does not test the archive)."""
 
-    def __init__(self, fd: int, start: int, compressed: int, method: int, *, bulk: bool) -> None:
-        self.fd, self.position, self.end = fd, start, start + compressed
+    def __init__(
+        self, fd: int, start: int, compressed: int, method: int, *, bulk: bool, first: bytes
+    ) -> None:
+        self.fd, self.position, self.end = fd, start + len(first), start + compressed
         # ISA-L inflates bulk faster, but zlib stops sooner when only a few bytes are wanted.
         module = _inflate_module if bulk else zlib
         self.inflater = module.decompressobj(-15) if method == DEFLATED else None
-        self.pending = b""
+        self.pending = first  # the data's first bytes, read with the local header
         self.chunk = FIRST_INPUT_CHUNK  # grows: a 512-byte head needs a few KiB, not 256
 
     def read(self, size: int) -> bytes:
         if self.inflater is None:
+            if self.pending:
+                data, self.pending = self.pending[:size], self.pending[size:]
+                return data
             data = os.pread(self.fd, min(size, self.end - self.position), self.position)
             self.position += len(data)
             return data
@@ -197,10 +202,11 @@ class MemberView:
 
 
 def raw_stream_opener(
-    fd: int, start: int, compressed: int, method: int, *, bulk: bool = True
+    fd: int, start: int, compressed: int, method: int, *, bulk: bool = True, first: bytes = b""
 ) -> Callable[[], Stream] | None:
     """How to open a stored or deflated member's bytes directly (None for other methods);
-    `bulk` when most of the member will be read, not just its first bytes."""
+    `bulk` when most of the member will be read, not just its first bytes; `first`, its first
+    compressed bytes when they were read already."""
     if method not in (STORED, DEFLATED):
         return None
-    return lambda: _RawStream(fd, start, compressed, method, bulk=bulk)
+    return lambda: _RawStream(fd, start, compressed, method, bulk=bulk, first=first)
