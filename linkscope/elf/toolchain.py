@@ -39,6 +39,8 @@ CXX_RUNTIME_MARKERS = (
     b"pure virtual method called",
     b"__cxa_guard_acquire",
 )
+TERMINATE = b"terminate"  # what the first two markers start with
+MAX_TERMINATE_HITS = 256
 CXX_LIBRARIES = ("libstdc++.so.6", "libc++.so.1", "libc++.so", "libc++abi.so.1")
 
 
@@ -153,7 +155,19 @@ def _static_cxx_runtime(parsed: Parsed) -> bool:
     if section is None or section.sh_type == 8:
         return False
     end = min(section.offset + section.size, parsed.image.size)
-    return any(parsed.image.find(m, section.offset, end) >= 0 for m in CXX_RUNTIME_MARKERS[:2])
+    # Both messages start with "terminate": one pass finds its rare occurrences (none in most C
+    # programs), each then compared with the two messages.
+    image, markers = parsed.image, CXX_RUNTIME_MARKERS[:2]
+    longest = max(map(len, markers))
+    position = image.find(TERMINATE, section.offset, end)
+    for _ in range(MAX_TERMINATE_HITS):
+        if position < 0:
+            return False
+        if image.read(position, min(longest, end - position), "string").startswith(markers):
+            return True
+        position = image.find(TERMINATE, position + 1, end)
+    # A section made of the word (hostile) costs two plain passes, not a Python loop per hit.
+    return any(image.find(m, position, end) >= 0 for m in markers)
 
 
 # ---- pure interpretation of facts already read (used by explain) ----

@@ -1,0 +1,83 @@
+"""`json.dumps(value, indent=2)`, byte for byte, at C speed for the leaves.
+
+With `indent`, the standard library encodes in pure Python, one generator step per value: a
+report of a thousand libraries (with the symbols behind each version) took longer to print than
+to read. Here strings are encoded by the C encoder and lists of strings joined in one call.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+INDENT = "  "
+
+
+def dumps(value: Any) -> str:
+    """The same text as `json.dumps(value, indent=2)` for JSON-shaped data (dicts with string
+    keys, lists, tuples, strings, ints, floats, booleans, None); anything else goes to `json`."""
+    parts: list[str] = []
+    try:
+        _write(value, parts, "\n")
+    except _NotPlain:
+        return json.dumps(value, indent=2)
+    return "".join(parts)
+
+
+class _NotPlain(Exception):
+    """A value this writer does not cover exactly (left to the json module)."""
+
+
+def _write(value: Any, out: list[str], newline: str) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(encode_basestring_ascii(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is dict:
+        _write_dict(value, out, newline)
+    elif kind is list or kind is tuple:
+        _write_list(value, out, newline)
+    elif kind is float and math.isfinite(value):
+        out.append(float.__repr__(value))
+    else:
+        raise _NotPlain
+
+
+def _write_dict(value: dict[Any, Any], out: list[str], newline: str) -> None:
+    if not value:
+        out.append("{}")
+        return
+    inner = newline + INDENT
+    separator = "{" + inner
+    for key, item in value.items():
+        if type(key) is not str:
+            raise _NotPlain
+        out.append(separator + encode_basestring_ascii(key) + ": ")
+        _write(item, out, inner)
+        separator = "," + inner
+    out.append(newline + "}")
+
+
+def _write_list(value: list[Any] | tuple[Any, ...], out: list[str], newline: str) -> None:
+    if not value:
+        out.append("[]")
+        return
+    inner = newline + INDENT
+    if all(type(item) is str for item in value):  # symbol lists: one join
+        out.append("[" + inner + ("," + inner).join(map(encode_basestring_ascii, value)))
+    else:
+        separator = "[" + inner
+        for item in value:
+            out.append(separator)
+            _write(item, out, inner)
+            separator = "," + inner
+    out.append(newline + "]")
