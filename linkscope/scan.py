@@ -45,6 +45,7 @@ from linkscope.model import (
 
 HEAD_BYTES = 512
 PARALLEL_MIN_ELVES = 64  # below this, starting a pool (~50 ms) costs more than it saves
+SINGLE_TASKS_UP_TO = 512  # ELF files sent to workers one at a time up to this many
 
 Progress = Callable[[int, int], None]  # (members done, members in total)
 
@@ -412,8 +413,11 @@ def _read_parallel(
     tick: Progress | None,
     lean_above: int | None,
 ) -> list[BinaryFacts | FileProblem]:
-    chunk = max(1, min(16, len(members) // (count * 8)))
-    results: list[BinaryFacts | FileProblem] = []
+    # Largest first, so that no worker is left with a 60 MB library while the other idles;
+    # the results go back to the members' order (the report is the same whatever the timing).
+    order = sorted(range(len(members)), key=lambda i: -members[i].size)
+    chunk = 1 if len(members) <= SINGLE_TASKS_UP_TO else min(16, len(members) // (count * 8))
+    results: list[BinaryFacts | FileProblem | None] = [None] * len(members)
     lite = Package(source=package.source, kind=package.kind, members=())
     context = _pool_context()
     from concurrent.futures import ProcessPoolExecutor
@@ -424,11 +428,13 @@ def _read_parallel(
         initializer=_worker_open,
         initargs=(lite, limits, lean_above),
     ) as pool:
-        for result in pool.map(_worker_read, members, chunksize=chunk):  # keeps input order
-            results.append(result)
+        ordered = (members[i] for i in order)
+        mapped = pool.map(_worker_read, ordered, chunksize=chunk)
+        for index, result in zip(order, mapped, strict=True):
+            results[index] = result
             if tick is not None:
                 tick(0, 0)
-    return results
+    return [result for result in results if result is not None]
 
 
 _WORKER: dict[str, tuple[PackageReader, Package, int | None]] = {}  # one per worker process

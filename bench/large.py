@@ -1,0 +1,280 @@
+"""Large packages: `linkscope check` on a real Python function against `unzip -t`, `tar` and LIEF.
+
+Run:  .venv/bin/python bench/large.py [--runs 5] [--save]
+
+The function is built here, never committed: pinned manylinux wheels for CPython 3.12 on x86_64
+(numpy, pandas, pyarrow, scipy and their pure-Python dependencies) are downloaded once by
+`pip download` into a cache (`$LINKSCOPE_BENCH_CACHE`, default `~/.cache/linkscope-bench`), unpacked
+into a folder as `pip install --target` lays them out, zipped (deflate level 6, sorted), and tarred.
+Each case runs every command round-robin `--runs` times (load from elsewhere hits all alike) and
+reports the best and median wall time, the CPU time and the peak RSS (GNU time), and the ratios
+against the reference command on the same input in the same run. It asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WHEELS = (
+    "numpy==2.2.6",
+    "pandas==2.3.2",
+    "pyarrow==20.0.0",
+    "scipy==1.16.3",
+    "python-dateutil==4.0.0",
+    "pytz==2026.6",
+    "tzdata==2026.6",
+)
+PIP_PLATFORM = ("--platform", "manylinux2014_x86_64", "--python-version", "3.12")
+RUNTIME = "python3.12"
+MIB = 1 << 20
+
+
+def cache_dir() -> Path:
+    default = Path.home() / ".cache" / "linkscope-bench"
+    return Path(os.environ.get("LINKSCOPE_BENCH_CACHE", default))
+
+
+def build(cache: Path) -> dict[str, Path]:
+    """The wheels (downloaded once), the unpacked folder, its zip and its tar."""
+    wheels = cache / "wheels"
+    if not list(wheels.glob("*.whl")) or len(list(wheels.glob("*.whl"))) < len(WHEELS):
+        wheels.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "download", "-q", "--no-deps"),
+                *("--only-binary=:all:", *PIP_PLATFORM, "--implementation", "cp"),
+                *("-d", str(wheels), *WHEELS),
+            ],
+            check=True,
+        )
+    folder, archive, tarball = cache / "function", cache / "function.zip", cache / "function.tar"
+    if not folder.exists():
+        staging = cache / "function.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        for wheel in sorted(wheels.glob("*.whl")):
+            with zipfile.ZipFile(wheel) as unpack:
+                unpack.extractall(staging)
+        staging.rename(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    if not archive.exists():
+        with zipfile.ZipFile(
+            archive.with_suffix(".partial"), "w", zipfile.ZIP_DEFLATED, compresslevel=6
+        ) as out:
+            for path in files:
+                out.write(path, path.relative_to(folder).as_posix())
+        archive.with_suffix(".partial").rename(archive)
+    if not tarball.exists():
+        with tarfile.open(tarball.with_suffix(".partial"), "w") as out:
+            for path in files:
+                out.add(path, path.relative_to(folder).as_posix(), recursive=False)
+        tarball.with_suffix(".partial").rename(tarball)
+    return {"folder": folder, "zip": archive, "tar": tarball}
+
+
+def describe(inputs: dict[str, Path]) -> dict[str, object]:
+    files = [p for p in inputs["folder"].rglob("*") if p.is_file()]
+    elves = [p for p in files if p.read_bytes()[:4] == b"\x7fELF"]
+    return {
+        "wheels": list(WHEELS),
+        "files": len(files),
+        "elf_files": len(elves),
+        "unzipped_mib": round(sum(p.stat().st_size for p in files) / MIB, 1),
+        "elf_mib": round(sum(p.stat().st_size for p in elves) / MIB, 1),
+        "zipped_mib": round(inputs["zip"].stat().st_size / MIB, 1),
+    }
+
+
+LIEF_SCRIPT = """
+import sys, zipfile, lief
+lief.logging.disable()
+source, count = sys.argv[1], 0
+def parse(data):
+    global count
+    binary = lief.parse(list(data)) if isinstance(data, bytes) else lief.parse(data)
+    if binary is not None:
+        count += len(binary.libraries) + sum(1 for _ in binary.symbols_version_requirement)
+if source.endswith(".zip"):
+    with zipfile.ZipFile(source) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as stream:
+                if stream.read(4) == b"\\x7fELF":
+                    parse(archive.read(info))
+else:
+    import os
+    for folder, _dirs, names in os.walk(source):
+        for name in names:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                with open(path, "rb") as handle:
+                    if handle.read(4) == b"\\x7fELF":
+                        parse(path)
+print(count)
+"""
+
+
+def commands(
+    inputs: dict[str, Path], linkscope: str, lief: bool
+) -> dict[str, dict[str, list[str]]]:
+    """Per case: the reference command first, then linkscope, then LIEF."""
+    check = [linkscope, "check", "--runtime", RUNTIME, "--format", "json", "--output", os.devnull]
+    python = [sys.executable, "-c", LIEF_SCRIPT]
+    cases: dict[str, dict[str, list[str]]] = {
+        "zip": {
+            "unzip -t": ["unzip", "-tqq", str(inputs["zip"])],
+            "linkscope check": [*check, str(inputs["zip"])],
+        },
+        "folder": {
+            "tar -c (reads every byte)": [
+                "sh",
+                "-c",
+                f"tar -cf - -C '{inputs['folder']}' . | wc -c",
+            ],
+            "linkscope check": [*check, str(inputs["folder"])],
+        },
+        "tar": {"tar -t": ["tar", "-tf", str(inputs["tar"])]},
+    }
+    if _image_reader():
+        cases["tar"]["linkscope check"] = [*check, str(inputs["tar"])]
+    if lief:
+        cases["zip"]["LIEF (zipfile + lief.parse)"] = [*python, str(inputs["zip"])]
+        cases["folder"]["LIEF (lief.parse)"] = [*python, str(inputs["folder"])]
+    return cases
+
+
+POOL_SCRIPT = """
+import sys, time
+from linkscope.inputs import Limits
+from linkscope.scan import scan_path
+from linkscope.elf.facts import LEAN_ABOVE
+source, workers = sys.argv[1], int(sys.argv[2])
+scan_path(source, Limits(), workers=workers, lean_above=LEAN_ABOVE)
+"""
+
+
+def pool_cases(inputs: dict[str, Path]) -> dict[str, dict[str, list[str]]]:
+    """check's reading stage (scan: decompression and parsing) on one core, then on two."""
+    scan = [sys.executable, "-c", POOL_SCRIPT]
+    return {
+        f"{case}: scan on 1 core vs 2": {
+            "1 worker (no pool)": [*scan, str(inputs[case]), "1"],
+            "2 workers": [*scan, str(inputs[case]), "2"],
+        }
+        for case in ("zip", "folder")
+    }
+
+
+def _image_reader() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("linkscope.inputs.image") is not None
+
+
+def pyc_env() -> dict[str, str]:
+    """Bytecode cached outside the repository, as an installed wheel has it (this dev
+    environment sets PYTHONDONTWRITEBYTECODE, which would compile every module every run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache_dir() / "pyc")
+    return env
+
+
+def measure(cmd: list[str]) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        start = time.perf_counter()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "%M %U %S", "-o", report.name, *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+            env=pyc_env(),
+        )
+        wall = time.perf_counter() - start
+        peak, user, system = report.read().split()[-3:]
+    if result.returncode not in (0, 1):  # check exits 1 for an incompatible function
+        raise SystemExit(f"{cmd[0]} failed ({result.returncode}): {result.stderr[-400:]!r}")
+    return {"wall": wall, "cpu": float(user) + float(system), "peak_mib": int(peak) / 1024}
+
+
+def run_cases(cases: dict[str, dict[str, list[str]]], runs: int) -> dict[str, dict[str, dict]]:
+    results: dict[str, dict[str, dict]] = {}
+    for case, tools in cases.items():
+        samples: dict[str, list[dict[str, float]]] = {tool: [] for tool in tools}
+        for cmd in tools.values():  # warm-up: page cache, .pyc
+            measure(cmd)
+        for _ in range(runs):
+            for tool, cmd in tools.items():
+                samples[tool].append(measure(cmd))
+        results[case] = {tool: _summary(values) for tool, values in samples.items()}
+    return results
+
+
+def _summary(values: list[dict[str, float]]) -> dict[str, float]:
+    walls = [v["wall"] for v in values]
+    return {
+        "best_s": min(walls),
+        "median_s": statistics.median(walls),
+        "cpu_s": min(v["cpu"] for v in values),
+        "peak_mib": max(v["peak_mib"] for v in values),
+    }
+
+
+def print_results(results: dict[str, dict[str, dict]]) -> None:
+    for case, tools in results.items():
+        reference = next(iter(tools.values()))
+        print(f"\n== {case}")
+        print(
+            f"{'command':32} {'best s':>7} {'median s':>8} {'CPU s':>6} {'peak MiB':>8}  "
+            "x reference (best, median)"
+        )
+        for tool, value in tools.items():
+            best = value["best_s"] / reference["best_s"]
+            median = value["median_s"] / reference["median_s"]
+            print(
+                f"{tool:32} {value['best_s']:7.2f} {value['median_s']:8.2f} {value['cpu_s']:6.2f} "
+                f"{value['peak_mib']:8.1f}  {best:.2f}, {median:.2f}"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="round-robin rounds (default 5)")
+    parser.add_argument("--save", action="store_true", help="write bench/large-<date>.json")
+    parser.add_argument("--no-lief", action="store_true", help="skip LIEF (slow: ~20 s a run)")
+    args = parser.parse_args()
+    linkscope = shutil.which("linkscope", path=str(Path(sys.executable).parent))
+    if linkscope is None:
+        raise SystemExit("linkscope is not installed in this Python's environment")
+    inputs = build(cache_dir())
+    facts = describe(inputs)
+    print(json.dumps(facts))
+    lief = not args.no_lief and _has("lief")
+    cases = commands(inputs, linkscope, lief) | pool_cases(inputs)
+    results = run_cases(cases, args.runs)
+    print_results(results)
+    if args.save:
+        stamp = datetime.date.today().isoformat()
+        out = HERE / f"large-{stamp}.json"
+        out.write_text(json.dumps({"input": facts, "results": results}, indent=2) + "\n")
+        print(f"\nwrote {out.name}")
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+if __name__ == "__main__":
+    main()
