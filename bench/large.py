@@ -103,7 +103,7 @@ lief.logging.disable()
 source, count = sys.argv[1], 0
 def parse(data):
     global count
-    binary = lief.parse(list(data)) if isinstance(data, bytes) else lief.parse(data)
+    binary = lief.parse(data)  # bytes (a zip member read whole) or a path
     if binary is not None:
         count += len(binary.libraries) + sum(1 for _ in binary.symbols_version_requirement)
 if source.endswith(".zip"):
