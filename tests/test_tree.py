@@ -167,3 +167,23 @@ def test_tree_json_of_one_tree_is_the_same_tree_as_text() -> None:
         "found": True,
         "origin": "runtime",
     }
+
+
+def test_a_library_found_through_origin_dotdot_is_shown_where_the_file_is() -> None:
+    """auditwheel's layout: `$ORIGIN/../pkg.libs`; the tree names the file, not the detour."""
+    result = _trees(
+        library("pkg/_ext.so", needed=("libfoo-1a2b.so.1",), runpath=("$ORIGIN/../pkg.libs",)),
+        library("pkg.libs/libfoo-1a2b.so.1", needed=()),
+    )
+    (tree,) = result.trees
+    (foo,) = tree.needs
+    assert (foo.mention, foo.path) == (Mention.FIRST, "/var/task/pkg.libs/libfoo-1a2b.so.1")
+
+
+def test_a_library_from_a_layer_says_so(tmp_path: Path) -> None:
+    layer = package(library("lib/libfoo.so.1", needed=()), source="layer")
+    function = package(elf("bootstrap", needed=("libfoo.so.1",)))
+    world = build_world(function, [layer], load_target("provided.al2023", "x86_64"))
+    (tree,) = (t for t in build_trees(world) if t.location == "bootstrap")
+    (foo,) = tree.needs
+    assert (foo.path, foo.origin) == ("/opt/lib/libfoo.so.1", "layer")

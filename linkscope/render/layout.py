@@ -138,6 +138,9 @@ def grid(
         budget = style.width - len(GAP) * (len(widths) - 1)
         widths = _fit(widths, floors, budget, shrink_first)
         widths = _fit(widths, floors, budget, range(len(widths)))
+        # Still too wide: below the floors, words break; only a terminal narrower than six
+        # characters a column is left to wrap the rows itself.
+        widths = _fit(widths, [MIN_COLUMN] * len(widths), budget, range(len(widths)))
     lines = [_line([Cell(h) for h in headers], widths, style)]
     lines.append(GAP.join("-" * w for w in widths))
     for n, row in enumerate(cells):
@@ -181,13 +184,13 @@ def fits(
 
 def _floors(headers: Sequence[str], rows: list[list[Cell]]) -> list[int]:
     """How narrow a column may get: its header, or its longest word (a list's longest item)
-    up to 16 characters."""
+    up to 24 characters."""
     floors = [max(len(h), MIN_COLUMN) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
             words = cell.text.split(", ") if ", " in cell.text else cell.text.split()
             longest = max((len(word) + 1 for word in words), default=0)
-            floors[i] = max(floors[i], min(longest, 16))
+            floors[i] = max(floors[i], min(longest, 24))
     return floors
 
 

@@ -11,6 +11,7 @@ from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, natural_widt
 from linkscope.render.needs import needs_text
 
 MAX_SYMBOLS_SHOWN = 6
+PROSE_WIDTH = 100  # messages read badly in longer lines, however wide the terminal
 INSPECT_HEADERS = (
     "path",
     "machine",
@@ -184,9 +185,10 @@ def _finding(group: FindingGroup, style: Style) -> str:
     severity = style.paint(group.severity.value, group.severity.value)
     head = wrap(group.path, style.width, first=f"{group.severity.value} {group.rule}  ")
     head[0] = head[0].replace(group.severity.value, severity, 1)
-    lines = [*head, *wrap(group.message, style.width, INDENT)]
+    prose = None if style.width is None else min(style.width, PROSE_WIDTH)
+    lines = [*head, *wrap(group.message, prose, INDENT)]
     if group.fix:
-        lines += wrap(group.fix, style.width, INDENT, "fix: ")
+        lines += wrap(group.fix, prose, INDENT, "fix: ")
     return "\n".join(lines)
 
 

@@ -88,7 +88,7 @@ def _tree(item: Placed) -> DependencyTree:
     needs: tuple[Dependency, ...] = ()
     note = ""
     if item.resolution is not None:
-        needs = _Walk(item.resolution, item.interpreter).children(item.node, (item.node.path,))
+        needs = _Walk(item.resolution, item.interpreter).children(item.node, (item.node.file,))
     elif not item.facts.needed:
         note = "loads no libraries (" + item.facts.linkage.value + ")"
     else:
@@ -126,7 +126,7 @@ class _Walk:
         self.expanded: set[str] = set()
 
     def children(self, node: Node, ancestors: tuple[str, ...]) -> tuple[Dependency, ...]:
-        self.expanded.add(node.path)
+        self.expanded.add(node.file)
         facts = node.facts
         if facts is None or len(ancestors) > MAX_DEPTH:
             return ()
@@ -142,19 +142,19 @@ class _Walk:
                 searched=missing.searched if missing else (),
                 unusable=missing.unusable if missing else (),
             )
-        if provider.path in ancestors:
+        if provider.file in ancestors:
             mention = Mention.CYCLE
-        elif provider.path in self.expanded:
+        elif provider.file in self.expanded:
             mention = Mention.REPEAT
         else:
             mention = Mention.FIRST
         needs = (
-            self.children(provider, (*ancestors, provider.path)) if mention is Mention.FIRST else ()
+            self.children(provider, (*ancestors, provider.file)) if mention is Mention.FIRST else ()
         )
         return Dependency(
             name=name,
             mention=mention,
-            path=provider.path,
+            path=provider.file,  # the file itself, once symlinks (and `..` after them) are followed
             location=provider.location,
             origin=provider.origin.value,
             failed_versions=tuple(self.problems.get((requester.location, name), ())),
