@@ -136,6 +136,13 @@ def _emit(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    if _is_special(output):  # /dev/null, /dev/stdout, a FIFO: write to it, never replace it
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        return
     directory = os.path.dirname(os.path.abspath(output))
     temporary = os.path.join(directory, f".{os.path.basename(output)}.{os.getpid()}.tmp")
     try:
@@ -144,6 +151,15 @@ def _emit(text: str, output: str | None) -> None:
         os.replace(temporary, output)  # atomic: a reader never sees half a report
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def _is_special(path: str) -> bool:
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # absent: a new regular file
 
 
 @app.command()

@@ -178,7 +178,9 @@ def _start_tmux(argv: list[str], env: Mapping[str, str]) -> None:
     same screens still stands)."""
     error = ""
     for _attempt in range(3):
-        started = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        started = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
         if started.returncode == 0:
             return
         error = (started.stderr or started.stdout).strip()

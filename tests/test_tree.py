@@ -4,6 +4,7 @@ text and JSON (render/tree.py), on hand-made packages and on a real zip of fixtu
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,24 @@ def test_a_library_from_a_layer_says_so(tmp_path: Path) -> None:
     (tree,) = (t for t in build_trees(world) if t.location == "bootstrap")
     (foo,) = tree.needs
     assert (foo.path, foo.origin) == ("/opt/lib/libfoo.so.1", "layer")
+
+
+def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--output /dev/null` (or a FIFO) must never be replaced by a regular file: the atomic
+    write (temporary file, then rename) is only for regular files."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    good = str(fixture("c_hello_zig_glibc2.17_x86_64"))
+    code = cli_main()(["tree", good, "--format", "json", "--output", str(fifo)])
+    reader.join(timeout=30)
+    assert code == 0
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(received[0])["trees"][0]["needs"][0]["name"] == "libc.so.6"
