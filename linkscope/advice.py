@@ -237,11 +237,17 @@ def pip_fix(
         if len(platforms) == 1
         else ""
     )
+    levels = (
+        "pip's --platform matches one tag exactly, so each level is listed"
+        if len(platforms) > 1
+        else f"pip's --platform matches that one tag exactly: {need.runtime}'s glibc "
+        f"{need.glibc} takes nothing newer"
+    )
     return (
         f"{source}Reinstall the dependencies for {need.runtime} on {need.arch} with pip: "
         f"`pip install -r requirements.txt --target {target} --implementation cp "
-        f"--python-version {python} --only-binary=:all: {flags}` (pip's --platform matches one "
-        "tag exactly, so each level is listed), or with uv: `uv pip install -r "
+        f"--python-version {python} --only-binary=:all: {flags}` ({levels}), or with uv: "
+        "`uv pip install -r "
         f"requirements.txt --target {target} --python-version {python} --python-platform "
         f"{uv_platform} --only-binary :all:`{al2}; or run `sam build --use-container`, which "
         "installs them inside the runtime's build image."

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from linkscope.api import _require_content, check_scanned, scan
-from linkscope.model import Severity
+from linkscope.model import ScannedPackage, Severity
 from linkscope.profiles import load_runtimes, load_target
 from linkscope.render.layout import PLAIN, Cell, Style, grid, natural_width
 from linkscope.rules.base import Context
@@ -42,10 +42,13 @@ def build_matrix(
     layer_packages = scan(layers)
     context = Context(today=day)
     rows = []
+    language = package_language(packages)
     for runtime in load_runtimes():
         status = runtime.status(day)
         if runtime.container_only or (status != "supported" and not include_all):
             continue
+        if language is not None and runtime.family != language:
+            continue  # a Python function is judged on the Python runtimes
         for arch in runtime.architectures:
             target = load_target(runtime.name, arch)
             report = check_scanned(
@@ -67,6 +70,16 @@ def build_matrix(
                 )
             )
     return tuple(rows)
+
+
+def package_language(packages: Sequence[ScannedPackage]) -> str | None:
+    """The managed language every package is for (python, nodejs, ...), else None (all
+    runtimes: an ELF file, a bootstrap, a package of no known language)."""
+    languages = {p.ecosystems.language for p in packages}
+    if len(languages) != 1:
+        return None
+    language = languages.pop()
+    return language if language in ("python", "nodejs", "ruby", "java", "dotnet") else None
 
 
 def _short(message: str, limit: int = 110) -> str:

@@ -266,3 +266,76 @@ def test_compiler_advice_stays_for_files_without_packaging_origin(tmp_path: Path
     )
     [finding] = findings(check(path, "provided.al2023"), "LS301")
     assert "zig cc -target x86_64-linux-gnu.2.34" in finding.fix and "pip" not in finding.fix
+
+
+# ------------------------------------------------------------------ explain and matrix
+
+
+def _many_modules(tmp_path: Path) -> str:
+    """41 extension modules, 3 of them installed for CPython 3.13 (the issue's example)."""
+    good = Wheel(
+        "manymods",
+        "1.0",
+        ("cp312-cp312-manylinux_2_17_x86_64",),
+        {f"manymods/_m{i}.cpython-312-x86_64-linux-gnu.so": X86 for i in range(38)},
+    )
+    bad = module_wheel("cp313-cp313-manylinux_2_17_x86_64", ".cpython-313-x86_64-linux-gnu.so")
+    bad2 = Wheel(
+        "msgpack",
+        "1.1.0",
+        ("cp313-cp313-manylinux_2_17_x86_64",),
+        {
+            "msgpack/_cmsgpack.cpython-313-x86_64-linux-gnu.so": X86,
+            "msgpack/_packer.cpython-313-x86_64-linux-gnu.so": X86,
+        },
+    )
+    return function(tmp_path, good, bad, bad2)
+
+
+def test_explain_speaks_for_the_python_runtimes(tmp_path: Path) -> None:
+    from linkscope.explain import explain
+
+    result = explain(
+        _many_modules(tmp_path), "python3.12", today=__import__("datetime").date(2026, 11, 29)
+    )
+    assert result.language is not None and "is a Python function" in result.language.text
+    lines = {line.runtime: line for line in result.package_runtimes}
+    assert set(lines) >= {"python3.12", "python3.13", "python3.11"}
+    assert not any(name.startswith("provided") for name in lines)
+    assert lines["python3.12"].starts is False
+    assert (
+        "3 of its 41 extension modules were installed for CPython 3.13" in lines["python3.12"].text
+    )
+    assert (
+        "38 of its 41 extension modules were installed for CPython 3.12" in lines["python3.13"].text
+    )
+
+
+def test_matrix_lists_python_runtimes_for_a_python_function(tmp_path: Path) -> None:
+    from linkscope.matrix import build_matrix
+
+    rows = build_matrix([_many_modules(tmp_path)])
+    assert rows and all(row.runtime.startswith("python") for row in rows)
+    assert not any(row.starts for row in rows)  # 3.12 and 3.13 modules: no Python imports all
+    bootstrap = make_zip(
+        tmp_path / "boot.zip",
+        [Item("bootstrap", Path(__file__).parent.parent / "fixtures/bin/go_bootstrap_x86_64")],
+    )
+    assert any(row.runtime.startswith("provided") for row in build_matrix([str(bootstrap)]))
+
+
+def test_explain_shows_a_mach_o_module(tmp_path: Path) -> None:
+    from linkscope.explain import explain, render_explanation
+
+    wheel = Wheel(
+        "bcrypt",
+        "4.2.1",
+        ("cp39-abi3-macosx_10_12_universal2",),
+        {"bcrypt/_bcrypt.abi3.so": pyext("spam_macos_universal2.so")},
+    )
+    result = explain(function(tmp_path, wheel), "python3.12")
+    problems = result.package_problems
+    assert problems and {p.rule for p in problems} == {"LS103"}
+    assert any(p.runtime == "python3.12" and "--python-version 3.12" in p.fix for p in problems)
+    text = render_explanation(result, "table")
+    assert "Mach-O" in text and "pip install" in text

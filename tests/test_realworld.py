@@ -203,3 +203,93 @@ def test_npm_esbuild_for_another_cpu() -> None:
         [str(npm_function("esbuild@0.25.0", "linux", "arm64"))], "nodejs20.x", "x86_64"
     )
     assert errors_of(report) == {"LS101", "LS613"}
+
+
+# ------------------------------------------------------------ Python functions as pip builds them
+
+
+def pip_function(tmp: Path, requirement: str, platform: str, python: str) -> Path:
+    """A function zip the way users build one: `pip download` a pinned wheel for a platform and
+    Python, `pip install --target` it with a handler beside it, and zip the folder."""
+    target = CACHE / f"{platform}-cp{python.replace('.', '')}"
+    name = requirement.split("==", maxsplit=1)[0].replace("-", "_")
+    found = sorted(target.glob(f"{name}-*.whl")) if target.exists() else []
+    if not found:
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "--only-binary=:all:", "--platform", platform, "--python-version", python,
+             "--implementation", "cp", "--dest", str(target), requirement],
+            check=True,
+        )  # fmt: skip
+        found = sorted(target.glob(f"{name}-*.whl"))
+    assert found, f"no wheel for {requirement} on {platform}"
+    folder = tmp / "package"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--only-binary=:all:", "--platform", platform, "--python-version", python,
+         "--implementation", "cp", "--target", str(folder), str(found[0])],
+        check=True,
+    )  # fmt: skip
+    (folder / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    archive = tmp / "function.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(folder.rglob("*")):
+            zipped.write(path, path.relative_to(folder))
+    return archive
+
+
+def rules(report: linkscope.model.Report, severity: str = "error") -> set[str]:
+    return {f.rule for f in report.findings if f.severity.value == severity}
+
+
+def test_pydantic_core_for_cp313_on_python312_is_ls601(tmp_path: Path) -> None:
+    fn = pip_function(tmp_path, "pydantic-core==2.27.2", "manylinux2014_x86_64", "3.13")
+    report = linkscope.check([str(fn)], "python3.12")
+    assert report.verdict == "incompatible" and rules(report) == {"LS601"}
+    [finding] = [f for f in report.findings if f.rule == "LS601"]
+    assert "_pydantic_core.cpython-313-x86_64-linux-gnu.so" in finding.path
+    assert "No module named 'pydantic_core._pydantic_core'" in finding.message
+    assert "pydantic_core 2.27.2" in finding.message
+    assert "--python-version 3.12" in finding.fix
+    binary = next(b for b in report.binaries if b.path == finding.path)
+    assert binary.origin is not None and binary.origin.abi == "cpython-3.13"
+    assert linkscope.check([str(fn)], "python3.13").verdict == "compatible"
+
+
+def test_bcrypt_macos_universal2_is_ls103(tmp_path: Path) -> None:
+    fn = pip_function(tmp_path, "bcrypt==4.2.1", "macosx_10_12_universal2", "3.12")
+    report = linkscope.check([str(fn)], "python3.12")
+    assert rules(report) == {"LS103"}
+    [finding] = [f for f in report.findings if f.rule == "LS103"]
+    assert finding.path.endswith("bcrypt/_bcrypt.abi3.so") and "macOS" in finding.message
+    assert "cp39-abi3-macosx_10_12_universal2" in finding.fix and "pip install" in finding.fix
+    inspected = linkscope.inspect([str(fn)])  # once "no ELF files found"
+    assert [f.rule for f in inspected.findings] == ["LS103"]
+
+
+def test_cryptography_manylinux_2_34_on_python311_gets_a_pip_fix(tmp_path: Path) -> None:
+    fn = pip_function(tmp_path, "cryptography==44.0.1", "manylinux_2_34_x86_64", "3.11")
+    report = linkscope.check([str(fn)], "python3.11")
+    assert rules(report) == {"LS301"}
+    for finding in (f for f in report.findings if f.rule == "LS301"):
+        assert "cryptography 44.0.1 was installed from the wheel" in finding.fix
+        assert "--platform manylinux2014_x86_64`" in finding.fix
+        assert "--python-platform x86_64-manylinux2014" in finding.fix
+        assert "cargo" not in finding.fix and "zig" not in finding.fix
+    assert linkscope.check([str(fn)], "python3.12").verdict == "compatible"
+
+
+@pytest.mark.parametrize(
+    ("platform", "arch"), [("manylinux2014_x86_64", "x86_64"), ("manylinux2014_aarch64", "arm64")]
+)
+@pytest.mark.parametrize("requirement", ["numpy==2.2.6", "pydantic-core==2.27.2"])
+def test_right_wheels_for_python312_are_compatible(
+    tmp_path: Path, requirement: str, platform: str, arch: str
+) -> None:
+    """What `sam build` assembles for python3.12 on either architecture: no false errors."""
+    fn = pip_function(tmp_path, requirement, platform, "3.12")
+    report = linkscope.check([str(fn)], "python3.12", arch)
+    assert report.verdict == "compatible", [f.message for f in report.findings]
+    assert not rules(report, "warning")
+    assert not report.notes

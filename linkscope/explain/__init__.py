@@ -88,6 +88,11 @@ class Explanation:
     today: datetime.date
     binaries: tuple[BinaryExplanation, ...]
     notes: tuple[str, ...] = ()
+    # the package as its language's runtimes see it (explain/package.py): what it is for, one
+    # line per runtime of that language, and problems about no single ELF file
+    language: Statement | None = None
+    package_runtimes: tuple[RuntimeLine, ...] = ()
+    package_problems: tuple[Problem, ...] = ()
 
 
 def explain(

@@ -18,6 +18,7 @@ from linkscope.explain import (
     Statement,
     libc_answer,
 )
+from linkscope.explain import package as pk
 from linkscope.explain import statements as st
 from linkscope.model import BinaryFacts, Finding, LibcFamily, Linkage, ScannedPackage, Severity
 from linkscope.profiles import load_target, runtime_named
@@ -48,12 +49,16 @@ def build_explanation(
     for package in packages:
         _require_content(package)
     layer_packages = scan(layers)
-    checks = _checks(packages, layer_packages, requested, arch, today)
+    language = next((p.ecosystems.language for p in packages), None)
+    others = pk.language_runtimes(language, arch, today) or OS_ONLY_RUNTIMES
+    checks = _checks(packages, layer_packages, requested, arch, today, others)
     binaries = tuple(
         _binary(facts, requested, checks, today)
         for package in packages
         for facts in sorted(package.binaries, key=lambda b: b.path)
     )
+    paths = {b.path for p in packages for b in p.binaries}
+    managed = language in pk.MANAGED
     return Explanation(
         path=path,
         runtime=requested.runtime.name,
@@ -61,7 +66,22 @@ def build_explanation(
         today=today,
         binaries=binaries,
         notes=_notes(packages),
+        language=pk.language_statement(packages),
+        package_runtimes=tuple(
+            pk.package_line(packages, name, target, findings, today)
+            for name, target, findings in checks
+        )
+        if managed
+        else (),
+        package_problems=_package_problems(checks, paths),
     )
+
+
+def _package_problems(checks: list[Checked], binaries: set[str]) -> tuple[Problem, ...]:
+    problems = [
+        p for name, _t, findings in checks for p in pk.package_problems(findings, binaries, name)
+    ]
+    return _merge(problems)
 
 
 Checked = tuple[str, Target | None, tuple[Finding, ...]]
@@ -73,9 +93,10 @@ def _checks(
     requested: Target,
     arch: str,
     today: datetime.date,
+    others: Sequence[str] = OS_ONLY_RUNTIMES,
 ) -> list[Checked]:
     context = Context(today=today)
-    names = dict.fromkeys((requested.runtime.name, *OS_ONLY_RUNTIMES))
+    names = dict.fromkeys((requested.runtime.name, *others))
     out: list[Checked] = []
     for name in names:
         if arch not in runtime_named(name).architectures:

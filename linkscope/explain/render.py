@@ -37,6 +37,38 @@ def to_dict(explanation: Explanation) -> dict[str, Any]:
         "date": explanation.today.isoformat(),
         "binaries": [_binary_dict(b) for b in explanation.binaries],
         "notes": list(explanation.notes),
+        "package": _package_dict(explanation),
+    }
+
+
+def _package_dict(explanation: Explanation) -> dict[str, Any]:
+    language = explanation.language
+    return {
+        "language": None
+        if language is None
+        else {"text": language.text, "because": list(language.because)},
+        "runtimes": [
+            {
+                "runtime": r.runtime,
+                "arch": r.arch,
+                "os": r.os,
+                "starts": r.starts,
+                "status": r.status,
+                "text": r.text,
+                "rules": list(r.rules),
+            }
+            for r in explanation.package_runtimes
+        ],
+        "problems": [
+            {
+                "rule": p.rule,
+                "severity": p.severity,
+                "runtime": p.runtime,
+                "text": p.text,
+                "fix": p.fix,
+            }
+            for p in explanation.package_problems
+        ],
     }
 
 
@@ -99,8 +131,28 @@ def _verdict(line: RuntimeLine) -> str:
     return {True: "starts", False: "FAILS", None: "n/a"}[line.starts]
 
 
-def text(explanation: Explanation, width: int = WIDTH) -> str:
+def _package_text(explanation: Explanation, width: int) -> list[str]:
     out: list[str] = []
+    if explanation.language is not None:
+        out += _wrap(explanation.language.text, width, "")
+        out += _because(explanation.language.because, width, "  ")
+    if explanation.package_runtimes:
+        out.append(f"  On Lambda ({explanation.arch}, as of {explanation.today.isoformat()}):")
+        for r in explanation.package_runtimes:
+            status = "" if r.status in ("supported", "unavailable") else f" ({r.status})"
+            out.append(f"    {r.runtime}{status}:")
+            out += _wrap(r.text, width, "      ")
+    for n, p in enumerate(explanation.package_problems, 1):
+        if n == 1:
+            out.append("  Problems of the package and fixes:")
+        out.append(f"    {n}. {p.rule} ({p.severity}) on {p.runtime}:")
+        out += _wrap(p.text, width, "       ")
+        out += _wrap(p.fix, width, "       ", "fix: ")
+    return [*out, ""] if out else []
+
+
+def text(explanation: Explanation, width: int = WIDTH) -> str:
+    out: list[str] = _package_text(explanation, width)
     for b in explanation.binaries:
         out += _wrap(b.path, width, "")
         for s in b.statements:
@@ -129,6 +181,14 @@ def text(explanation: Explanation, width: int = WIDTH) -> str:
 
 def markdown(explanation: Explanation) -> str:
     out: list[str] = []
+    if explanation.language is not None:
+        out += [f"**{explanation.language.text}**", ""]
+    for r in explanation.package_runtimes:
+        out.append(f"- {r.runtime}: {_cell(r.text)}")
+    for p in explanation.package_problems:
+        out.append(f"- **{p.rule}** ({p.severity}, {p.runtime}): {p.text} *fix:* {p.fix}")
+    if explanation.package_runtimes or explanation.package_problems:
+        out.append("")
     for b in explanation.binaries:
         out += [f"## `{b.path}`", ""]
         for s in b.statements:
