@@ -148,7 +148,11 @@ def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
                 )
             else:
                 source = (
-                    "the language runtime" if provider.origin is Origin.LANGUAGE else "the runtime"
+                    "the language runtime"
+                    if provider.origin is Origin.LANGUAGE
+                    else system_name(world)
+                    if world.target.sysroot
+                    else "the runtime"
                 )
                 message = (
                     f"{named(requester)} loads {provider.path} from {source}, "
