@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     import multiprocessing.context
+    from concurrent.futures import Future
 
 from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.errors import InputError
@@ -370,7 +371,7 @@ def _read_elves(
     count = workers if workers is not None else (os.cpu_count() or 1)
     count = min(count, len(members))
     if count > 1 and len(members) > PARALLEL_MIN_ELVES and package.kind is not PackageKind.FILE:
-        return _read_parallel(package, members, limits, count, tick, lean_above)
+        return _read_parallel(package, members, limits, count, tick, lean_above, reader=reader)
     results = []
     for member in members:
         results.append(read_elf(reader, package, member, lean_above))
@@ -412,29 +413,46 @@ def _read_parallel(
     count: int,
     tick: Progress | None,
     lean_above: int | None,
+    *,
+    reader: PackageReader,
 ) -> list[BinaryFacts | FileProblem]:
-    # Largest first, so that no worker is left with a 60 MB library while the other idles;
-    # the results go back to the members' order (the report is the same whatever the timing).
-    order = sorted(range(len(members)), key=lambda i: -members[i].size)
-    chunk = 1 if len(members) <= SINGLE_TASKS_UP_TO else min(16, len(members) // (count * 8))
-    results: list[BinaryFacts | FileProblem | None] = [None] * len(members)
-    lite = Package(source=package.source, kind=package.kind, members=())
-    context = _pool_context()
+    """`count` readers: this process and count - 1 workers. Workers take the largest files
+    first and this process the smallest, so both ends meet with no core left idle and no file
+    pickled that this process read itself; results go back to the members' order."""
+    from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
+    order = deque(sorted(range(len(members)), key=lambda i: -members[i].size))
+    chunk = 1 if len(members) <= SINGLE_TASKS_UP_TO else min(16, len(members) // (count * 8))
+    results: dict[int, BinaryFacts | FileProblem] = {}
+    lite = Package(source=package.source, kind=package.kind, members=())
+
+    def done(index: int, result: BinaryFacts | FileProblem) -> None:
+        results[index] = result
+        if tick is not None:
+            tick(0, 0)
+
     with ProcessPoolExecutor(
-        max_workers=count,
-        mp_context=context,
+        max_workers=count - 1,
+        mp_context=_pool_context(),
         initializer=_worker_open,
         initargs=(lite, limits, lean_above),
     ) as pool:
-        ordered = (members[i] for i in order)
-        mapped = pool.map(_worker_read, ordered, chunksize=chunk)
-        for index, result in zip(order, mapped, strict=True):
-            results[index] = result
-            if tick is not None:
-                tick(0, 0)
-    return [result for result in results if result is not None]
+        running: list[tuple[list[int], Future[list[BinaryFacts | FileProblem]]]] = []
+        while order or running:
+            while order and len(running) < 2 * (count - 1):
+                batch = [order.popleft() for _ in range(min(chunk, len(order)))]
+                running.append((batch, pool.submit(_worker_batch, [members[i] for i in batch])))
+            for batch, future in [r for r in running if r[1].done()] or (
+                [] if order else running[:1]
+            ):
+                for index, result in zip(batch, future.result(), strict=True):
+                    done(index, result)
+                running.remove((batch, future))
+            if order:
+                index = order.pop()  # the smallest left: this process reads it
+                done(index, read_elf(reader, package, members[index], lean_above))
+    return [results[i] for i in range(len(members))]
 
 
 _WORKER: dict[str, tuple[PackageReader, Package, int | None]] = {}  # one per worker process
@@ -446,9 +464,9 @@ def _worker_open(package: Package, limits: Limits, lean_above: int | None) -> No
     _WORKER["open"] = (reader, package, lean_above)
 
 
-def _worker_read(member: Member) -> BinaryFacts | FileProblem:
+def _worker_batch(members: list[Member]) -> list[BinaryFacts | FileProblem]:
     reader, package, lean_above = _WORKER["open"]
-    return read_elf(reader, package, member, lean_above)
+    return [read_elf(reader, package, member, lean_above) for member in members]
 
 
 # ---------------------------------------------------------------- helpers
