@@ -176,6 +176,35 @@ def pool_cases(inputs: dict[str, Path]) -> dict[str, dict[str, list[str]]]:
     }
 
 
+BATCH_ROOTS = ("/usr/bin", "/usr/lib/x86_64-linux-gnu")
+
+
+def batch_cases(linkscope: str) -> dict[str, dict[str, list[str]]]:
+    """The CLI over the host's programs and libraries (issue 14: 3,000 files/s or more)."""
+    roots = [r for r in BATCH_ROOTS if os.path.isdir(r)]
+    inspect = [linkscope, "inspect", *roots]
+    return {
+        "batch: inspect of the host's programs and libraries": {
+            "inspect (table)": inspect,
+            "inspect --format json": [*inspect, "--format", "json", "--output", os.devnull],
+            "inspect /usr/bin/ls (cold start)": [linkscope, "inspect", "/usr/bin/ls"],
+        }
+    }
+
+
+def batch_files() -> int:
+    count = 0
+    for root in BATCH_ROOTS:
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                path = os.path.join(folder, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as handle:
+                    count += handle.read(4) == b"\x7fELF"
+    return count
+
+
 def _image_reader() -> bool:
     import importlib.util
 
@@ -260,9 +289,18 @@ def main() -> None:
     facts = describe(inputs)
     print(json.dumps(facts))
     lief = not args.no_lief and _has("lief")
-    cases = commands(inputs, linkscope, lief) | pool_cases(inputs)
+    cases = commands(inputs, linkscope, lief) | pool_cases(inputs) | batch_cases(linkscope)
     results = run_cases(cases, args.runs)
     print_results(results)
+    elves = batch_files()
+    for tool, value in next(v for k, v in results.items() if k.startswith("batch")).items():
+        if "cold" not in tool:
+            rate = elves / value["best_s"]
+            print(
+                f"{tool}: {elves} ELF files, {rate:,.0f} files/s (best), "
+                f"{elves / value['median_s']:,.0f} (median)"
+            )
+    facts["batch_elf_files"] = elves
     if args.save:
         stamp = datetime.date.today().isoformat()
         out = HERE / f"large-{stamp}.json"
