@@ -288,6 +288,8 @@ def _read_jars(
 ) -> JarContents:
     """The JNI libraries inside the package's jars (read in memory, never extracted): ELF ones
     become binaries at `outer!lib/x.jar!path`, Mach-O and PE ones native files."""
+    if not archives:
+        return JarContents()  # the usual case: no zipfile or JVM module to import at start
     from linkscope.ecosystems.jvm import is_jni_library
     from linkscope.inputs.nested import is_nested_archive, read_nested
 
