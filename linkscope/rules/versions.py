@@ -105,11 +105,13 @@ def _drift_finding(
     prefix = (split_version(need.version) or ("", ()))[0]
     before = dict(library.since.before)[prefix]
     runtime = world.target.runtime.name
+    because = f" because of {symbol_list(need.symbols)}" if need.symbols else ""
     return rule.finding(
         requester,
-        f"{named(requester)} needs {need.version} from {need.library}, which {runtime} has "
-        f"only since {library.since.date} (up to {prefix}_{before} before): it starts on the "
-        "current runtime, not on a function pinned to an older runtime version.",
+        f"{named(requester)} needs {need.version} from {need.library}{because}, which "
+        f"{runtime} has only since an update (listed since {library.since.date}; up to "
+        f"{prefix}_{before} before): it starts on the current runtime, not on a function "
+        "pinned to an older runtime version.",
         f"Nothing to do on the current runtime version; with runtime management pinned, move "
         f"to a version from after {library.since.date}, or build against {prefix}_{before}.",
         severity=Severity.INFO,
