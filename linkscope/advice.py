@@ -222,21 +222,28 @@ def pip_platforms(need: Need) -> tuple[tuple[str, ...], str]:
 def pip_fix(
     origin: Origin | None, need: Need, target: str = "package/", *, name_source: bool = True
 ) -> str:
-    """Reinstall for the runtime with pip or uv, flags exact (reference: managed-runtimes 9).
-    `name_source`: start with the wheel the file came from (off when the message names it)."""
+    """Reinstall for the runtime with pip or uv, flags exact (reference: managed-runtimes 9),
+    the tool that installed the file first. `name_source`: start with the wheel the file came
+    from (off when the message names it)."""
     python = _python_version(origin, need)
     platforms, uv_platform = pip_platforms(need)
-    flags = " ".join(f"--platform {p}" for p in platforms)
     source = ""
     if origin is not None and origin.package and name_source:
         wheel = f" from the wheel `{origin.tag}`" if origin.tag else ""
         version = f" {origin.version}" if origin.version else ""
         source = f"{origin.package}{version} was installed{wheel}. "
-    al2 = (
-        f" (not uv's default linux platform: manylinux_2_28 is too new for {need.runtime})"
-        if len(platforms) == 1
-        else ""
+    pip = _pip_command(need, python, platforms, target)
+    uv = _uv_command(need, python, uv_platform, target, al2=len(platforms) == 1)
+    first, second = (uv, pip) if origin is not None and origin.installer == "uv" else (pip, uv)
+    return (
+        f"{source}Reinstall the dependencies for {need.runtime} on {need.arch} {first}, or "
+        f"{second}; or run `sam build --use-container`, which installs them inside the "
+        "runtime's build image."
     )
+
+
+def _pip_command(need: Need, python: str, platforms: tuple[str, ...], target: str) -> str:
+    flags = " ".join(f"--platform {p}" for p in platforms)
     levels = (
         "pip's --platform matches one tag exactly, so each level is listed"
         if len(platforms) > 1
@@ -244,13 +251,20 @@ def pip_fix(
         f"{need.glibc} takes nothing newer"
     )
     return (
-        f"{source}Reinstall the dependencies for {need.runtime} on {need.arch} with pip: "
-        f"`pip install -r requirements.txt --target {target} --implementation cp "
-        f"--python-version {python} --only-binary=:all: {flags}` ({levels}), or with uv: "
-        "`uv pip install -r "
-        f"requirements.txt --target {target} --python-version {python} --python-platform "
-        f"{uv_platform} --only-binary :all:`{al2}; or run `sam build --use-container`, which "
-        "installs them inside the runtime's build image."
+        f"with pip: `pip install -r requirements.txt --target {target} --implementation cp "
+        f"--python-version {python} --only-binary=:all: {flags}` ({levels})"
+    )
+
+
+def _uv_command(need: Need, python: str, platform: str, target: str, *, al2: bool) -> str:
+    note = (
+        f" (not uv's default linux platform: manylinux_2_28 is too new for {need.runtime})"
+        if al2
+        else ""
+    )
+    return (
+        f"with uv: `uv pip install -r requirements.txt --target {target} --python-version "
+        f"{python} --python-platform {platform} --only-binary :all:`{note}"
     )
 
 

@@ -339,3 +339,71 @@ def test_explain_shows_a_mach_o_module(tmp_path: Path) -> None:
     assert any(p.runtime == "python3.12" and "--python-version 3.12" in p.fix for p in problems)
     text = render_explanation(result, "table")
     assert "Mach-O" in text and "pip install" in text
+
+
+# ------------------------------------------------------------------ what Python imports instead
+
+
+def test_a_pure_python_module_beside_it_is_only_slower(tmp_path: Path) -> None:
+    """mypyc-compiled packages ship `md.py` beside `md.cpython-3XY-....so`: the .py is imported."""
+    wheel = Wheel(
+        "charset-normalizer",
+        "3.4.1",
+        ("cp313-cp313-manylinux_2_17_x86_64",),
+        {
+            "charset_normalizer/md.cpython-313-x86_64-linux-gnu.so": X86,
+            "charset_normalizer/md.py": b"def mess_ratio(text):\n    return 0.0\n",
+        },
+    )
+    report = check(function(tmp_path, wheel), "python3.12")
+    [finding] = findings(report, "LS601")
+    assert finding.severity is Severity.WARNING and report.verdict == "compatible"
+    assert "charset_normalizer/md.py" in finding.message and "only slower" in finding.message
+
+
+def test_msgpack_falls_back_to_pure_python(tmp_path: Path) -> None:
+    """reference/managed-runtimes.md 3.2: msgpack's cp312 module on 3.13 -> msgpack.fallback."""
+    wheel = Wheel(
+        "msgpack",
+        "1.1.0",
+        ("cp312-cp312-manylinux_2_17_x86_64",),
+        {
+            "msgpack/__init__.py": b"",
+            "msgpack/fallback.py": b"",
+            "msgpack/_cmsgpack.cpython-312-x86_64-linux-gnu.so": X86,
+        },
+    )
+    [finding] = findings(check(function(tmp_path, wheel), "python3.13"), "LS601")
+    assert finding.severity is Severity.WARNING and "`msgpack.fallback`" in finding.message
+
+
+def test_a_stub_folder_of_the_same_name_imports_empty(tmp_path: Path) -> None:
+    """pydantic-core 2.50 ships `_pydantic_core/` stubs: the import finds a namespace package."""
+    wheel = Wheel(
+        "pydantic-core",
+        "2.50.5",
+        ("cp311-cp311-manylinux_2_17_x86_64",),
+        {
+            "pydantic_core/__init__.py": b"",
+            "pydantic_core/_pydantic_core/__init__.pyi": b"",
+            "pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so": X86,
+        },
+    )
+    [finding] = findings(check(function(tmp_path, wheel), "python3.12"), "LS601")
+    assert finding.severity is Severity.ERROR
+    assert "namespace package" in finding.message and "(unknown location)" in finding.message
+
+
+def test_uv_installed_files_get_the_uv_command_first(tmp_path: Path) -> None:
+    wheel = Wheel(
+        "pydantic-core",
+        "2.27.2",
+        ("cp313-cp313-manylinux_2_17_x86_64",),
+        {
+            "pydantic_core/_pydantic_core.cpython-313-x86_64-linux-gnu.so": X86,
+        },
+        installer="uv",
+    )
+    [finding] = findings(check(function(tmp_path, wheel), "python3.12"), "LS601")
+    assert "installed by uv" in finding.message
+    assert finding.fix.index("with uv:") < finding.fix.index("with pip:")

@@ -140,6 +140,17 @@ def load_languages() -> dict[str, LanguageFacts]:
         raise InvalidProfileError(f"profile data languages.json is unreadable: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=1)
+def python_fallbacks() -> dict[str, str]:
+    """Extension module -> the pure-Python module its package falls back to (languages.json)."""
+    resource = resources.files("linkscope.profiles").joinpath("data").joinpath("languages.json")
+    try:
+        document = json.loads(resource.read_text(encoding="utf-8"))
+        return {e["module"]: e["fallback"] for e in document.get("python_fallbacks", [])}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidProfileError(f"profile data languages.json is unreadable: {exc}") from exc
+
+
 def language_facts(runtime: str) -> LanguageFacts | None:
     """The language facts of `runtime`, or None for OS-only runtimes and languages without
     entries (go1.x, the retired runtimes)."""

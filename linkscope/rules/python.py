@@ -52,11 +52,33 @@ def check_modules(world: World, ctx: Context) -> Iterator[Finding]:
             for m in part.extensions
             if _reason(m, facts, world.target.arch) is None
         }
+        sources = {e.inner for e in package.entries if e.inner.endswith(".py")}
         for module in part.extensions:
             root = searched_root(package, layer, module.inner, facts.version)
             if root is None:
                 continue  # LS602's business: nothing there is imported at all
-            yield from _judge(world, package, module, facts, root, importable)
+            refused = _reason(module, facts, world.target.arch) is not None
+            instead = _instead(package, module, root, sources) if refused else None
+            yield from _judge(world, package, module, facts, root, importable, instead)
+
+
+def _instead(
+    package: ScannedPackage, module: ExtensionModule, root: str, sources: set[str]
+) -> str | None:
+    """What Python imports when this extension file is not importable: a pure-Python module
+    of the same name beside it (mypyc builds ship one), a known fallback, or a folder of the same
+    name (a namespace package: empty)."""
+    from linkscope.profiles.languages import python_fallbacks
+
+    base = posixpath.join(module.folder, module.module)
+    if f"{base}.py" in sources or f"{base}/__init__.py" in sources:
+        return f"source:{base}.py"
+    fallback = python_fallbacks().get(_dotted(module, root))
+    if fallback is not None:
+        return f"fallback:{fallback}"
+    if any(e.inner.startswith(base + "/") for e in package.entries):
+        return f"namespace:{base}/"
+    return None
 
 
 def _packages(world: World) -> Iterator[tuple[ScannedPackage, bool]]:
@@ -98,13 +120,17 @@ def _judge(
     facts: LanguageFacts,
     root: str,
     importable: set[tuple[str, str]],
+    instead: str | None = None,
 ) -> Iterator[Finding]:
     reason = _reason(module, facts, world.target.arch)
     dotted = _dotted(module, root)
     origin = _origin(package, module)
     if reason is not None:
         spare = (module.folder, module.module) in importable
-        yield _not_imported(world, module, facts, reason, dotted, origin, spare)
+        if not spare and instead is not None and not instead.startswith("namespace:"):
+            yield _fallback(world, module, reason, dotted, origin, instead.split(":", 1)[1])
+            return
+        yield _not_imported(world, module, facts, reason, dotted, origin, spare, instead)
         return
     if module.kind == "abi3":
         binary = package.binary(module.inner)
@@ -129,6 +155,7 @@ def _not_imported(
     dotted: str,
     origin: Origin | None,
     spare: bool,
+    instead: str | None = None,
 ) -> Finding:
     python = facts.python
     assert python is not None
@@ -147,12 +174,37 @@ def _not_imported(
             "Leave it out of the package.",
             severity=Severity.INFO,
         )
+    fails = f"fails with `No module named '{dotted}'`"
+    if instead is not None and instead.startswith("namespace:"):
+        fails = (
+            f"finds the folder `{instead.split(':', 1)[1]}` beside it instead (a namespace "
+            "package, e.g. of type stubs), which imports empty: the code that uses it then "
+            f"fails with `cannot import name ... from '{dotted}' (unknown location)`"
+        )
     return MODULE.finding(
         module.location,
         f"{named(module.location)} is a Python extension module {reason}, but {runtime} "
-        f"({world.target.arch}) imports only {accepted} files: `import {dotted}` fails with "
-        f"`No module named '{dotted}'`.{_source(origin)}",
+        f"({world.target.arch}) imports only {accepted} files: `import {dotted}` "
+        f"{fails}.{_source(origin)}",
         pip_fix(origin, need(world), name_source=False),
+    )
+
+
+def _fallback(
+    world: World,
+    module: ExtensionModule,
+    reason: str,
+    dotted: str,
+    origin: Origin | None,
+    fallback: str,
+) -> Finding:
+    return MODULE.finding(
+        module.location,
+        f"{named(module.location)} is a Python extension module {reason}, which "
+        f"{world.target.runtime.name} never imports; its package falls back to the pure-Python "
+        f"`{fallback}`, so it works, only slower.{_source(origin)}",
+        pip_fix(origin, need(world), name_source=False),
+        severity=Severity.WARNING,
     )
 
 
