@@ -407,3 +407,27 @@ def test_uv_installed_files_get_the_uv_command_first(tmp_path: Path) -> None:
     [finding] = findings(check(function(tmp_path, wheel), "python3.12"), "LS601")
     assert "installed by uv" in finding.message
     assert finding.fix.index("with uv:") < finding.fix.index("with pip:")
+
+
+def test_a_layer_zip_checked_on_its_own_is_judged_as_a_layer(tmp_path: Path) -> None:
+    deps = layer(
+        tmp_path,
+        "python/lib/python3.12/site-packages",
+        module_wheel("cp312-cp312-manylinux_2_17_x86_64", ".cpython-312-x86_64-linux-gnu.so"),
+    )
+    assert check(deps, "python3.12").verdict == "compatible"
+    report = check(deps, "python3.13")
+    assert {f.rule for f in report.findings if f.severity is Severity.ERROR} == {"LS602"}
+
+
+def test_a_layer_layout_inside_a_function_zip_is_ls602(tmp_path: Path) -> None:
+    items = [
+        handler(),
+        *installed(
+            module_wheel("cp312-cp312-manylinux_2_17_x86_64", ".cpython-312-x86_64-linux-gnu.so"),
+            "python/lib/python3.12/site-packages",
+        ),
+    ]
+    path = str(make_zip(tmp_path / "fn.zip", items))
+    [finding] = findings(check(path, "python3.12"), "LS602")
+    assert finding.severity is Severity.ERROR and "/var/task/python/lib" in finding.message

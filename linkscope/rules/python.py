@@ -82,8 +82,17 @@ def _instead(
 
 
 def _packages(world: World) -> Iterator[tuple[ScannedPackage, bool]]:
+    """Each package, and whether it is laid out as a layer: one given with --layer, or a
+    package checked on its own that has a `python/` folder and no handler at its root (a layer
+    zip checked by itself is judged as the layer it is)."""
     for package in world.function:
-        yield package, False
+        part = package.ecosystems.part(PythonPackage)
+        layer_like = (
+            part is not None
+            and not part.handlers
+            and any(e.inner.startswith("python/") for e in package.entries)
+        )
+        yield package, layer_like
     for package in world.layers:
         yield package, True
 
