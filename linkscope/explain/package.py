@@ -146,5 +146,5 @@ def package_problems(
     return tuple(
         Problem(rule=f.rule, severity=f.severity.value, runtime=runtime, text=f.message, fix=f.fix)
         for f in findings
-        if f.path not in binaries and f.rule in ("LS103", "LS601", "LS602")
+        if f.path not in binaries and (f.rule == "LS103" or f.rule.startswith("LS6"))
     )
