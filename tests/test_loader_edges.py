@@ -145,6 +145,27 @@ def test_origin_of_a_library_reached_through_a_symlink(tmp_path: Path) -> None:
     assert "LS401" not in rules(findings(root, task))
 
 
+def test_dotdot_after_a_symlinked_folder_is_resolved_by_the_kernel(tmp_path: Path) -> None:
+    """lib -> vendor/x: liba's $ORIGIN is /var/task/lib, and `$ORIGIN/../../deps` goes up from
+    vendor/x (where the link leads, as the kernel resolves `..`), to /var/task/deps; read as
+    text, the path would be /deps."""
+    root = make_root(tmp_path)
+    task = root / "var" / "task"
+    lib(task / "deps" / "libb.so", "int b(void){return 2;}")
+    lib(
+        task / "vendor" / "x" / "liba.so",
+        "int b(void); int a(void){return b();}",
+        f"-L{task}/deps",
+        "-lb",
+        "-Wl,--enable-new-dtags",
+        "-Wl,-rpath,$ORIGIN/../../deps",
+    )
+    (task / "lib").symlink_to("vendor/x")
+    cc(task / "bootstrap", calls("a"), f"-L{task}/lib", "-la", f"-Wl,-rpath-link,{task}/deps")
+    same_as_glibc(root, "/var/task/bootstrap")
+    assert "LS401" not in rules(findings(root, task))
+
+
 def test_origin_through_a_symlink_in_a_zip(tmp_path: Path) -> None:
     """The same package zipped (symlinks stored as links, as `zip -y` does)."""
     root = make_root(tmp_path)
