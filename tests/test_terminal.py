@@ -152,3 +152,23 @@ def test_check_lists_clean_files_only_with_all(
     assert "  lib/libdemo.so.1" in everything and "without findings" not in everything
     assert run([*argv, "--ignore", "LS501", "--ignore", "LS502"]) == 1
     assert capsys.readouterr().out.rstrip().endswith("; 2 ignored")
+
+
+@pytest.mark.parametrize("columns", [None, 80])
+def test_inspect_of_a_folder_keeps_one_row_per_file(
+    columns: int | None, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ("c_hello_gcc_pie_x86_64", "go_hello_static_x86_64", "cxx_tochars_gxx_x86_64")
+    folder = workdir / "pkg" / "bin"
+    folder.mkdir(parents=True)
+    for name in names:
+        (folder / name).write_bytes(fixture(name).read_bytes())
+    env = {} if columns is None else {"COLUMNS": str(columns)}
+    run = in_pipe(["inspect", "pkg"], cwd=workdir, env=env)
+    assert run.code == 0
+    firsts = [line.split()[0] for line in run.lines[2:] if line and not line.startswith(" " * 8)]
+    for name in names:  # each file starts exactly one row, whatever the width
+        starts = [f for f in firsts if f.startswith(name[:12]) or f.endswith("/" + name)]
+        assert len(starts) == 1, run.raw
+    if columns is not None:
+        _fits(run, columns)
