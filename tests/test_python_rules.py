@@ -68,7 +68,7 @@ def test_cp313_module_on_python312_is_ls601(tmp_path: Path) -> None:
         (".cpython-312-aarch64-linux-gnu.so", ARM, "built for aarch64"),
         (".cpython-312-x86_64-linux-musl.so", pyext("spam_cp311_zig_musl_x86_64.so"), "musl"),
         (".cpython-312-darwin.so", pyext("spam_macos_x86_64.so"), "built for macOS"),
-        (".cp312-win_amd64.pyd", pyext("spam_win_amd64.pyd"), "Windows extension module"),
+        (".cp312-win_amd64.pyd", pyext("spam_win_amd64.pyd"), "built for Windows"),
         (".cpython-312t-x86_64-linux-gnu.so", X86, "free-threaded CPython 3.12t"),
         (".pypy310-pp73-x86_64-linux-gnu.so", X86, "PyPy"),
     ],
@@ -431,3 +431,17 @@ def test_a_layer_layout_inside_a_function_zip_is_ls602(tmp_path: Path) -> None:
     path = str(make_zip(tmp_path / "fn.zip", items))
     [finding] = findings(check(path, "python3.12"), "LS602")
     assert finding.severity is Severity.ERROR and "/var/task/python/lib" in finding.message
+
+
+def test_inspect_names_windows_modules(tmp_path: Path) -> None:
+    wheel = Wheel(
+        "pydantic-core",
+        "2.27.2",
+        ("cp312-cp312-win_amd64",),
+        {"pydantic_core/_pydantic_core.cp312-win_amd64.pyd": pyext("spam_win_amd64.pyd")},
+    )
+    report = api.inspect([function(tmp_path, wheel)])
+    [finding] = findings(report, "LS103")
+    assert (
+        finding.severity is Severity.INFO and "PE/COFF dll for Windows (x86_64)" in finding.message
+    )

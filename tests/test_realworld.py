@@ -208,10 +208,13 @@ def test_npm_esbuild_for_another_cpu() -> None:
 # ------------------------------------------------------------ Python functions as pip builds them
 
 
-def pip_function(tmp: Path, requirement: str, platform: str, python: str) -> Path:
+def pip_function(
+    tmp: Path, requirement: str, platform: str, python: str, abi: str | None = None
+) -> Path:
     """A function zip the way users build one: `pip download` a pinned wheel for a platform and
     Python, `pip install --target` it with a handler beside it, and zip the folder."""
-    target = CACHE / f"{platform}-cp{python.replace('.', '')}"
+    target = CACHE / f"{platform}-{abi or 'cp' + python.replace('.', '')}"
+    abi_flags = ["--abi", abi] if abi else []
     name = requirement.split("==", maxsplit=1)[0].replace("-", "_")
     found = sorted(target.glob(f"{name}-*.whl")) if target.exists() else []
     if not found:
@@ -219,7 +222,7 @@ def pip_function(tmp: Path, requirement: str, platform: str, python: str) -> Pat
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
              "--only-binary=:all:", "--platform", platform, "--python-version", python,
-             "--implementation", "cp", "--dest", str(target), requirement],
+             "--implementation", "cp", *abi_flags, "--dest", str(target), requirement],
             check=True,
         )  # fmt: skip
         found = sorted(target.glob(f"{name}-*.whl"))
@@ -228,7 +231,7 @@ def pip_function(tmp: Path, requirement: str, platform: str, python: str) -> Pat
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
          "--only-binary=:all:", "--platform", platform, "--python-version", python,
-         "--implementation", "cp", "--target", str(folder), str(found[0])],
+         "--implementation", "cp", *abi_flags, "--target", str(folder), str(found[0])],
         check=True,
     )  # fmt: skip
     (folder / "app.py").write_text("def handler(event, context):\n    return 1\n")
@@ -293,3 +296,25 @@ def test_right_wheels_for_python312_are_compatible(
     assert report.verdict == "compatible", [f.message for f in report.findings]
     assert not rules(report, "warning")
     assert not report.notes
+
+
+def test_windows_wheels_are_never_imported(tmp_path: Path) -> None:
+    fn = pip_function(tmp_path, "pydantic-core==2.27.2", "win_amd64", "3.12")
+    report = linkscope.check([str(fn)], "python3.12")
+    assert rules(report) == {"LS601"}
+    [finding] = [f for f in report.findings if f.rule == "LS601"]
+    assert (
+        "built for Windows" in finding.message and "--platform manylinux_2_34_x86_64" in finding.fix
+    )
+
+
+def test_free_threaded_msgpack_falls_back(tmp_path: Path) -> None:
+    """msgpack's cp314t module is never imported by a GIL build; msgpack.fallback is used."""
+    target = tmp_path / "ft"
+    target.mkdir()
+    fn = pip_function(target, "msgpack==1.2.4", "manylinux_2_28_x86_64", "3.14", abi="cp314t")
+    report = linkscope.check([str(fn)], "python3.14")
+    assert report.verdict == "compatible"
+    [finding] = [f for f in report.findings if f.rule == "LS601"]
+    assert finding.severity.value == "warning" and "free-threaded CPython 3.14t" in finding.message
+    assert "msgpack.fallback" in finding.message

@@ -27,7 +27,9 @@ def package_findings(package: ScannedPackage, wanted: Need | None) -> Iterator[F
     ignored = package.ecosystems.ignored()
     for native in package.natives:
         if native.inner in ignored:
-            continue  # another ecosystem rule says why it is never loaded (LS601, ...)
+            if wanted is None:  # inspect: no runtime rule will speak for it, so say what it is
+                yield _unused(native)
+            continue  # check: another ecosystem rule says why it is never loaded (LS601, ...)
         if native.inner in loaded or _loadable_name(native.inner) or package.kind == "file":
             yield _error(package, native, wanted)
         else:
@@ -83,7 +85,8 @@ def _unused(native: NativeFile) -> Finding:
         native.path,
         f"{named(native.path)} is {describe(native)}; nothing on Lambda loads a file named "
         "like this, so it is only dead weight in the package.",
-        "Leave it out of the package (it is another platform's copy).",
+        packaging_fix(native.origin, None)
+        or "Leave it out of the package (it is another platform's copy).",
         severity=Severity.INFO,
     )
 

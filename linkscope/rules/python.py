@@ -104,7 +104,7 @@ def _reason(module: ExtensionModule, facts: LanguageFacts, arch: str) -> str | N
     if module.suffix in python.suffixes(arch) or module.kind in ("abi3", "bare"):
         return None
     if module.kind == "windows":
-        return "a Windows extension module (`.pyd`)"
+        return "built for Windows (`.pyd`)"
     if module.kind == "pypy":
         return f"built for PyPy (`{module.suffix}`)"
     platform = module.platform or ""
