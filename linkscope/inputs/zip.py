@@ -188,6 +188,10 @@ class ZipMemberReader:
         info = self._info(member)
         cap = min(info.file_size, self.limits.max_member_bytes)
         want = cap + 1 if limit is None else min(limit, cap + 1)
+        if limit is not None and limit <= HEAD_LIMIT:
+            head = self._quick_head(member, info, want)
+            if head is not None:
+                return head
         stream = self._stream(member, info, bulk=limit is None or limit > HEAD_LIMIT)()
         parts, got = [], 0
         while got < want:  # a stream returns what one step inflates: ask until it is done
@@ -200,6 +204,26 @@ class ZipMemberReader:
         if limit is None and len(data) > cap:
             raise LimitExceededError(f"{member.location}: member is larger than it declares")
         return data
+
+    def _quick_head(self, member: Member, info: zipfile.ZipInfo, want: int) -> bytes | None:
+        """A member's first bytes from the one read of its local header, when they are in it
+        (the first pass asks this of every member: no stream objects for a 512-byte head)."""
+        if info.flag_bits & 0x1 or info.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            return None
+        try:
+            _start, first = self._local_header(info)
+            if info.compress_type == zipfile.ZIP_STORED:
+                complete = len(first) >= want or len(first) == info.compress_size
+                return first[:want] if complete else None
+            inflater = zlib.decompressobj(-15)
+            data = inflater.decompress(first, want)
+        except ZIP_OR_OS_ERRORS as exc:
+            raise UnsupportedArchiveError(f"{member.location}: cannot read member: {exc}") from None
+        complete = len(data) >= want or inflater.eof or len(first) == info.compress_size
+        return data if complete else None
 
     def open(self, member: Member) -> Buffer:
         """The whole member as a buffer: bytes when small, else a view that inflates only as
