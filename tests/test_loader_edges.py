@@ -25,7 +25,8 @@ from loader_roots import (
 
 from linkscope import api
 from linkscope.model import Finding
-from linkscope.resolve import Role
+from linkscope.profiles import load_target
+from linkscope.resolve import Role, build_world
 
 pytestmark = [
     needs_chroot,
@@ -338,6 +339,40 @@ def test_hwcaps_entry_of_the_cache_is_chosen(tmp_path: Path) -> None:
     cc(task / "bootstrap", calls("v", "w"), str(fast))
     same_as_glibc(root, "/var/task/bootstrap")
     assert not rules(findings(root, task)) & {"LS304", "LS401"}
+
+
+def _host_glibc() -> tuple[int, ...]:
+    text = (os.confstr("CS_GNU_LIBC_VERSION") or "glibc 0").split()[-1]
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_legacy_hwcaps_subfolders_before_glibc_2_37(tmp_path: Path) -> None:
+    """glibc before 2.37 (AL2023 has 2.34) also tries tls/, haswell/ and x86_64/ under every
+    folder, after glibc-hwcaps/: a copy in /var/task/lib/tls wins over /var/task/lib."""
+    if _host_glibc() >= (2, 37):
+        pytest.skip(f"this host's glibc {_host_glibc()} no longer searches legacy subfolders")
+    root = make_root(tmp_path)
+    task = root / "var" / "task"
+    plain = lib(task / "lib" / "libx.so", "int x(void){return 1;}")
+    for sub in ("tls", "x86_64"):
+        lib(task / "lib" / sub / "libx.so", "int x(void){return 1;}")
+    cc(task / "bootstrap", calls("x"), str(plain))
+    same_as_glibc(root, "/var/task/bootstrap")
+    on_lambda = build_world(api.scan([str(task)])[0], [], load_target("provided.al2023", "x86_64"))
+    chosen = {
+        name: provider.path
+        for item in on_lambda.placed
+        if item.resolution is not None
+        for _requester, name, provider in item.resolution.chosen
+    }
+    assert chosen["libx.so"] == "/var/task/lib/tls/libx.so"
+    shutil.rmtree(task / "lib" / "tls")
+    same_as_glibc(root, "/var/task/bootstrap")
+    assert (
+        linkscope_choice(root, task, str(task / "bootstrap"))
+        .files["libx.so"]
+        .endswith("/lib/x86_64/libx.so")
+    )
 
 
 # ------------------------------------------------------------------ the bootstrap through a link

@@ -56,6 +56,9 @@ class World:
         """`find`, under the name the loader's Filesystem protocol uses."""
         return self.find(path)
 
+    def has_folder(self, path: str) -> bool:
+        return self.bundle.has_folder(path) or self.system.has_folder(path)
+
     def system_copy(self, name: str, *, language: bool = False) -> Node | None:
         """The runtime's own copy of library `name` in its library folders (and, with
         `language`, the language runtime's /var/lang/lib), first one found."""
@@ -123,7 +126,7 @@ def _search_config(target: Target) -> SearchConfig:
         lib="lib64",
         cwd=target.environment.task_root,
         cache=cache,
-        hwcaps=hwcaps,
+        hwcaps=hwcaps + _legacy_hwcaps(target),
     )
 
 
@@ -134,6 +137,26 @@ def _hwcaps(target: Target) -> tuple[str, ...]:
         return ()
     level = target.os.cpu.x86_64_isa_level or 3
     return tuple(f"glibc-hwcaps/x86-64-v{n}" for n in range(level, 1, -1))
+
+
+def _legacy_hwcaps(target: Target) -> tuple[str, ...]:
+    """The older subfolders glibc before 2.37 also tries in every folder, after glibc-hwcaps:
+    `tls`, the platform (`haswell`, which x86-64-v3 implies, since glibc 2.26) and `x86_64`,
+    in the order ld.so --help lists them. `avx512_1` is left out (only some Lambda machines
+    have AVX-512), as is arm64, whose legacy names this project has not checked."""
+    if target.os.machine != "x86_64" or version_key(target.os.glibc) >= (2, 37):
+        return ()
+    if version_key(target.os.glibc) < (2, 26):
+        return ("tls/x86_64", "tls", "x86_64")
+    return (
+        "tls/haswell/x86_64",
+        "tls/haswell",
+        "tls/x86_64",
+        "tls",
+        "haswell/x86_64",
+        "haswell",
+        "x86_64",
+    )
 
 
 def sysroot_dirs(root: str, machine: str) -> list[str]:

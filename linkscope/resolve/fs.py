@@ -65,6 +65,7 @@ class PackageFs:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.links: dict[str, tuple[str, str]] = {}  # path -> (target, root of its package)
+        self.folders: set[str] = set()  # every folder that holds something (links not followed)
         self._by_name: dict[str, list[Node]] | None = None  # built on first `named` call
 
     def mount(self, package: ScannedPackage, root: str, origin: Origin) -> None:
@@ -73,6 +74,9 @@ class PackageFs:
         root = posixpath.normpath(root)
         for entry in package.entries:
             path = posixpath.normpath(posixpath.join(root, entry.inner))
+            self._add_folders(
+                path if entry.kind is EntryKind.DIRECTORY else posixpath.dirname(path)
+            )
             if entry.kind is EntryKind.SYMLINK and entry.symlink_target is not None:
                 self.nodes.pop(path, None)  # a later layer's link replaces an earlier file
                 self.links[path] = (entry.symlink_target, root)
@@ -88,6 +92,15 @@ class PackageFs:
                 kind=entry.kind,
                 size=entry.size,
             )
+
+    def _add_folders(self, folder: str) -> None:
+        while folder not in self.folders and folder != "/":
+            self.folders.add(folder)
+            folder = posixpath.dirname(folder)
+
+    def has_folder(self, path: str) -> bool:
+        resolved = self.resolve_links(path)
+        return resolved is not None and resolved in self.folders
 
     def resolve_links(self, path: str) -> str | None:
         """Follow symlinks one component at a time, inside the package that holds each link and
@@ -210,6 +223,10 @@ class ProfileFs:
             return Node(path=path, origin=Origin.SYSTEM, location=path, library=loader)
         return None
 
+    def has_folder(self, path: str) -> bool:
+        folder = posixpath.normpath(path)
+        return folder in self.dirs or folder == "/var/lang/lib"
+
     def known_absent(self, name: str) -> bool:
         return name in self.os.absent and name not in self.libraries
 
@@ -242,6 +259,7 @@ class SysrootFs:
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
         self._cache: dict[str, Node | None] = {}
+        self._folders: dict[str, bool] = {}
 
     def host_path(self, path: str) -> str | None:
         """Where a simulated absolute path lives on this machine, symlinks resolved inside the
@@ -257,6 +275,13 @@ class SysrootFs:
 
         resolved = walk_links(path, read_link)
         return None if resolved is None else os.path.join(self.root, *resolved)
+
+    def has_folder(self, path: str) -> bool:
+        key = clean_path(path)
+        if key not in self._folders:
+            host = self.host_path(key)
+            self._folders[key] = host is not None and os.path.isdir(host)
+        return self._folders[key]
 
     def lookup(self, path: str) -> Node | None:
         key = clean_path(path)

@@ -24,6 +24,8 @@ CACHE = "(ld.so.cache)"  # stands for the cache in the list of places searched
 class Filesystem(Protocol):
     def lookup(self, path: str) -> Node | None: ...
 
+    def has_folder(self, path: str) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SearchConfig:
@@ -104,6 +106,7 @@ def _nodeflib(requester: _Loaded) -> bool:
 class Loader:
     def __init__(self, filesystem: Filesystem, config: SearchConfig) -> None:
         self.fs, self.config = filesystem, config
+        self._subfolders: dict[str, tuple[str, ...]] = {}
 
     def resolve(self, root: Node, interpreter: Node | None = None) -> Resolution:
         assert root.facts is not None
@@ -200,9 +203,20 @@ class Loader:
                 return []  # DF_1_NODEFLIB: no cache entry from the default folders
             return [path] if path else []
         return [
-            *(posixpath.join(directory, sub, name) for sub in self.config.hwcaps),
+            *(posixpath.join(sub, name) for sub in self._hwcaps_folders(directory)),
             posixpath.join(directory, name),
         ]
+
+    def _hwcaps_folders(self, directory: str) -> tuple[str, ...]:
+        """The hwcaps subfolders of `directory` that exist (ld.so too remembers which do not,
+        rather than trying each of them for every library)."""
+        if directory not in self._subfolders:
+            self._subfolders[directory] = tuple(
+                folder
+                for sub in self.config.hwcaps
+                if self.fs.has_folder(folder := posixpath.join(directory, sub))
+            )
+        return self._subfolders[directory]
 
     def _in_system_dir(self, path: str) -> bool:
         return any(path.startswith(d.rstrip("/") + "/") for d in self.config.system_dirs)
