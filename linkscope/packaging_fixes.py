@@ -66,13 +66,29 @@ def node_rebuild_fix(world: World, package: ScannedPackage, location: str) -> st
 
 
 def npm_fix(origin: Origin, need: Need) -> str | None:
-    """For any finding about a file an npm package installed (LS101, LS103, LS202, LS301...)."""
+    """For any finding about a file an npm package installed (LS101, LS103, LS202, LS301...).
+    A platform package or prebuild (it has a platform tag) is chosen by npm's flags; an addon
+    without one was compiled (node-gyp) or downloaded for the build machine at install time,
+    and only installing on Linux changes it."""
     source = ""
     if origin.package:
         version = f"@{origin.version}" if origin.version else ""
         built = f" for {origin.tag}" if origin.tag else ""
         source = f"From npm package {origin.package}{version}{built}. "
-    return source + npm_platform_advice(need)
+    if origin.tag:
+        return source + npm_platform_advice(need)
+    cpu = NPM_CPU.get(need.arch, need.arch)
+    image = (
+        f"public.ecr.aws/sam/build-{need.runtime}"
+        if need.runtime.startswith("nodejs")
+        else "a Linux build image"
+    )
+    return (
+        f"{source}npm built or downloaded it for the build machine at install time (node-gyp, "
+        f"prebuild-install): install on Linux {cpu} instead, with `sam build --use-container` "
+        f"(it runs `npm install` inside {image}) or `npm ci` in such a container; npm's "
+        "--os/--cpu flags choose platform packages, they do not cross-compile."
+    )
 
 
 def bundler_advice(runtime: str, arch: str) -> str:

@@ -224,3 +224,30 @@ def test_dotnet_without_the_rid_for_the_architecture(tmp_path: Path) -> None:
     finding = next(f for f in report.findings if f.rule == "LS101")
     assert "DllNotFoundException" in finding.message
     assert "dotnet publish -c Release -r linux-arm64" in finding.fix
+
+
+def test_jar_members_are_bounded(tmp_path: Path) -> None:
+    """A jar member inflating 2 MiB of zeros (ratio ~1000:1) is a zip-bomb problem (LS001),
+    read no further; the jar's other members are still judged."""
+    zipped = java_function(
+        tmp_path,
+        [
+            (f"{NATIVE}/linux-x86_64/libbomb.so", b"\0" * (2 << 20)),
+            (f"{NATIVE}/linux-x86_64/libhello_jni.so", JNI_X64),
+        ],
+    )
+    report = api.check([str(zipped)], "java21", today=TODAY)
+    bomb = next(f for f in report.findings if f.path.endswith("libbomb.so"))
+    assert bomb.rule == "LS001" and "zip bomb" in bomb.message
+    assert any(b.path.endswith("libhello_jni.so") for b in report.binaries)
+
+
+def test_a_jar_inside_a_jar(tmp_path: Path) -> None:
+    """Spring Boot's BOOT-INF/lib/*.jar: one level of nesting inside the function's jar."""
+    inner = jar([(f"{NATIVE}/linux-x86_64/libhello_jni.so", JNI_X64)])
+    outer = jar([("BOOT-INF/lib/hello-native-1.0.jar", inner)])
+    zipped = make_zip(tmp_path / "function.zip", [Item("lib/app-1.0.jar", outer, 0o644)])
+    report = api.inspect([str(zipped)])
+    assert [b.path for b in report.binaries] == [
+        f"{zipped}!lib/app-1.0.jar!BOOT-INF/lib/hello-native-1.0.jar!{NATIVE}/linux-x86_64/libhello_jni.so"
+    ]

@@ -276,4 +276,16 @@ def test_addon_needing_a_newer_glibc(tmp_path: Path) -> None:
     finding = next(f for f in report.findings if f.rule == "LS301")
     assert finding.severity is Severity.ERROR
     assert "strlcpy" in finding.message
-    assert "npm ci --os=linux --cpu=x64 --libc=glibc" in finding.fix
+    assert "public.ecr.aws/sam/build-nodejs20.x" in finding.fix  # compiled: install there
+
+
+def test_addon_compiled_on_a_mac(tmp_path: Path) -> None:
+    """kelektiv/node.bcrypt.js#505: build/Release/*.node compiled on a Mac, `invalid ELF
+    header`. npm's --os/--cpu flags would not change it: the fix is to install on Linux."""
+    items = npm_package("snappyish", "7.2.2", [("build/Release/binding.node", eco(MAC[2].name))])
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    finding = next(f for f in report.findings if f.rule == "LS103")
+    assert finding.severity is Severity.ERROR
+    assert "sam build --use-container" in finding.fix
+    assert "public.ecr.aws/sam/build-nodejs20.x" in finding.fix
+    assert "npm ci --os" not in finding.fix
