@@ -289,3 +289,20 @@ def test_addon_compiled_on_a_mac(tmp_path: Path) -> None:
     assert "sam build --use-container" in finding.fix
     assert "public.ecr.aws/sam/build-nodejs20.x" in finding.fix
     assert "npm ci --os" not in finding.fix
+
+
+def test_pnpm_layout(tmp_path: Path) -> None:
+    """pnpm keeps packages in node_modules/.pnpm/<name>@<version>/node_modules/<name>/."""
+    store = "node_modules/.pnpm/"
+    items = [
+        Item(f"{store}{i.name.removeprefix('node_modules/')}", i.data, i.mode)
+        for i in sharp_like([MAC])
+    ]
+    items = [
+        Item(i.name.replace(store, f"{store}pkg@0.33.5/node_modules/", 1), i.data, i.mode)
+        for i in items
+    ]
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    finding = next(f for f in report.findings if f.rule == "LS613")
+    assert finding.severity is Severity.ERROR
+    assert finding.path.endswith("node_modules/.pnpm/pkg@0.33.5/node_modules/imgkit/package.json")
