@@ -445,3 +445,19 @@ def test_inspect_names_windows_modules(tmp_path: Path) -> None:
     assert (
         finding.severity is Severity.INFO and "PE/COFF dll for Windows (x86_64)" in finding.message
     )
+
+
+def test_missing_library_of_a_wheel_file_gets_a_pip_fix(tmp_path: Path) -> None:
+    """A module built against the build machine's OpenSSL 3 (Debian's libssl.so.3), installed
+    from a `linux_x86_64` wheel: AL2 has no libssl.so.3 (LS401), and the fix is a wheel for it."""
+    ssl = Path(__file__).resolve().parent.parent / "fixtures/bin/c_ssl_gcc_x86_64"
+    wheel = Wheel(
+        "sslmod",
+        "0.1",
+        ("cp311-cp311-linux_x86_64",),
+        {"sslmod/_ssl.cpython-311-x86_64-linux-gnu.so": ssl},
+    )
+    report = check(function(tmp_path, wheel), "python3.11")
+    missing = [f for f in report.findings if f.rule == "LS401"]
+    assert missing and all("sslmod 0.1 was installed from the wheel" in f.fix for f in missing)
+    assert all("--platform manylinux2014_x86_64`" in f.fix for f in missing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linkscope.advice import glibc_fix, libstdcxx_fix
+from linkscope.advice import glibc_fix, libstdcxx_fix, packaging_fix
 from linkscope.model import BinaryFacts, Finding, Severity, VersionRequirement, split_version
 from linkscope.profiles.model import LibraryInfo
 from linkscope.resolve import Origin, World
@@ -176,10 +176,12 @@ def _fix(rule: Rule, world: World, problem: VersionProblem) -> str:
         return glibc_fix(facts, os_profile.glibc, os_profile.machine, os_profile.id, need(world))
     if rule.id in ("LS302", "LS303"):
         return libstdcxx_fix(facts, os_profile.id, need(world))
-    return (
+    bundle = (
         f"Bundle a {problem.library} that defines {problem.version} and make sure it is found "
         "first (RUNPATH `$ORIGIN/lib`), or build against the runtime's version."
     )
+    packaged = packaging_fix(facts.origin, need(world))
+    return bundle if packaged is None else f"{packaged} If it still needs it: {bundle}"
 
 
 def _glibc(world: World, ctx: Context) -> Iterator[Finding]:
