@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from linkscope.model import EntryKind, Finding, ScriptFacts, Severity
 from linkscope.resolve import World
 from linkscope.rules.base import Context, Rule, named, system_name
-from linkscope.rules.startfiles import StartFile, start_files
+from linkscope.rules.startfiles import StartFile, lone_script, start_entries, start_files
 
 # On a managed runtime the language's own interpreter is on PATH (/var/lang/bin).
 LANGUAGE_INTERPRETERS = {
@@ -30,7 +30,7 @@ CRLF_FIX = (
 
 def check_start_format(world: World, ctx: Context) -> Iterator[Finding]:
     scripts = {s.path: s for p in (*world.function, *world.layers) for s in p.scripts}
-    for start in start_files(world):
+    for start in (*start_files(world), *lone_script(world, start_entries(world))):
         if start.node.kind is EntryKind.SCRIPT and start.node.location in scripts:
             yield from _script(world, start, scripts[start.node.location])
         elif start.node.kind is EntryKind.OTHER:

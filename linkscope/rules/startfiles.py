@@ -75,6 +75,18 @@ def start_files(world: World) -> list[StartFile]:
     return found
 
 
+def lone_script(world: World, entries: dict[str, tuple[PackageEntry, bool]]) -> list[StartFile]:
+    """A single script checked on an OS-only runtime is the program Lambda would start (its
+    bootstrap): `check /usr/bin/psql` asks whether its `#!` interpreter is there. Only its
+    format is checked (LS004): its mode on disk says nothing about the zip it will go in."""
+    package = function_package(world)
+    if not world.target.runtime.os_only or package.kind != "file" or not package.scripts:
+        return []
+    location = package.scripts[0].path
+    nodes = [n for n in world.bundle.nodes.values() if n.location == location]
+    return [start_file(entries, n.path, "the executable", n) for n in nodes[:1]]
+
+
 def extension_paths(world: World) -> list[str]:
     extensions = world.target.environment.extensions_dir
     paths = set()

@@ -1,0 +1,58 @@
+"""Acceptance findings from running linkscope over real third-party files (the QA sweep), each
+kept as a regression test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from check_helpers import TODAY, cli_main
+
+main = cli_main()
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    code = main([*argv, "--format", "json", "--today", TODAY.isoformat()])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def perl_script(tmp_path: Path) -> Path:
+    """Debian's /usr/bin/psql (pg_wrapper) when installed, else a script that starts as it does."""
+    script = tmp_path / "psql"
+    host = shutil.which("psql")
+    if host and Path(host).read_bytes().startswith(b"#!/usr/bin/perl"):
+        shutil.copyfile(host, script)
+    else:
+        script.write_text("#!/usr/bin/perl\n# Call a PostgreSQL client program\nexec 'psql';\n")
+    return script
+
+
+@pytest.mark.parametrize("runtime", ["provided.al2023", "provided.al2"])
+def test_a_lone_perl_script_does_not_start_on_an_os_only_runtime(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runtime: str
+) -> None:
+    # lambda-facts.md 5.3: no python, perl or node in provided.al2 or provided.al2023.
+    code, report = run_json(capsys, "check", str(perl_script(tmp_path)), "--runtime", runtime)
+    assert code == 1 and report["verdict"] == "incompatible"
+    ls004 = [f for f in report["findings"] if f["rule"] == "LS004"]
+    assert len(ls004) == 1 and "/usr/bin/perl" in ls004[0]["message"]
+
+
+def test_a_lone_sh_script_starts_and_its_disk_mode_is_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "run.sh"
+    script.write_text("#!/bin/sh\nexec ./app\n")
+    script.chmod(0o644)
+    code, report = run_json(capsys, "check", str(script))
+    assert code == 0 and report["findings"] == []
+
+
+def test_a_lone_perl_script_on_a_managed_runtime_is_not_started_by_its_shebang(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, report = run_json(capsys, "check", str(perl_script(tmp_path)), "--runtime", "python3.12")
+    assert [f for f in report["findings"] if f["rule"] == "LS004"] == []
