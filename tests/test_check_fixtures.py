@@ -76,6 +76,18 @@ def _version_rules(entry: dict[str, Any], target: Target) -> set[str]:
     return rules
 
 
+def lone_script_rules(entry: dict[str, Any], runtime: str, arch: str) -> set[str]:
+    """A script checked alone on an OS-only runtime is what Lambda starts: CRLF, or an
+    interpreter that lambda-facts.md 5.3 says is absent from provided.al2 and provided.al2023
+    (python, perl, node), is LS004 (AL1 had python and perl: not known either way there)."""
+    shebang = entry.get("shebang")
+    if shebang is None or not load_target(runtime, arch).runtime.os_only:
+        return set()
+    first_line = Path(fixture(entry["name"])).read_bytes().split(b"\n", 1)[0]
+    absent = runtime != "provided" and any(n in shebang for n in ("python", "perl", "node"))
+    return {"LS004"} if first_line.endswith(b"\r") or absent else set()
+
+
 def expected_rules(entry: dict[str, Any], runtime: str, arch: str) -> set[str]:
     target = load_target(runtime, arch)
     rules: set[str] = set()
@@ -124,7 +136,10 @@ def test_fixture(entry: dict[str, Any], runtime: str, arch: str) -> None:
     assert got == want, "\n".join(
         f"{f.rule} {f.severity.value}: {f.message}" for f in report.findings
     )
-    incompatible = bool(want & ERRORS)
+    start = lone_script_rules(entry, runtime, arch)
+    errors = {f.rule for f in report.findings if f.severity is Severity.ERROR}
+    assert errors & {"LS004"} == start
+    incompatible = bool(want & ERRORS) or bool(start)
     assert report.verdict == ("incompatible" if incompatible else "compatible")
     assert {f.path for f in report.findings if f.rule != "LS501"} <= {fixture(entry["name"])}
 
