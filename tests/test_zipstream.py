@@ -104,3 +104,38 @@ def test_reads_out_of_order_without_end_are_refused(tmp_path: Path) -> None:
                 view[HEAD_KEEP + 10 : HEAD_KEEP + 20]
     finally:
         reader.close()
+
+
+def _damaged(tmp_path: Path, size: int) -> tuple[Path, bytes]:
+    elf = Path("fixtures/bin/c_hello_gcc_pie_x86_64").read_bytes()
+    data = elf + _payload(size, seed=5)
+    path = make_zip(tmp_path / "bad.zip", [Item("lib/libx.so", data)])
+    raw = bytearray(path.read_bytes())
+    middle = 30 + len("lib/libx.so") + 2000
+    raw[middle : middle + 64] = bytes(range(64))  # smash the deflate stream past the head
+    path.write_bytes(bytes(raw))
+    return path, data
+
+
+def test_damaged_deflate_data_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """Fuzz campaign: ISA-L raises its own IsalError (not zlib.error) on a bad block; it
+    escaped as an internal error (exit 3)."""
+    from linkscope.scan import scan_path
+
+    path, _data = _damaged(tmp_path, 200 << 10)  # read whole
+    package = scan_path(str(path), Limits())
+    assert [p.path for p in package.problems] == [f"{path}!lib/libx.so"]
+
+
+def test_damaged_deflate_data_through_a_view_is_an_input_error(tmp_path: Path) -> None:
+    from linkscope.errors import InputError
+
+    path, data = _damaged(tmp_path, 3 << 20)
+    reader = ZipMemberReader(str(path), Limits())
+    member = Member(location=f"{path}!lib/libx.so", inner="lib/libx.so", size=len(data), index=0)
+    try:
+        view = reader.open(member)
+        with pytest.raises(InputError):
+            view.find(b"absent from every byte of it")
+    finally:
+        reader.close()

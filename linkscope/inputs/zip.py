@@ -15,7 +15,7 @@ from dataclasses import replace
 from linkscope.elf.image import Buffer
 from linkscope.errors import LimitExceededError, UnreadableError, UnsupportedArchiveError
 from linkscope.inputs.model import MAX_LINK_BYTES, Limits, Member, Package, PackageKind, link_notes
-from linkscope.inputs.zipstream import MemberView, Stream, raw_stream_opener
+from linkscope.inputs.zipstream import INFLATE_ERRORS, MemberView, Stream, raw_stream_opener
 
 WHOLE_BELOW = 1 << 20  # members up to this size are read into memory whole: it is faster
 LOCAL_READ = 4 << 10  # compressed bytes read with a member's local header
@@ -30,7 +30,7 @@ ZIP_ERRORS: tuple[type[Exception], ...] = (
     EOFError,
     RuntimeError,
     NotImplementedError,
-    zlib.error,
+    *INFLATE_ERRORS,  # zlib's and ISA-L's
     LookupError,
     UnicodeError,
     *((zipfile.lzma.LZMAError,) if getattr(zipfile, "lzma", None) else ()),  # type: ignore[attr-defined]

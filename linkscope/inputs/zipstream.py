@@ -30,6 +30,15 @@ def _bulk_inflate_module() -> types.ModuleType:
 
 
 _inflate_module = _bulk_inflate_module()
+# What damaged deflate data raises: zlib.error, and ISA-L's own IsalError (no subclass of it).
+INFLATE_ERRORS: tuple[type[Exception], ...] = tuple({zlib.error, _inflate_module.error})
+_READ_ERRORS: tuple[type[Exception], ...] = (
+    *INFLATE_ERRORS,
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+)
 
 HEAD_KEEP = 8 << 20  # the member's first bytes, kept for the whole read
 WINDOW = 4 << 20  # the most recently inflated bytes (more while one read needs more)
@@ -165,7 +174,7 @@ class MemberView:
         assert self.stream is not None
         try:
             data = self.stream.read(min(want, self.size - self.position))
-        except (zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
+        except _READ_ERRORS as exc:
             raise UnsupportedArchiveError(f"{self.what}: cannot read member: {exc}") from None
         if not data:
             raise UnsupportedArchiveError(
@@ -180,7 +189,7 @@ class MemberView:
         assert self.stream is not None
         try:
             extra = self.stream.read(1)
-        except (zlib.error, OSError, EOFError, ValueError, RuntimeError):
+        except _READ_ERRORS:
             extra = b""
         if extra:
             raise LimitExceededError(f"{self.what}: member is larger than it declares")
