@@ -16,6 +16,7 @@ from eco_helpers import eco, jar
 from package_helpers import Item, make_zip
 
 from linkscope import api
+from linkscope.inputs import Limits
 from linkscope.model import Report, Severity
 
 JNI_X64, JNI_ARM = eco("jni_hello_x86_64.so"), eco("jni_hello_aarch64.so")
@@ -227,8 +228,9 @@ def test_dotnet_without_the_rid_for_the_architecture(tmp_path: Path) -> None:
 
 
 def test_jar_members_are_bounded(tmp_path: Path) -> None:
-    """A jar member inflating 2 MiB of zeros (ratio ~1000:1) is a zip-bomb problem (LS001),
-    read no further; the jar's other members are still judged."""
+    """A jar member over the ratio limit (2 MiB of zeros, about 1000:1, against a limit of
+    200:1) is a zip-bomb problem (LS001), read no further; the jar's other members are still
+    judged."""
     zipped = java_function(
         tmp_path,
         [
@@ -236,7 +238,7 @@ def test_jar_members_are_bounded(tmp_path: Path) -> None:
             (f"{NATIVE}/linux-x86_64/libhello_jni.so", JNI_X64),
         ],
     )
-    report = api.check([str(zipped)], "java21", today=TODAY)
+    report = api.check([str(zipped)], "java21", today=TODAY, limits=Limits(max_ratio=200))
     bomb = next(f for f in report.findings if f.path.endswith("libbomb.so"))
     assert bomb.rule == "LS001" and "zip bomb" in bomb.message
     assert any(b.path.endswith("libhello_jni.so") for b in report.binaries)
