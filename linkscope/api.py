@@ -32,14 +32,16 @@ def scan(
     *,
     progress: Progress | None = None,
     lean: bool = False,
+    arch: str | None = None,
 ) -> tuple[ScannedPackage, ...]:
     """Read each path. `lean`: large shared libraries inside packages are read for a check
-    verdict only (linkscope/elf/lean.py), without the facts that only `inspect` reports."""
+    verdict only (linkscope/elf/lean.py), without the facts that only `inspect` reports.
+    `arch` picks the manifest of a multi-platform container image (default: x86_64)."""
     from linkscope.elf.facts import LEAN_ABOVE
 
     lean_above = LEAN_ABOVE if lean else None
     return tuple(
-        scan_path(path, limits or Limits(), progress=progress, lean_above=lean_above)
+        scan_path(path, limits or Limits(), progress=progress, lean_above=lean_above, arch=arch)
         for path in paths
     )
 
@@ -112,9 +114,10 @@ def check(
     _check_ignores(ignore)
     target = load_check_target(runtime, arch, sysroot)
     context = Context(today=today or datetime.date.today(), strict=strict)
-    packages = scan(paths, limits, progress=progress, lean=True)
+    packages = scan(paths, limits, progress=progress, lean=True, arch=arch)
     for package in packages:
         _require_content(package)
+    _check_image_options(packages, layers, sysroot)
     layer_packages = scan(layers, limits, progress=progress, lean=True)
     report = check_scanned(
         packages, layer_packages, target, context, fail_on=fail_on, ignore=ignore
@@ -126,7 +129,8 @@ def check(
     if not about:
         return report
     limits = limits or Limits()
-    packages = tuple(complete_binaries(p, about, limits) for p in packages)
+    # (an image is not read twice: its lean files keep their verdict, with less fix detail)
+    packages = tuple(p if p.image else complete_binaries(p, about, limits) for p in packages)
     layer_packages = tuple(complete_binaries(p, about, limits) for p in layer_packages)
     return check_scanned(packages, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
 
@@ -141,10 +145,22 @@ def check_scanned(
     ignore: Sequence[str] = (),
 ) -> Report:
     """The check itself, on packages already read (matrix reuses one scan for every runtime)."""
+    worlds = [make_world(package, layer_packages, target) for package in packages]
+    return check_worlds(worlds, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
+
+
+def make_world(
+    package: ScannedPackage, layer_packages: Sequence[ScannedPackage], target: Target
+) -> World:
+    """The simulated filesystem for one package; a container image is its own runtime
+    (DESIGN section 6), checked for the function's architecture."""
+    if package.image is not None:
+        from linkscope.resolve.image import build_image_world, image_target
+
+        return build_image_world(package, image_target(package, target))
     from linkscope.resolve import build_world
 
-    worlds = [build_world(package, layer_packages, target) for package in packages]
-    return check_worlds(worlds, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
+    return build_world(package, layer_packages, target)
 
 
 def check_worlds(
@@ -173,7 +189,10 @@ def check_worlds(
     return Report(
         binaries=tuple(binaries),
         findings=unique,
-        runtime=RuntimeRef(name=target.runtime.name, arch=target.arch),
+        runtime=RuntimeRef(
+            name=worlds[0].target.runtime.name if worlds else target.runtime.name,
+            arch=target.arch,
+        ),
         verdict="incompatible" if failed else "compatible",
         ignored=len(every) - len(unique),
         notes=language_mismatch(
@@ -198,18 +217,18 @@ def tree(
 ) -> TreeReport:
     """The dependency tree of every ELF under `paths` that the runtime would load, as `check`
     resolves it, with the check's verdict (so that `linkscope tree` exits as `check` does)."""
-    from linkscope.resolve import build_world
     from linkscope.resolve.tree import TreeReport, build_trees
     from linkscope.rules import Context
 
     _check_ignores(ignore)
     target = load_check_target(runtime, arch, sysroot)
     context = Context(today=today or datetime.date.today(), strict=strict)
-    packages = scan(paths, limits, progress=progress)
+    packages = scan(paths, limits, progress=progress, arch=arch)
     for package in packages:
         _require_content(package)
+    _check_image_options(packages, layers, sysroot)
     layer_packages = scan(layers, limits, progress=progress)
-    worlds = [build_world(package, layer_packages, target) for package in packages]
+    worlds = [make_world(package, layer_packages, target) for package in packages]
     report = check_worlds(worlds, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
     return TreeReport(report=report, trees=tuple(t for w in worlds for t in build_trees(w)))
 
@@ -224,6 +243,20 @@ def load_check_target(runtime: str, arch: str, sysroot: str | None) -> Target:
     if sysroot is None:
         return target
     return replace(target, os=os_from_sysroot(sysroot, arch), sysroot=sysroot)
+
+
+def _check_image_options(
+    packages: Sequence[ScannedPackage], layers: Sequence[str], sysroot: str | None
+) -> None:
+    if not any(p.image is not None for p in packages):
+        return
+    if layers:
+        raise UsageError(
+            "--layer: Lambda layers are not supported for functions created with container "
+            "images (put the layer's files into the image, under /opt)"
+        )
+    if sysroot:
+        raise UsageError("--sysroot: a container image is checked against itself, not a root")
 
 
 def _require_content(package: ScannedPackage) -> None:

@@ -337,6 +337,7 @@ class ScannedPackage:
     natives: tuple[NativeFile, ...] = ()  # Mach-O and PE files
     metadata: tuple[MetadataFile, ...] = ()  # packaging metadata read for the ecosystem stage
     ecosystems: Ecosystems = field(default_factory=Ecosystems)
+    image: ImageFacts | None = None  # set for a container image (kind "image")
 
     def binary(self, inner: str) -> BinaryFacts | None:
         location = next((e.location for e in self.entries if e.inner == inner), None)
@@ -378,3 +379,63 @@ class Report:
     verdict: str | None = None  # "compatible" | "incompatible" | None for inspect
     ignored: int = 0  # findings that --ignore left out (the table's summary line counts them)
     notes: tuple[str, ...] = ()  # warnings for stderr (e.g. --runtime names another language)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageLayer:
+    """One layer of a container image, as its manifest describes it and as it was read."""
+
+    digest: str  # the manifest's digest, or the docker save path when it gives none
+    media_type: str | None  # None in a classic docker save (manifest.json has no media types)
+    compression: str  # "tar", "gzip", "zstd" (sniffed from the bytes)
+    size: int  # compressed (as stored)
+    uncompressed_size: int
+    hard_links: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexEntry:
+    media_type: str
+    digest: str
+    platform: str | None  # "linux/amd64", "linux/arm64/v8", "unknown/unknown"
+    attestation: bool = False  # a buildx attestation manifest (vnd.docker.reference.type)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageFacts:
+    """What a container image says about itself: the manifest Lambda would be given, the config
+    (architecture, ENTRYPOINT, CMD, Env, WORKDIR) and its layers. Rules LS701-LS705 read this."""
+
+    format: str  # "docker-save", "docker-save-oci" (Docker 25+), "oci-layout", "oci-archive"
+    manifest_media_type: str | None
+    config_media_type: str | None
+    index_media_type: str | None = None  # set when the top level is an index or manifest list
+    index: tuple[IndexEntry, ...] = ()  # the entries of that index (nested ones flattened)
+    architecture: str | None = None
+    variant: str | None = None
+    os: str | None = None
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    workdir: str | None = None
+    user: str | None = None
+    layers: tuple[ImageLayer, ...] = ()
+    # The entrypoint file (argv[0], links followed) contains Runtime API markers: a script or
+    # program that speaks the Runtime API itself.
+    entrypoint_speaks_api: bool = False
+    entrypoint_resolved: str | None = None  # argv[0] after PATH lookup and symlinks, if found
+    # The image's loader configuration: /etc/ld.so.cache (bytes, as ldconfig wrote it) and the
+    # folders /etc/ld.so.conf and its includes list.
+    ld_cache: bytes | None = field(default=None, repr=False)
+    ld_so_conf: tuple[str, ...] = ()
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return (self.entrypoint or ()) + (self.cmd or ())
+
+    def env_value(self, key: str) -> str | None:
+        return next((value for name, value in self.env if name == key), None)
+
+    @property
+    def uncompressed_size(self) -> int:
+        return sum(layer.uncompressed_size for layer in self.layers)

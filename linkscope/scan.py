@@ -58,12 +58,13 @@ def scan_path(
     progress: Progress | None = None,
     workers: int | None = None,
     lean_above: int | None = None,
+    arch: str | None = None,
 ) -> ScannedPackage:
     """Read one file, folder or zip. `progress` is called as members are read (the pure API
     passes none; see `terminal_progress`). `workers` overrides the pool size (default: one per
     core; 1 never starts a pool). `lean_above`: shared libraries bigger than this are read for a
-    check verdict only (`elf/lean.py`)."""
-    package = open_package(source, limits)
+    check verdict only (`elf/lean.py`). `arch` picks a multi-platform image's manifest."""
+    package = open_package(source, limits, arch=arch)
     if package.kind is PackageKind.FILE:
         lean_above = None  # the one file named (or stdin, which cannot be read twice)
     total = len(package.members)
@@ -117,6 +118,7 @@ def scan_path(
             notes=package.notes + _nested_note(package, [n for n in nested if n not in jars.read]),
             natives=tuple(found.natives) + jars.natives,
             metadata=tuple(found.metadata),
+            image=package.image,
         )
     )
 
@@ -372,7 +374,9 @@ def _read_elves(
 ) -> list[BinaryFacts | FileProblem]:
     count = workers if workers is not None else (os.cpu_count() or 1)
     count = min(count, len(members))
-    if count > 1 and len(members) > PARALLEL_MIN_ELVES and package.kind is not PackageKind.FILE:
+    # An image's layers are inflated by one reader, in order: workers would each inflate them.
+    pooled = package.kind not in (PackageKind.FILE, PackageKind.IMAGE)
+    if count > 1 and len(members) > PARALLEL_MIN_ELVES and pooled:
         return _read_parallel(package, members, limits, count, tick, lean_above, reader=reader)
     results = []
     for member in members:

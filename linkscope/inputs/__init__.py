@@ -46,7 +46,8 @@ __all__ = [
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
-def open_package(source: str, limits: Limits) -> Package:
+def open_package(source: str, limits: Limits, *, arch: str | None = None) -> Package:
+    """`arch` (x86_64, arm64) picks the manifest of a multi-platform container image."""
     if source == STDIN:
         return Package(
             source=source,
@@ -60,7 +61,8 @@ def open_package(source: str, limits: Limits) -> Package:
     except OSError as exc:
         raise UnreadableError(f"{source}: cannot read: {exc.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        return read_folder(source, limits)
+        image = _image(source, limits, arch, folder=True)
+        return image if image is not None else read_folder(source, limits)
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{source}: not a regular file, folder or zip (a device, FIFO or socket)")
     if not os.access(source, os.R_OK):
@@ -69,6 +71,9 @@ def open_package(source: str, limits: Limits) -> Package:
         from linkscope.inputs.zip import read_zip_package  # zipfile only when a zip is read
 
         return read_zip_package(source, info.st_size, limits)
+    image = _image(source, limits, arch, folder=False)
+    if image is not None:
+        return image
     if source.lower().endswith(".zip"):
         raise UnsupportedArchiveError(
             f"{source}: named .zip but is not a zip archive (it does not start with 'PK')"
@@ -81,6 +86,24 @@ def open_package(source: str, limits: Limits) -> Package:
             Member(location=source, inner=name, size=info.st_size, mode=stat.S_IMODE(info.st_mode)),
         ),
     )
+
+
+def _image(source: str, limits: Limits, arch: str | None, *, folder: bool) -> Package | None:
+    """A container image (docker save, OCI archive or layout), or None for anything else."""
+    from linkscope.inputs import image  # only what reads images imports their readers
+
+    if folder:
+        return (
+            image.read_image_folder(source, limits, arch) if image.is_image_folder(source) else None
+        )
+    if image.looks_like_tar(source):
+        return image.read_image_file(source, limits, arch)
+    if image.looks_like_compressed_tar(source):
+        raise UnsupportedArchiveError(
+            f"{source}: a compressed tarball; linkscope reads `docker save` and OCI archive "
+            "tars as written (decompress it first: `gunzip` or `zstd -d`)"
+        )
+    return None
 
 
 def _looks_like_zip(path: str) -> bool:
@@ -99,6 +122,7 @@ class PackageReader:
     def __init__(self, package: Package, limits: Limits) -> None:
         self.package, self.limits = package, limits
         self._zip: ZipMemberReader | None = None
+        self._content = package.content  # a container image's layers
         self._stdin: bytes | None = None
 
     def __enter__(self) -> PackageReader:
@@ -111,6 +135,8 @@ class PackageReader:
     def __exit__(self, *exc_info: object) -> None:
         if self._zip is not None:
             self._zip.close()
+        if self._content is not None:
+            self._content.close()
 
     def read(self, member: Member, limit: int | None = None) -> Buffer:
         """The member's bytes (at most `limit` bytes when given): `read_head` with a limit,
@@ -124,6 +150,8 @@ class PackageReader:
             return self._stdin_bytes()[:limit]
         if self._zip is not None:
             return self._zip.read(member, limit)
+        if self._content is not None:
+            return bytes(self._content.read(member, limit))
         return read_file_head(member.location, limit)
 
     def read_whole(self, member: Member) -> bytes:
@@ -133,6 +161,8 @@ class PackageReader:
             return self._stdin_bytes()
         if self._zip is not None:
             return self._zip.read(member, None)
+        if self._content is not None:
+            return bytes(self._content.read(member))
         return self.read_head(member, self.limits.max_member_bytes)
 
     def open_member(self, member: Member) -> Buffer:
@@ -143,6 +173,8 @@ class PackageReader:
             return self._stdin_bytes()
         if self._zip is not None:
             return self._zip.open(member)
+        if self._content is not None:
+            return self._content.read(member)
         return read_file(member.location, None)
 
     def _stdin_bytes(self) -> bytes:

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from linkscope.elf.image import Buffer
+    from linkscope.model import ImageFacts
 
 STDIN = "-"
 MAX_LINK_BYTES = 4096  # a symlink member's data is its target; PATH_MAX is 4096 on Linux
@@ -25,12 +30,15 @@ class Limits:
     max_ratio: int = 1000
     max_members: int = 100_000
     max_stdin_bytes: int = 1 << 30
+    # A container image's layers, uncompressed (Lambda allows 10 GB: LS705 must see past it).
+    max_image_bytes: int = 32 << 30
 
 
 class PackageKind(str, Enum):
     FILE = "file"
     FOLDER = "folder"
     ZIP = "zip"
+    IMAGE = "image"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +53,14 @@ class Member:
     index: int | None = None  # position in the zip's central directory (duplicate names differ)
 
 
+class MemberSource(Protocol):
+    """An open source of member bytes that a package carries (a container image's layers)."""
+
+    def read(self, member: Member, limit: int | None = None) -> Buffer: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Package:
     source: str  # what the user typed
@@ -52,6 +68,8 @@ class Package:
     members: tuple[Member, ...]
     zipped_size: int | None = None  # size of the zip file itself
     notes: tuple[str, ...] = field(default=())  # archive-level warnings (duplicates, ...)
+    image: ImageFacts | None = None  # a container image's manifest and config facts
+    content: MemberSource | None = None  # where an image's member bytes are read from
 
 
 def link_notes(members: list[Member]) -> list[str]:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from linkscope.model import BinaryFacts, ScannedPackage, version_key
+from linkscope.model import BinaryFacts, ImageFacts, ScannedPackage, version_key
 from linkscope.profiles.model import Target
-from linkscope.resolve.fs import Node, Origin, PackageFs, ProfileFs, SysrootFs
+from linkscope.resolve.fs import EmptyFs, Node, Origin, PackageFs, ProfileFs, SysrootFs
 from linkscope.resolve.ldcache import read_cache
 from linkscope.resolve.loader import Loader, Resolution, SearchConfig
 
@@ -46,7 +46,11 @@ class World:
     layers: tuple[ScannedPackage, ...]
     placed: tuple[Placed, ...]
     bundle: PackageFs
-    system: ProfileFs | SysrootFs
+    system: ProfileFs | SysrootFs | EmptyFs
+    # A container image: its facts, and the paths Lambda starts or loads at start (the
+    # entrypoint, the extensions and what they load); None for zips, folders and files.
+    image: ImageFacts | None = None
+    start_paths: frozenset[str] = frozenset()
 
     def find(self, path: str) -> Node | None:
         """The file at `path`: the package's (function and layers) first, then the system's."""
@@ -206,6 +210,7 @@ def _role(node: Node, target: Target, bundle: PackageFs) -> Role:
     bootstraps = (
         posixpath.join(env.task_root, "bootstrap"),
         posixpath.join(env.layer_root, "bootstrap"),
+        *env.bootstrap_search,  # a container image's entrypoint
     )
     # A `bootstrap` symlink makes its target the bootstrap: that is the file Lambda runs.
     if node.path in bootstraps or node.path in {bundle.resolve_links(b) for b in bootstraps}:
@@ -244,7 +249,8 @@ def _with_users(placed: list[Placed]) -> list[Placed]:
         if item.resolution is None:
             continue
         for requester, _name, provider in item.resolution.chosen:
-            if provider.origin.bundled and provider.location != requester:
+            inside = provider.origin.bundled or provider.origin is Origin.IMAGE
+            if inside and provider.location != requester:
                 users.setdefault(provider.location, set()).add(requester)
     judged = _judged_alone(placed, users)
     result = []

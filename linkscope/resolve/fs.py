@@ -28,6 +28,7 @@ class Origin(str, Enum):
     LANGUAGE = "language runtime"
     SYSTEM = "runtime"
     SYSROOT = "sysroot"
+    IMAGE = "image"  # a container image's own file: the image is its runtime
 
     @property
     def bundled(self) -> bool:
@@ -317,3 +318,20 @@ class SysrootFs:
 
     def unknown_part(self, name: str) -> str | None:
         return None  # a real root filesystem is complete by construction
+
+
+class EmptyFs:
+    """No runtime outside the package: a container image is its own whole filesystem."""
+
+    def lookup(self, path: str) -> Node | None:
+        return None
+
+    def known_absent(self, name: str) -> bool:
+        return True
+
+    @property
+    def complete(self) -> bool:
+        return True
+
+    def unknown_part(self, name: str) -> str | None:
+        return None  # the image is complete by construction

@@ -33,6 +33,11 @@ def read_cache(root: str, machine: str, hwcaps: tuple[str, ...] = ()) -> dict[st
             data = handle.read(MAX_BYTES)
     except OSError:
         return None
+    return parse_cache(data, machine, hwcaps)
+
+
+def parse_cache(data: bytes, machine: str, hwcaps: tuple[str, ...] = ()) -> dict[str, str] | None:
+    """{soname: path} from the bytes of an ld.so.cache (a container image's, read by inputs)."""
     start = data.find(MAGIC)
     if start < 0 or start + HEADER.size > len(data):
         return None

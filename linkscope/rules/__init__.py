@@ -6,7 +6,16 @@ from collections.abc import Iterable
 
 from linkscope.model import Finding
 from linkscope.resolve import World
-from linkscope.rules import arch, libc, libraries, lifecycle, native, unreadable, versions
+from linkscope.rules import (
+    arch,
+    image_start,
+    libc,
+    libraries,
+    lifecycle,
+    native,
+    unreadable,
+    versions,
+)
 from linkscope.rules import client as client_rules
 from linkscope.rules import node as node_rules
 from linkscope.rules import package as package_rules
@@ -29,6 +38,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             *python_rules.RULES,
             *node_rules.RULES,
             *ruby_rules.RULES,
+            *image_start.RULES,
         ),
         key=lambda rule: rule.id,
     )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from linkscope.advice import architecture_fix
 from linkscope.model import Finding, Severity
 from linkscope.resolve import World
-from linkscope.rules.base import Context, Rule, essential, named, need
+from linkscope.rules.base import Context, Rule, essential, is_image, named, need
 
 
 def _mismatch(
@@ -25,6 +25,11 @@ def _mismatch(
 
 
 def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
+    if is_image(world):
+        from linkscope.rules.image import entry_machine
+
+        if entry_machine(world) not in (None, world.target.arch):
+            return  # LS702: the whole image is for another architecture
     all_wrong = all(
         _mismatch(world, p.facts.machine, p.facts.elf_class, p.facts.endianness)
         for p in world.placed

@@ -53,7 +53,15 @@ class Rule:
 def essential(item: Placed, world: World) -> bool:
     """Files Lambda runs or loads: a problem there stops the function. A library that nothing in
     the package needs may be a spare (another platform's copy), so its problems are warnings,
-    unless every binary in the package is affected."""
+    unless every binary in the package is affected. In a container image, what the entrypoint
+    and the extensions run and load, the function's own code, and what a language runtime
+    loads by itself."""
+    if world.image is not None:
+        return (
+            item.node.path in world.start_paths
+            or in_function_code(item.node.path, world)
+            or item.node.location in loaded_natives(world)
+        )
     return (
         item.role is not Role.LIBRARY
         or bool(item.needed_by)
@@ -123,3 +131,13 @@ def symbol_list(symbols: tuple[str, ...], limit: int = 5) -> str:
         return ""
     shown = ", ".join(symbols[:limit])
     return shown + (f" and {len(symbols) - limit} more" if len(symbols) > limit else "")
+
+
+def in_function_code(path: str, world: World) -> bool:
+    """A path under the image's task root (LAMBDA_TASK_ROOT or WORKDIR) or /opt."""
+    task = world.target.environment.task_root.rstrip("/")
+    return (task not in ("", "/") and path.startswith(task + "/")) or path.startswith("/opt/")
+
+
+def is_image(world: World) -> bool:
+    return world.image is not None

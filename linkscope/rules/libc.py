@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from linkscope.advice import musl_dynamic_fix
 from linkscope.model import Finding, LibcFamily, Linkage, Severity
 from linkscope.resolve import Role, World
-from linkscope.rules.base import Context, Rule, essential, named, need, system_name
+from linkscope.rules.base import Context, Rule, essential, is_image, named, need, system_name
 
 BUNDLED_LIBC = ("libc.so.6", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so")
 
@@ -78,6 +78,8 @@ def check_musl(world: World, ctx: Context) -> Iterator[Finding]:
 
 
 def check_bundled_libc(world: World, ctx: Context) -> Iterator[Finding]:
+    if is_image(world):
+        return  # an image's libc is the runtime's libc
     for node in world.bundle.nodes.values():
         name = posixpath.basename(node.path)
         if node.facts is None or not name.startswith(BUNDLED_LIBC):

@@ -13,6 +13,7 @@ from linkscope.resolve.loader import MissingLibrary
 from linkscope.rules.base import (
     Context,
     Rule,
+    is_image,
     named,
     need,
     system_name,
@@ -132,6 +133,8 @@ def check_unknown(world: World, ctx: Context) -> Iterator[Finding]:
 
 
 def check_shadowing(world: World, ctx: Context) -> Iterator[Finding]:
+    if is_image(world):
+        return  # an image has one filesystem: the search order it has is the one it runs with
     seen: set[tuple[str, str]] = set()
     for item in world.placed:
         if item.resolution is None:
@@ -188,6 +191,8 @@ def _on_lambda(entry: str) -> bool:
 
 
 def check_build_paths(world: World, ctx: Context) -> Iterator[Finding]:
+    if is_image(world):
+        return  # inside an image, an absolute RUNPATH names the image's own folders
     for item in world.placed:
         facts = item.facts
         entries = [

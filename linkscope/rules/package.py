@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from linkscope.model import EntryKind, Finding, ScannedPackage, Severity
 from linkscope.resolve import World
-from linkscope.rules.base import Context, Rule, named
+from linkscope.rules.base import Context, Rule, is_image, named
 from linkscope.rules.permissions import PERMISSIONS
 from linkscope.rules.scripts import START_FORMAT
 from linkscope.rules.startfiles import bootstrap_applies, function_package, selected_bootstrap
@@ -74,6 +74,8 @@ def _near_misses(function: ScannedPackage) -> list[str]:
 
 
 def check_limits(world: World, ctx: Context) -> Iterator[Finding]:
+    if is_image(world):
+        return  # LS705: an image has its own limits
     limits, function = world.target.limits, function_package(world)
     packages = (*world.function, *world.layers)
     total = sum(
