@@ -39,6 +39,8 @@ def build_matrix(
     packages = scan(paths)
     for package in packages:
         _require_content(package)
+    if any(p.image is not None for p in packages):
+        return _image_rows(paths, Context(today=day))
     layer_packages = scan(layers)
     context = Context(today=day)
     rows = []
@@ -80,6 +82,30 @@ def package_language(packages: Sequence[ScannedPackage]) -> str | None:
         return None
     language = languages.pop()
     return language if language in ("python", "nodejs", "ruby", "java", "dotnet") else None
+
+
+def _image_rows(paths: Sequence[str], context: Context) -> tuple[MatrixRow, ...]:
+    """A container image is its own OS: one row per architecture (each picks its manifest)."""
+    rows = []
+    for arch in ("x86_64", "arm64"):
+        packages = scan(paths, arch=arch)
+        report = check_scanned(packages, (), load_target(arch=arch), context)
+        errors = [f for f in report.findings if f.severity is Severity.ERROR]
+        warnings = [f for f in report.findings if f.severity is Severity.WARNING]
+        reason = errors[0] if errors else (warnings[0] if warnings else None)
+        rows.append(
+            MatrixRow(
+                runtime="image",
+                arch=arch,
+                os="the image's own",
+                starts=not errors,
+                reason="" if reason is None else f"{reason.rule}: {_short(reason.message)}",
+                status="supported",
+                errors=len(errors),
+                warnings=len(warnings),
+            )
+        )
+    return tuple(rows)
 
 
 def _short(message: str, limit: int = 110) -> str:

@@ -45,9 +45,13 @@ def build_explanation(
     path: str, runtime: str, arch: str, *, layers: Sequence[str], today: datetime.date
 ) -> Explanation:
     requested = load_target(runtime, arch)  # unknown runtime or architecture: a UsageError
-    packages = scan([path])
+    packages = scan([path], arch=arch)
     for package in packages:
         _require_content(package)
+    if packages[0].image is not None:  # the image is its own runtime
+        from linkscope.explain.image import explain_image
+
+        return explain_image(packages[0], requested, arch, today)
     layer_packages = scan(layers)
     language = next((p.ecosystems.language for p in packages), None)
     others = pk.language_runtimes(language, arch, today) or OS_ONLY_RUNTIMES

@@ -74,7 +74,6 @@ def _choose(
 def _digest_in_name(name: str) -> str | None:
     """`blobs/sha256/<hex>` and `<hex>.json` name their content's sha256."""
     base = name.rsplit("/", 1)[-1].removesuffix(".json")
-    if name.startswith("blobs/sha256/") or (name.endswith(".json") and len(base) == 64):
-        if len(base) == 64 and all(c in "0123456789abcdef" for c in base):
-            return f"sha256:{base}"
-    return None
+    named_by_digest = name.startswith("blobs/sha256/") or name.endswith(".json")
+    is_hex = len(base) == 64 and all(c in "0123456789abcdef" for c in base)
+    return f"sha256:{base}" if named_by_digest and is_hex else None

@@ -114,7 +114,10 @@ def _package(source: str, store: BlobStore, spec: ImageSpec, limits: Limits) -> 
     merged, streams, layers = _apply(source, store, spec, limits)
     entries: list[Entry] = []
     members: list[Member] = []
-    for inner, entry in walk_files(merged.root):
+    # Members come in layer order, as the layers hold their bytes (like a zip's members in
+    # archive order): reading them in turn inflates each layer once, never backwards.
+    files = sorted(walk_files(merged.root), key=lambda f: (f[1].layer, f[1].offset, f[0]))
+    for inner, entry in files:
         if entry.kind == "other":
             continue  # devices and FIFOs are never opened
         members.append(_member(source, inner, entry, len(entries)))

@@ -149,7 +149,10 @@ def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
         f"linux/{'amd64' if want == 'x86_64' else 'arm64'}`), or set the function's "
         f"architecture to {machine or config}."
     )
-    failure = "Lambda accepts it and then fails at start with `exec format error` (Runtime.InvalidEntrypoint)."
+    failure = (
+        "Lambda accepts it and then fails at start with `exec format error` "
+        "(Runtime.InvalidEntrypoint)."
+    )
     if machine is not None and machine != want:
         also = f" (its config says {image.architecture})" if config not in (None, machine) else ""
         yield ARCH.finding(

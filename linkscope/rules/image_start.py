@@ -9,7 +9,7 @@ import posixpath
 from collections.abc import Iterator
 
 from linkscope.model import EntryKind, Finding, ImageFacts, PackageEntry, Severity
-from linkscope.resolve import World
+from linkscope.resolve import Placed, World
 from linkscope.rules.base import Context, Rule, named
 from linkscope.rules.image import ARCH as IMAGE_ARCH
 from linkscope.rules.image import LIMITS, MANIFEST, image_of, source
@@ -189,41 +189,43 @@ def check_client(world: World, ctx: Context) -> Iterator[Finding]:
 def _client(world: World, image: ImageFacts) -> bool | str:
     """True when something in the image speaks the Runtime API; "rie" for the emulator; else
     False or a sentence on what is missing."""
-    paths = [e.inner for e in world.function[0].entries]
-    argv = " ".join(image.argv)
+    paths = {e.inner for e in world.function[0].entries}
     entry = image.entrypoint_resolved or ""
     if posixpath.basename(entry) == "aws-lambda-rie":
         return "rie"
-    if entry == AWS_ENTRYPOINT or AWS_BOOTSTRAP.lstrip("/") in paths:
-        if AWS_BOOTSTRAP.lstrip("/") in paths:
-            return True
+    if AWS_BOOTSTRAP.lstrip("/") in paths:
+        return True  # an AWS base image: /lambda-entrypoint.sh runs /var/runtime/bootstrap
+    if entry == AWS_ENTRYPOINT:
         return f"{AWS_ENTRYPOINT} runs {AWS_BOOTSTRAP}, which the image lacks."
-    if image.entrypoint_speaks_api or world.bundle.lookup(ADAPTER) is not None:
-        return True
-    if any(_is_client(world, p) for p in world.placed if p.node.path == entry):
-        return True
-    libraries = _language_clients(paths)
-    if libraries:
-        return True
-    if "awslambdaric" in argv:
+    found = (
+        image.entrypoint_speaks_api
+        or world.bundle.lookup(ADAPTER) is not None
+        or any(_is_client(p) for p in world.placed if p.node.path == entry)
+        or bool(_language_clients(paths))
+        or _script_starts_client(world, entry)
+    )
+    if not found and "awslambdaric" in " ".join(image.argv):
         return "The ENTRYPOINT runs `-m awslambdaric`, but awslambdaric is not installed."
-    script = any(s.path.endswith("!" + entry) for s in world.function[0].scripts)
+    return found
+
+
+def _script_starts_client(world: World, entry: str) -> bool:
+    """A script entrypoint with a Runtime API program of the function's own beside it."""
+    if not any(s.path.endswith("!" + entry) for s in world.function[0].scripts):
+        return False
     task = world.target.environment.task_root
-    own = [p for p in world.placed if p.node.path.startswith((task + "/", "/opt/"))]
-    return script and any(_is_client(world, p) for p in own)
+    return any(_is_client(p) for p in world.placed if p.node.path.startswith((task + "/", "/opt/")))
 
 
-def _is_client(world: World, item: object) -> bool:
-    from linkscope.resolve import Placed
-
-    assert isinstance(item, Placed)
+def _is_client(item: Placed) -> bool:
     client = item.facts.runtime_client
     return client is not None and client.name != "extensions-api"
 
 
-def _language_clients(paths: list[str]) -> list[str]:
+def _language_clients(paths: set[str]) -> list[str]:
+    """Files that only a language's runtime interface client installs."""
     found = []
-    for path in paths:
+    for path in sorted(paths):
         base = posixpath.basename(path)
         if (
             path.endswith(("awslambdaric/__init__.py", "awslambdaric/__main__.py"))

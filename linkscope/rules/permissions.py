@@ -21,6 +21,9 @@ def _windows_fix(path: str) -> str:
 
 
 def check_permissions(world: World, ctx: Context) -> Iterator[Finding]:
+    if world.image is not None:
+        yield from _image_permissions(world)
+        return
     covered: set[str] = set()
     for start in start_files(world):
         covered.add(start.node.location)
@@ -142,6 +145,42 @@ def _unreadable(world: World, covered: set[str]) -> Iterator[Finding]:
             "code as a user that does not own them, so reading them fails with `Permission "
             "denied`.",
             "`chmod -R o+rX .` before zipping.",
+            severity=Severity.WARNING,
+        )
+
+
+def _image_permissions(world: World) -> Iterator[Finding]:
+    """In an image, what Lambda's non-root user must read: every file the entrypoint loads at
+    start (an error), and the function's own files under the task root and /opt (the rest of
+    a base image, /etc/shadow included, is not the function's business)."""
+    from linkscope.rules.base import in_function_code
+
+    loaded = world.start_paths
+    others: list[str] = []
+    for entry in world.function[0].entries:
+        path = "/" + entry.inner
+        if entry.mode is None or entry.mode & 0o004 or entry.kind is EntryKind.DIRECTORY:
+            continue
+        if entry.kind is EntryKind.SYMLINK:
+            continue
+        if path in loaded:
+            yield PERMISSIONS.finding(
+                entry.location,
+                f"{named(entry.location)} is not readable by others (mode {entry.mode:04o}): "
+                "Lambda runs the image as a non-root user, so loading it at start fails with "
+                "`Permission denied`.",
+                f"`RUN chmod o+r {path}` in the Dockerfile.",
+            )
+        elif in_function_code(path, world):
+            others.append(entry.location)
+    if others:
+        yield PERMISSIONS.finding(
+            world.function[0].source,
+            f"{len(others)} file(s) of the function in {named(world.function[0].source)} are not "
+            f"readable by others ({', '.join(others[:3])}{' ...' if len(others) > 3 else ''}): "
+            "Lambda runs the image as a non-root user, so reading them fails with `Permission "
+            "denied` (`[Errno 13] Permission denied: '/var/task/app.py'`).",
+            "`RUN chmod -R o+rX /var/task` (or `COPY --chmod=755`) in the Dockerfile.",
             severity=Severity.WARNING,
         )
 
