@@ -270,7 +270,8 @@ def validate(document: Any, schema: str) -> None:
         contents = json.loads(path.read_text())
         resource = Resource.from_contents(contents, default_specification=DRAFT4)
         uri = f"https://opencontainers.org/schema/image/{path.name}"
-        registry = registry.with_resources([(uri, resource), (contents["id"], resource)])
+        pairs = [(uri, resource)] + ([(contents["id"], resource)] if "id" in contents else [])
+        registry = registry.with_resources(pairs)
     main = json.loads((SCHEMAS / schema).read_text())
     validator = jsonschema.Draft4Validator(
         {**main, "id": f"https://opencontainers.org/schema/image/{schema}"}, registry=registry
