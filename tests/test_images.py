@@ -402,8 +402,11 @@ def test_function_files_a_non_root_user_cannot_read(tmp_path: Path) -> None:
 def test_cli_commands_take_an_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     image = Image(layers=[bootstrap_layer(HELLO)], entrypoint=["/var/task/bootstrap"])
     path = str(oci_archive(tmp_path, image))
-    assert main(["inspect", path]) == 0
-    assert "oci.tar!/var/task/bootstrap" in capsys.readouterr().out
+    assert main(["inspect", path, "--format", "json"]) == 0
+    [binary] = json.loads(capsys.readouterr().out)["binaries"]
+    assert binary["path"] == f"{path}!/var/task/bootstrap"
+    assert main(["tree", path]) == 1  # no client: tree exits as check does
+    assert "bootstrap" in capsys.readouterr().out
     assert main(["check", path, "--format", "sarif"]) == 1
     sarif = json.loads(capsys.readouterr().out)
     uris = {

@@ -151,7 +151,7 @@ class PackageReader:
         if self._zip is not None:
             return self._zip.read(member, limit)
         if self._content is not None:
-            return bytes(self._content.read(member, limit))
+            return self._content.read(member, limit)
         return read_file_head(member.location, limit)
 
     def read_whole(self, member: Member) -> bytes:
@@ -162,7 +162,7 @@ class PackageReader:
         if self._zip is not None:
             return self._zip.read(member, None)
         if self._content is not None:
-            return bytes(self._content.read(member))
+            return self._content.read(member)
         return self.read_head(member, self.limits.max_member_bytes)
 
     def open_member(self, member: Member) -> Buffer:

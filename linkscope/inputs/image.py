@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from linkscope.elf.image import Buffer
 from linkscope.errors import InputError, LimitExceededError, UnsupportedArchiveError
 from linkscope.inputs.blobs import BlobStore, folder_store, tar_store
 from linkscope.inputs.docker import is_docker_save, read_docker_save
@@ -87,7 +86,7 @@ class ImageContent:
     streams: list[LayerStream]
     limits: Limits
 
-    def read(self, member: Member, limit: int | None = None) -> Buffer:
+    def read(self, member: Member, limit: int | None = None) -> bytes:
         assert member.index is not None
         entry = self.entries[member.index]
         want = entry.size if limit is None else min(limit, entry.size)

@@ -132,7 +132,7 @@ def _small_file(root: Node, path: str, content: ImageContent, limit: int) -> byt
         return None
     member = Member(location=path, inner=path.lstrip("/"), size=entry.size, index=index)
     data = content.read(member)
-    return data if isinstance(data, bytes) else bytes(data[:])
+    return data
 
 
 def _ld_so_conf(root: Node, path: str, content: ImageContent, depth: int) -> list[str]:

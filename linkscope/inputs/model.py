@@ -9,7 +9,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from linkscope.elf.image import Buffer
     from linkscope.model import ImageFacts
 
 STDIN = "-"
@@ -56,7 +55,7 @@ class Member:
 class MemberSource(Protocol):
     """An open source of member bytes that a package carries (a container image's layers)."""
 
-    def read(self, member: Member, limit: int | None = None) -> Buffer: ...
+    def read(self, member: Member, limit: int | None = None) -> bytes: ...
 
     def close(self) -> None: ...
 
