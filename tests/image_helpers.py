@@ -292,12 +292,14 @@ def validate_layout(files: dict[str, bytes]) -> int:
             document = json.loads(content)
         except (ValueError, UnicodeError):
             continue  # a layer
-        media = document.get("mediaType") if isinstance(document, dict) else None
-        if media == OCI_MANIFEST:
+        if not isinstance(document, dict):
+            continue
+        media = document.get("mediaType")
+        if media == OCI_MANIFEST or (media is None and "layers" in document):
             validate(document, "image-manifest-schema.json")
-        elif media == OCI_INDEX:
+        elif media == OCI_INDEX or (media is None and "manifests" in document):
             validate(document, "image-index-schema.json")
-        elif isinstance(document, dict) and "rootfs" in document:
+        elif "rootfs" in document:
             validate(document, "config-schema.json")
         else:
             continue
