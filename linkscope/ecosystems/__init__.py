@@ -112,7 +112,7 @@ def language_mismatch(
     notes = []
     for package in packages:
         have = package.ecosystems.language
-        if package.kind == "file" or have is None or have == want:
+        if package.kind in ("file", "image") or have is None or have == want:
             continue
         part = next(p for p in package.ecosystems.parts if p.ecosystem == have)
         suggestion = part.runtime_hint or suggested_runtime(have)

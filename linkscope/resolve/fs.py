@@ -326,6 +326,9 @@ class EmptyFs:
     def lookup(self, path: str) -> Node | None:
         return None
 
+    def has_folder(self, path: str) -> bool:
+        return False
+
     def known_absent(self, name: str) -> bool:
         return True
 

@@ -60,6 +60,16 @@ def check_entrypoint(world: World, ctx: Context) -> Iterator[Finding]:
             f'Use the absolute path: `ENTRYPOINT ["{image.entrypoint_resolved}"]`.',
             severity=Severity.WARNING,
         )
+    if image.entrypoint_resolved.startswith("/tmp/"):
+        yield ENTRYPOINT.finding(
+            source(world),
+            f"{where} starts {image.entrypoint_resolved}, under /tmp, which Lambda gives the "
+            "function empty: "
+            + START_FAILS.format(path=program, why="no such file or directory")
+            + ".",
+            "Install the program outside /tmp (under /var/task, /opt or /usr/local/bin).",
+        )
+        return
     yield from _program(world, image, image.entrypoint_resolved)
     if image.entrypoint_resolved == AWS_ENTRYPOINT and len(argv) < 2:
         yield ENTRYPOINT.finding(
