@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from check_helpers import TODAY, cli_main
+from check_helpers import TODAY, cli_main, fixture
 
 main = cli_main()
 
@@ -56,3 +56,13 @@ def test_a_lone_perl_script_on_a_managed_runtime_is_not_started_by_its_shebang(
 ) -> None:
     _, report = run_json(capsys, "check", str(perl_script(tmp_path)), "--runtime", "python3.12")
     assert [f for f in report["findings"] if f["rule"] == "LS004"] == []
+
+
+def test_a_bootstrap_folder_on_a_node_runtime_is_called_an_os_only_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    function = tmp_path / "function"
+    function.mkdir()
+    shutil.copy(fixture("rust_hello_cargo_x86_64"), function / "bootstrap")
+    main(["check", str(function), "--runtime", "nodejs22.x", "--today", TODAY.isoformat()])
+    assert "looks like an OS-only (a bootstrap) package" in capsys.readouterr().err

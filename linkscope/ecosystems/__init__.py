@@ -117,7 +117,8 @@ def language_mismatch(
         part = next(p for p in package.ecosystems.parts if p.ecosystem == have)
         suggestion = part.runtime_hint or suggested_runtime(have)
         notes.append(
-            f"{package.source} looks like a {language_name(have)} package "
+            f"{package.source} looks like {'an' if have == 'os-only' else 'a'} "
+            f"{language_name(have)} package "
             f"({'; '.join(part.evidence)}), but {runtime} is "
             + ("an OS-only runtime" if want == "os-only" else f"a {language_name(want)} runtime")
             + (f": check it with --runtime {suggestion}" if suggestion else "")
