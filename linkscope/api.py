@@ -116,7 +116,7 @@ def check(
     context = Context(today=today or datetime.date.today(), strict=strict)
     packages = scan(paths, limits, progress=progress, lean=True, arch=arch)
     for package in packages:
-        _require_content(package)
+        _require_content(package, target.runtime.family)
     _check_image_options(packages, layers, sysroot)
     layer_packages = scan(layers, limits, progress=progress, lean=True)
     report = check_scanned(
@@ -225,7 +225,7 @@ def tree(
     context = Context(today=today or datetime.date.today(), strict=strict)
     packages = scan(paths, limits, progress=progress, arch=arch)
     for package in packages:
-        _require_content(package)
+        _require_content(package, target.runtime.family)
     _check_image_options(packages, layers, sysroot)
     layer_packages = scan(layers, limits, progress=progress)
     worlds = [make_world(package, layer_packages, target) for package in packages]
@@ -259,8 +259,14 @@ def _check_image_options(
         raise UsageError("--sysroot: a container image is checked against itself, not a root")
 
 
-def _require_content(package: ScannedPackage) -> None:
+# A single handler source file is a whole function for its language's runtime (no native code).
+HANDLER_SOURCES = {"python": (".py",), "nodejs": (".js", ".mjs", ".cjs"), "ruby": (".rb",)}
+
+
+def _require_content(package: ScannedPackage, family: str = "") -> None:
     if package.binaries or package.problems or package.scripts or package.natives:
+        return
+    if package.kind == "file" and package.source.endswith(HANDLER_SOURCES.get(family, ("\0",))):
         return
     if package.kind == "file":
         raise NotElfError(f"{package.source}: neither an ELF file nor a script")

@@ -66,3 +66,26 @@ def test_a_bootstrap_folder_on_a_node_runtime_is_called_an_os_only_package(
     shutil.copy(fixture("rust_hello_cargo_x86_64"), function / "bootstrap")
     main(["check", str(function), "--runtime", "nodejs22.x", "--today", TODAY.isoformat()])
     assert "looks like an OS-only (a bootstrap) package" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "runtime"),
+    [("lambda_function.py", "python3.12"), ("index.mjs", "nodejs22.x"), ("app.rb", "ruby3.3")],
+)
+def test_a_lone_handler_file_is_a_function_for_its_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, runtime: str
+) -> None:
+    # The console's own hello-world functions: one source file, no native code.
+    handler = tmp_path / name
+    handler.write_text("def handler(event, context):\n    return 1\n")
+    code, report = run_json(capsys, "check", str(handler), "--runtime", runtime)
+    assert code == 0 and report["verdict"] == "compatible"
+
+
+def test_a_lone_handler_file_on_an_os_only_runtime_is_still_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler = tmp_path / "lambda_function.py"
+    handler.write_text("def handler(event, context):\n    return 1\n")
+    assert main(["check", str(handler), "--runtime", "provided.al2023"]) == 2
+    assert "neither an ELF file nor a script" in capsys.readouterr().err
