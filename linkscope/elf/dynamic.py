@@ -64,20 +64,18 @@ def read_dynamic(
     # One read of the segment (bounded: past the limit only one more entry matters).
     end = min(end, segment.offset + (MAX_DYNAMIC_ENTRIES + 1) * layouts.dyn.size)
     block = bytes(image.data[segment.offset : end])
+    whole = len(block) - len(block) % layouts.dyn.size
     entries: list[tuple[int, int]] = []
-    offset = 0
-    while offset + layouts.dyn.size <= len(block) and len(entries) < MAX_DYNAMIC_ENTRIES:
-        tag, value = layouts.dyn.unpack_from(block, offset)
-        if tag == c.DT_NULL:
-            break
-        entries.append((tag, value))
-        offset += layouts.dyn.size
-    else:
-        if len(entries) >= MAX_DYNAMIC_ENTRIES and offset + layouts.dyn.size <= len(block):
+    # One C call decodes every entry; the loop only looks for the end.
+    for tag, value in layouts.dyn.iter_unpack(memoryview(block)[:whole]):
+        if len(entries) >= MAX_DYNAMIC_ENTRIES:
             raise LimitExceededError(
                 f"{image.what}: more than {MAX_DYNAMIC_ENTRIES} dynamic entries without a DT_NULL "
                 "(real binaries have a few dozen): the file is damaged or hostile"
             )
+        if tag == c.DT_NULL:
+            break
+        entries.append((tag, value))
     tags = dict(reversed(entries))  # the first value of each tag
     strtab = locate_address(tags.get(c.DT_STRTAB), tags.get(c.DT_STRSZ), segments)
     if strtab is None:
