@@ -5,7 +5,9 @@ Run:  .venv/bin/python bench/large.py [--runs 5] [--save]
 The function is built here, never committed: pinned manylinux wheels for CPython 3.12 on x86_64
 (numpy, pandas, pyarrow, scipy and their pure-Python dependencies) are downloaded once by
 `pip download` into a cache (`$LINKSCOPE_BENCH_CACHE`, default `~/.cache/linkscope-bench`), unpacked
-into a folder as `pip install --target` lays them out, zipped (deflate level 6, sorted), and tarred.
+into a folder as `pip install --target` lays them out, zipped (deflate level 6, sorted), tarred,
+and made a container image (an OCI archive with one gzip layer, checked against `tar -tzf` on that
+layer).
 Each case runs every command round-robin `--runs` times (load from elsewhere hits all alike) and
 reports the best and median wall time, the CPU time and the peak RSS (GNU time), and the ratios
 against the reference command on the same input in the same run. It asserts nothing.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import shutil
@@ -81,7 +84,95 @@ def build(cache: Path) -> dict[str, Path]:
             for path in files:
                 out.add(path, path.relative_to(folder).as_posix(), recursive=False)
         tarball.with_suffix(".partial").rename(tarball)
-    return {"folder": folder, "zip": archive, "tar": tarball}
+    image, layer = build_image(cache, folder)
+    return {"folder": folder, "zip": archive, "tar": tarball, "image": image, "layer": layer}
+
+
+def build_image(cache: Path, folder: Path) -> tuple[Path, Path]:
+    """The function's files as a container image: an OCI archive with one gzip layer (the files
+    under var/task/), and that layer alone as a .tar.gz, so `tar -tzf` reads the same bytes."""
+    import gzip
+    import hashlib
+
+    image, layer_file = cache / "function-image.oci.tar", cache / "function-layer.tar.gz"
+    if image.exists() and layer_file.exists():
+        return image, layer_file
+    plain = cache / "function-layer.tar"
+    with tarfile.open(plain, "w") as out:
+        for path in sorted(folder.rglob("*")):
+            out.add(path, "var/task/" + path.relative_to(folder).as_posix(), recursive=False)
+    with open(plain, "rb") as source, gzip.open(layer_file, "wb", compresslevel=6) as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+    diff_id = _sha256(plain)
+    plain.unlink()
+
+    def blob(data: bytes) -> tuple[str, bytes]:
+        return hashlib.sha256(data).hexdigest(), data
+
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Entrypoint": ["/usr/bin/python3", "-m", "awslambdaric"]},
+            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
+        }
+    ).encode()
+    layer_digest = _sha256(layer_file)
+    config_hex, _ = blob(config)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": f"sha256:{config_hex}",
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": f"sha256:{layer_digest}",
+                    "size": layer_file.stat().st_size,
+                }
+            ],
+        }
+    ).encode()
+    manifest_hex, _ = blob(manifest)
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": f"sha256:{manifest_hex}",
+                    "size": len(manifest),
+                }
+            ],
+        }
+    ).encode()
+    with tarfile.open(image.with_suffix(".partial"), "w") as out:
+        for name, data in (
+            ("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+            ("index.json", index),
+            (f"blobs/sha256/{config_hex}", config),
+            (f"blobs/sha256/{manifest_hex}", manifest),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+        out.add(layer_file, f"blobs/sha256/{layer_digest}")
+    image.with_suffix(".partial").rename(image)
+    return image, layer_file
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def describe(inputs: dict[str, Path]) -> dict[str, object]:
@@ -146,8 +237,11 @@ def commands(
         },
         "tar": {"tar -t": ["tar", "-tf", str(inputs["tar"])]},
     }
-    if _image_reader():
-        cases["tar"]["linkscope check"] = [*check, str(inputs["tar"])]
+    if _image_reader():  # a plain tar is not an image: the same files as an OCI archive
+        cases["image"] = {
+            "tar -tzf (its gzip layer)": ["tar", "-tzf", str(inputs["layer"])],
+            "linkscope check (OCI archive)": [*check, str(inputs["image"])],
+        }
     if lief:
         cases["zip"]["LIEF (zipfile + lief.parse)"] = [*python, str(inputs["zip"])]
         cases["folder"]["LIEF (lief.parse)"] = [*python, str(inputs["folder"])]

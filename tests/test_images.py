@@ -529,3 +529,17 @@ def test_member_bytes_are_read_on_demand(tmp_path: Path) -> None:
     tracemalloc.stop()
     assert report.verdict == "compatible"
     assert peak < 32 << 20, peak
+
+
+@needs_host_glibc
+def test_a_base_image_tool_that_nothing_starts_is_a_warning(tmp_path: Path) -> None:
+    """A program of the image that the entrypoint never runs (a base image's dpkg-deb) with a
+    missing library is a warning; the same problem in what Lambda starts is an error."""
+    tool = [("dir", "usr/bin", 0o755), ("file", "usr/bin/tool", USELIB, 0o755)]
+    image = Image(layers=[glibc_layer(), uselib_layer(), tool], entrypoint=["/var/task/uselib"])
+    report = check(oci_archive(tmp_path, image))
+    [finding] = [f for f in report.findings if f.rule == "LS401"]
+    assert finding.path.endswith("!/usr/bin/tool") and finding.severity is Severity.WARNING
+    assert report.verdict == "compatible"
+    started = check(oci_archive(tmp_path, replace(image, entrypoint=["/usr/bin/tool"])))
+    assert [f.severity for f in started.findings if f.rule == "LS401"] == [Severity.ERROR]

@@ -141,3 +141,16 @@ def in_function_code(path: str, world: World) -> bool:
 
 def is_image(world: World) -> bool:
     return world.image is not None
+
+
+def spare_in_image(world: World, location: str) -> bool:
+    """A file of a container image that nothing Lambda starts loads: a base image's tool
+    (`dpkg-deb`, `fsck.cramfs`). Its problems are warnings: the function never runs it."""
+    if world.image is None:
+        return False
+    path = "/" + location.rsplit("!/", 1)[-1]
+    return not (
+        path in world.start_paths
+        or in_function_code(path, world)
+        or location in loaded_natives(world)
+    )

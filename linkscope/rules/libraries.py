@@ -16,6 +16,7 @@ from linkscope.rules.base import (
     is_image,
     named,
     need,
+    spare_in_image,
     system_name,
     unused_runtime_duplicate,
 )
@@ -112,6 +113,7 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
             f"object file`.{_elsewhere(world, missing)}",
             missing_library_fix(missing.name, _requester(world, missing.requester), need(world)),
             library=missing.name,
+            severity=Severity.WARNING if spare_in_image(world, missing.requester) else None,
         )
 
 

@@ -10,7 +10,15 @@ from linkscope.model import BinaryFacts, Finding, Severity, VersionRequirement, 
 from linkscope.profiles.model import LibraryInfo
 from linkscope.resolve import Origin, World
 from linkscope.resolve.loader import VersionProblem
-from linkscope.rules.base import Context, Rule, named, need, symbol_list, unused_runtime_duplicate
+from linkscope.rules.base import (
+    Context,
+    Rule,
+    named,
+    need,
+    spare_in_image,
+    symbol_list,
+    unused_runtime_duplicate,
+)
 
 FAMILIES = {"GLIBC": "LS301", "GLIBCXX": "LS302", "CXXABI": "LS302", "GCC": "LS303"}
 
@@ -164,6 +172,7 @@ def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
             library=problem.library,
             version=problem.version,
             symbols=problem.symbols,
+            severity=Severity.WARNING if spare_in_image(world, problem.requester) else None,
         )
 
 
