@@ -419,7 +419,8 @@ def test_cli_commands_take_an_image(tmp_path: Path, capsys: pytest.CaptureFixtur
     rows = json.loads(capsys.readouterr().out)["matrix"]
     assert [(r["runtime"], r["arch"]) for r in rows] == [("image", "x86_64"), ("image", "arm64")]
     assert main(["explain", path]) == 0
-    assert "image:" in capsys.readouterr().out
+    explained = capsys.readouterr().out
+    assert "image:" in explained and "Does not start: LS704" in explained
     assert main(["check", path, "--layer", path]) == 2
     assert "not supported for functions created with container images" in capsys.readouterr().err
 

@@ -24,6 +24,7 @@ def explain_image(
     report = check_scanned([package], [], requested, Context(today=today))
     chosen = _started(package)
     binaries = []
+    whole = tuple(f for f in report.findings if f.path == package.source)  # LS70x, about it all
     for facts in chosen:
         mine = tuple(f for f in report.findings if f.path == facts.path)
         base = build._binary(facts, target, [], today)
@@ -31,7 +32,7 @@ def explain_image(
             BinaryExplanation(
                 path=base.path,
                 statements=base.statements,
-                runtimes=(_line(facts, target, mine, arch),),
+                runtimes=(_line(facts, target, mine + whole, arch),),
                 problems=build._merge(build._problems(facts, target, mine, requested=True)),
                 toolchain=base.toolchain,
                 client=base.client,
@@ -48,7 +49,7 @@ def explain_image(
         arch=arch,
         today=today,
         binaries=tuple(binaries),
-        notes=(*notes, *build._notes([package])),
+        notes=(*notes, *(f"{p.path}: {p.message}" for p in package.problems)),
     )
 
 
