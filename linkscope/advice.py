@@ -78,6 +78,11 @@ def libstdcxx_fix(facts: BinaryFacts, os_id: str, need: Need | None = None) -> s
     )
 
 
+def _article(machine: str) -> str:
+    """The article as the machine's name is read aloud: an x86_64, an aarch64, a riscv64."""
+    return "an" if machine[:1] in "aeiox" or machine.startswith("s390") else "a"
+
+
 def architecture_fix(facts: BinaryFacts, want_machine: str, need: Need | None = None) -> str:
     packaged = packaging_fix(facts.origin, need)
     if packaged is not None:
@@ -89,7 +94,7 @@ def architecture_fix(facts: BinaryFacts, want_machine: str, need: Need | None = 
         "go": f"`GOOS=linux GOARCH={GOARCH.get(want_machine, want_machine)} go build`",
     }.get(
         lang,
-        f"a {want_machine} compiler (e.g. `zig cc -target "
+        f"{_article(want_machine)} {want_machine} compiler (e.g. `zig cc -target "
         f"{ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)",
     )
     if arch is not None:

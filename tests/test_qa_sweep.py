@@ -89,3 +89,12 @@ def test_a_lone_handler_file_on_an_os_only_runtime_is_still_refused(
     handler.write_text("def handler(event, context):\n    return 1\n")
     assert main(["check", str(handler), "--runtime", "provided.al2023"]) == 2
     assert "neither an ELF file nor a script" in capsys.readouterr().err
+
+
+def test_the_architecture_fix_reads_an_aarch64_compiler(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = fixture("c_hello_zig_glibc2.34_x86_64")
+    _, report = run_json(capsys, "check", path, "--arch", "arm64")
+    fixes = [f["fix"] for f in report["findings"] if f["rule"] == "LS101"]
+    assert fixes and "with an aarch64 compiler" in fixes[0]
