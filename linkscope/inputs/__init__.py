@@ -90,15 +90,19 @@ def open_package(source: str, limits: Limits, *, arch: str | None = None) -> Pac
 
 def _image(source: str, limits: Limits, arch: str | None, *, folder: bool) -> Package | None:
     """A container image (docker save, OCI archive or layout), or None for anything else."""
-    from linkscope.inputs import image  # only what reads images imports their readers
+    from linkscope.inputs import image_kind  # the reader (tarfile, hashlib) only for an image
 
     if folder:
-        return (
-            image.read_image_folder(source, limits, arch) if image.is_image_folder(source) else None
-        )
-    if image.looks_like_tar(source):
+        if not image_kind.is_image_folder(source):
+            return None
+        from linkscope.inputs import image
+
+        return image.read_image_folder(source, limits, arch)
+    if image_kind.looks_like_tar(source):
+        from linkscope.inputs import image
+
         return image.read_image_file(source, limits, arch)
-    if image.looks_like_compressed_tar(source):
+    if image_kind.looks_like_compressed_tar(source):
         raise UnsupportedArchiveError(
             f"{source}: a compressed tarball; linkscope reads `docker save` and OCI archive "
             "tars as written (decompress it first: `gunzip` or `zstd -d`)"

@@ -61,8 +61,19 @@ def _write_dict(value: dict[Any, Any], out: list[str], newline: str) -> None:
     for key, item in value.items():
         if type(key) is not str:
             raise _NotPlain
-        out.append(separator + encode_basestring_ascii(key) + ": ")
-        _write(item, out, inner)
+        # The common leaves inline (one append per key); the rest through _write.
+        kind = type(item)
+        if kind is str:
+            out.append(
+                separator + encode_basestring_ascii(key) + ": " + encode_basestring_ascii(item)
+            )
+        elif kind is int:
+            out.append(separator + encode_basestring_ascii(key) + ": " + int.__repr__(item))
+        elif item is None:
+            out.append(separator + encode_basestring_ascii(key) + ": null")
+        else:
+            out.append(separator + encode_basestring_ascii(key) + ": ")
+            _write(item, out, inner)
         separator = "," + inner
     out.append(newline + "}")
 
