@@ -107,7 +107,42 @@ def system_name(world: World) -> str:
     `--sysroot` (its libraries are the ones searched), or the runtime the profile describes."""
     if world.target.sysroot:
         return f"the root filesystem {world.target.sysroot}"
+    if world.image is not None and world.function:
+        return f"the image {world.function[0].source}"
     return f"{world.target.runtime.name} ({world.target.arch})"
+
+
+def image_install_hint(world: World) -> str:
+    """How to add a system package to this image, by the distribution its release files name
+    (a base image's package manager), or every common one when none is known."""
+    if world.find("/etc/alpine-release") is not None:
+        return "`apk add` the package that provides it"
+    if world.find("/etc/debian_version") is not None:
+        return "`apt-get install` the package that provides it"
+    if world.find("/etc/system-release") is not None or world.find("/etc/redhat-release"):
+        return "`dnf install` the package that provides it"
+    return (
+        "install the package that provides it (`dnf install` on Amazon Linux and AWS base "
+        "images, `apt-get install` on Debian/Ubuntu, `apk add` on Alpine)"
+    )
+
+
+def image_library_dirs(world: World) -> str:
+    """The image's LD_LIBRARY_PATH folders, from its config Env, for a COPY fix."""
+    env = dict(world.image.env) if world.image is not None else {}
+    folders = [f for f in env.get("LD_LIBRARY_PATH", "").split(":") if f]
+    if folders:
+        return f"a folder on the image's LD_LIBRARY_PATH ({', '.join(folders)})"
+    return "/usr/lib64 or /usr/lib (the image sets no LD_LIBRARY_PATH)"
+
+
+def image_library_fix(name: str, world: World) -> str:
+    """LS401's fix when the system is a container image: the image itself must carry it."""
+    return (
+        f"In the Dockerfile, {image_install_hint(world)}, or COPY {name} (and what it needs) "
+        f"into {image_library_dirs(world)}, or build FROM an AWS base image "
+        "(public.ecr.aws/lambda/...); or link it statically."
+    )
 
 
 def need(world: World) -> Need:

@@ -8,7 +8,16 @@ from collections.abc import Iterator
 from linkscope.advice import musl_dynamic_fix
 from linkscope.model import Finding, LibcFamily, Linkage, Severity
 from linkscope.resolve import Role, World
-from linkscope.rules.base import Context, Rule, essential, is_image, named, need, system_name
+from linkscope.rules.base import (
+    Context,
+    Rule,
+    essential,
+    image_install_hint,
+    is_image,
+    named,
+    need,
+    system_name,
+)
 
 BUNDLED_LIBC = ("libc.so.6", "libc.musl-", "ld-linux", "ld-musl-", "ld64.so")
 
@@ -32,23 +41,37 @@ def check_interpreter(world: World, ctx: Context) -> Iterator[Finding]:
         ):
             continue
         nix = "/nix/store/" in facts.interpreter
-        why = (
-            " (a Nix store path from the build machine)"
-            if nix
-            else f" (the runtime's loader is {world.target.os.loader})"
-        )
         yield INTERPRETER.finding(
             facts.path,
             f"{named(facts.path)} asks for the program interpreter {facts.interpreter}, which "
-            f"{system_name(world)} does not have{why}: Lambda fails with "
-            "`fork/exec ...: no such file or directory`.",
-            (
-                "Rebuild without Nix's loader (`patchelf --set-interpreter "
-                f"{world.target.os.loader}`, or build outside Nix)"
-            )
-            if nix
-            else f"Link against the runtime's loader {world.target.os.loader}, or link statically.",
+            f"{system_name(world)} does not have{_loader_note(world, facts.interpreter, nix)}: "
+            "Lambda fails with `fork/exec ...: no such file or directory`.",
+            _interpreter_fix(world, nix),
         )
+
+
+def _loader_note(world: World, interpreter: str, nix: bool) -> str:
+    if nix:
+        return " (a Nix store path from the build machine)"
+    if world.target.os.loader == interpreter:
+        return ""  # saying "the loader is X" about the X it lacks would read as a contradiction
+    where = "the image's" if is_image(world) else "the runtime's"
+    return f" ({where} loader is {world.target.os.loader})"
+
+
+def _interpreter_fix(world: World, nix: bool) -> str:
+    loader = world.target.os.loader
+    if nix:
+        return (
+            f"Rebuild without Nix's loader (`patchelf --set-interpreter {loader}`, "
+            "or build outside Nix)"
+        )
+    if is_image(world):
+        return (
+            f"In the Dockerfile, {image_install_hint(world)} (glibc provides {loader}), or build "
+            "FROM an AWS base image (public.ecr.aws/lambda/...), or link statically."
+        )
+    return f"Link against the runtime's loader {loader}, or link statically."
 
 
 def check_musl(world: World, ctx: Context) -> Iterator[Finding]:

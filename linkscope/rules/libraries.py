@@ -13,6 +13,7 @@ from linkscope.resolve.loader import MissingLibrary
 from linkscope.rules.base import (
     Context,
     Rule,
+    image_library_fix,
     is_image,
     named,
     need,
@@ -93,7 +94,8 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
         )
         what = (
             f"{named(missing.requester)} needs {missing.name}, which "
-            f"{system_name(world)} does not have and the package does not provide{unusable}"
+            f"{system_name(world)} does not have"
+            f"{'' if is_image(world) else ' and the package does not provide'}{unusable}"
         )
         duplicate = unused_runtime_duplicate(missing.requester, world)
         if duplicate is not None:  # a bundled copy that the runtime's own copy shadows
@@ -111,7 +113,7 @@ def check_missing(world: World, ctx: Context) -> Iterator[Finding]:
             missing.requester,
             f"{what}: it fails with `{missing.name}: cannot open shared "
             f"object file`.{_elsewhere(world, missing)}",
-            missing_library_fix(missing.name, _requester(world, missing.requester), need(world)),
+            _library_fix(world, missing.name, missing.requester),
             library=missing.name,
             severity=Severity.WARNING if spare_in_image(world, missing.requester) else None,
         )
@@ -126,7 +128,7 @@ def check_unknown(world: World, ctx: Context) -> Iterator[Finding]:
             f"{named(missing.requester)} needs {missing.name}, which the package does not "
             f"provide; {world.system.unknown_part(missing.name)}, so linkscope cannot tell "
             f"whether {world.target.runtime.name} has it.{_elsewhere(world, missing)}",
-            missing_library_fix(missing.name, _requester(world, missing.requester), need(world))
+            _library_fix(world, missing.name, missing.requester)
             + " Or check against the real image with "
             "`--sysroot`.",
             severity=Severity.ERROR if ctx.strict else Severity.WARNING,
@@ -248,3 +250,10 @@ RULES = (MISSING, UNKNOWN, SHADOW, BUILD_PATH)
 
 def _requester(world: World, location: str) -> BinaryFacts | None:
     return next((p.facts for p in world.placed if p.node.location == location), None)
+
+
+def _library_fix(world: World, name: str, requester: str) -> str:
+    """For an image the image must carry the library; else the package's lib/ or a layer."""
+    if is_image(world):
+        return image_library_fix(name, world)
+    return missing_library_fix(name, _requester(world, requester), need(world))
