@@ -112,3 +112,18 @@ def test_fixture_layouts_name_one_tag_each() -> None:
     for index in indexes:
         [entry] = json.loads(index.read_text())["manifests"]
         assert entry["annotations"]["org.opencontainers.image.ref.name"]
+
+
+def test_missing_loader_and_library_speak_of_the_image() -> None:
+    # The image is the system: the message names the image file and the fix is a Dockerfile
+    # step, not "ship it in the package's lib/ folder or a layer" (zip advice).
+    report = api.check([str(BUILT / "glibc.oci.tar")])
+    by_rule = {f.rule: f for f in report.findings}
+    ls201, ls401 = by_rule["LS201"], by_rule["LS401"]
+    assert "which the image " in ls201.message and "glibc.oci.tar does not have:" in ls201.message
+    assert "the runtime's loader" not in ls201.message
+    assert "FROM an AWS base image" in ls201.fix and "dnf install" in ls201.fix
+    assert "glibc.oci.tar does not have" in ls401.message
+    assert "the package does not provide" not in ls401.message
+    assert "lib/ folder" not in ls401.fix and "LD_LIBRARY_PATH" in ls401.fix
+    assert "COPY " in ls401.fix and "apt-get install" in ls401.fix and "apk add" in ls401.fix
