@@ -364,12 +364,14 @@ def matrix(
     """
 
     def action() -> int:
-        from linkscope.matrix import build_matrix, render_matrix
+        from linkscope.matrix import matrix_report, render_matrix
 
-        rows = build_matrix(
+        report = matrix_report(
             paths, layers=layer or (), include_all=include_all, today=parse_date(today)
         )
-        _emit(render_matrix(rows, output_format.value, _style(no_color, output)), output)
+        rows = report.rows
+        style = _style(no_color, output)
+        _emit(render_matrix(rows, output_format.value, style, report.notes), output)
         return ExitCode.OK if any(row.starts for row in rows) else ExitCode.INCOMPATIBLE
 
     raise typer.Exit(_run(action))
@@ -507,7 +509,9 @@ def explain(
         explanation = explain_path(path, runtime, arch, layers=layer or (), today=parse_date(today))
         width = _style(no_color, output).width
         _emit(render_explanation(explanation, output_format.value, width), output)
-        return ExitCode.OK
+        # with nothing to explain, exit as `check` would on the requested runtime
+        failed = explanation.nothing_to_start and not explanation.requested_starts
+        return ExitCode.INCOMPATIBLE if failed else ExitCode.OK
 
     raise typer.Exit(_run(action))
 

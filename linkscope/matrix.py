@@ -28,6 +28,12 @@ class MatrixRow:
     warnings: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Matrix:
+    rows: tuple[MatrixRow, ...]
+    notes: tuple[str, ...] = ()  # said under the table: nothing found, rows left out
+
+
 def build_matrix(
     paths: Sequence[str],
     *,
@@ -35,16 +41,56 @@ def build_matrix(
     include_all: bool = False,
     today: datetime.date | None = None,
 ) -> tuple[MatrixRow, ...]:
-    day = today or datetime.date.today()
+    return matrix_report(paths, layers=layers, include_all=include_all, today=today).rows
+
+
+def matrix_report(
+    paths: Sequence[str],
+    *,
+    layers: Sequence[str] = (),
+    include_all: bool = False,
+    today: datetime.date | None = None,
+) -> Matrix:
+    """The rows, and notes that say what the rows alone leave unsaid (never a silent answer)."""
+    from linkscope.explain.package import nothing_found_note
+
+    rows = _all_rows(paths, layers, today or datetime.date.today())
+    shown = tuple(r for r in rows if include_all or r.status == "supported")
+    notes = nothing_found_note(scan(paths), ", ".join(paths)) + _hidden_note(rows, shown)
+    return Matrix(rows=shown, notes=notes)
+
+
+def _hidden_note(rows: Sequence[MatrixRow], shown: Sequence[MatrixRow]) -> tuple[str, ...]:
+    hidden = [r for r in rows if r not in shown]
+    if not hidden:
+        return ()
+    names = dict.fromkeys(r.runtime for r in hidden)
+    arches: dict[str, list[str]] = {}
+    for r in hidden:
+        if r.starts:
+            arches.setdefault(r.runtime, []).append(r.arch)
+    starts = [f"{name} ({', '.join(a)})" for name, a in arches.items()]
+    if len(starts) > 5:
+        starts = [*starts[:5], f"{len(starts) - 5} more"]
+    note = f"{len(names)} deprecated runtime{'s' * (len(names) != 1)} not shown (--all shows them)"
+    if starts:
+        note += f"; it would start on {', '.join(starts)}"
+    return (note + ".",)
+
+
+def _all_rows(
+    paths: Sequence[str], layers: Sequence[str], day: datetime.date
+) -> tuple[MatrixRow, ...]:
+    include_all = True
     packages = scan(paths)
+    language = package_language(packages)
     for package in packages:
-        _require_content(package)
+        _require_content(package, language or "")  # a lone handler file: its language's rows
     if any(p.image is not None for p in packages):
         return _image_rows(paths, Context(today=day))
     layer_packages = scan(layers)
     context = Context(today=day)
     rows = []
-    language = package_language(packages)
     for runtime in load_runtimes():
         status = runtime.status(day)
         if runtime.container_only or (status != "supported" and not include_all):
@@ -113,7 +159,14 @@ def _short(message: str, limit: int = 110) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def render_matrix(rows: Sequence[MatrixRow], output_format: str, style: Style = PLAIN) -> str:
+def render_matrix(
+    rows: Sequence[MatrixRow],
+    output_format: str,
+    style: Style = PLAIN,
+    notes: Sequence[str] = (),
+) -> str:
+    if output_format != "json" and notes:
+        return render_matrix(rows, output_format, style) + "".join(f"note: {n}\n" for n in notes)
     if output_format == "json":
         return (
             json.dumps({"schema_version": 1, "matrix": [_row_dict(r) for r in rows]}, indent=2)

@@ -93,6 +93,9 @@ class Explanation:
     language: Statement | None = None
     package_runtimes: tuple[RuntimeLine, ...] = ()
     package_problems: tuple[Problem, ...] = ()
+    # no finding of error severity on the requested runtime (what `check` would say)
+    requested_starts: bool = True
+    nothing_to_start: bool = False  # no ELF file, script or handler file in the package
 
 
 def explain(

@@ -47,7 +47,7 @@ def build_explanation(
     requested = load_target(runtime, arch)  # unknown runtime or architecture: a UsageError
     packages = scan([path], arch=arch)
     for package in packages:
-        _require_content(package)
+        _require_content(package, package.ecosystems.language or "")  # a lone handler file
     if packages[0].image is not None:  # the image is its own runtime
         from linkscope.explain.image import explain_image
 
@@ -55,6 +55,9 @@ def build_explanation(
     layer_packages = scan(layers)
     language = next((p.ecosystems.language for p in packages), None)
     others = pk.language_runtimes(language, arch, today) or OS_ONLY_RUNTIMES
+    handler_note = pk.lone_handler_note(packages, requested, others)
+    if handler_note:  # a lone handler runs on its language's runtimes only, as check says
+        requested, others = load_target(others[0], arch), others[1:]
     checks = _checks(packages, layer_packages, requested, arch, today, others)
     binaries = tuple(
         _binary(facts, requested, checks, today)
@@ -69,7 +72,7 @@ def build_explanation(
         arch=arch,
         today=today,
         binaries=binaries,
-        notes=_notes(packages),
+        notes=(*handler_note, *_notes(packages), *pk.nothing_found_note(packages, path)),
         language=pk.language_statement(packages),
         package_runtimes=tuple(
             pk.package_line(packages, name, target, findings, today)
@@ -77,7 +80,10 @@ def build_explanation(
         )
         if managed
         else (),
-        package_problems=_package_problems(checks, paths),
+        package_problems=_package_problems(checks, paths)
+        + pk.empty_package_problems(packages, checks[0]),
+        nothing_to_start=pk.has_nothing_to_start(packages),
+        requested_starts=not any(f.severity is Severity.ERROR for f in checks[0][2]),
     )
 
 

@@ -148,3 +148,55 @@ def package_problems(
         for f in findings
         if f.path not in binaries and (f.rule == "LS103" or f.rule.startswith("LS6"))
     )
+
+
+def lone_handler_note(
+    packages: Sequence[ScannedPackage], requested: Target, language_runtimes: Sequence[str]
+) -> tuple[str, ...]:
+    """A lone handler source file (lambda_function.py) is a function for its language's
+    runtimes only; `check` refuses it on any other, so explain answers for those instead."""
+    if len(packages) != 1 or packages[0].kind != "file" or not language_runtimes:
+        return ()
+    package = packages[0]
+    if (
+        package.binaries
+        or package.scripts
+        or requested.runtime.family == (package.ecosystems.language)
+    ):
+        return ()
+    return (
+        f"{package.source} is a {language_name(package.ecosystems.language or '')} handler "
+        f"file: it runs on that language's runtimes, not on {requested.runtime.name}, so it is "
+        f"explained for {language_runtimes[0]}.",
+    )
+
+
+def has_nothing_to_start(packages: Sequence[ScannedPackage]) -> bool:
+    """No ELF file, script, native module or handler file anywhere: nothing Lambda would start."""
+    return all(
+        not (p.binaries or p.scripts or p.natives or p.problems)
+        and p.image is None
+        and p.ecosystems.language is None
+        for p in packages
+    )
+
+
+def nothing_found_note(packages: Sequence[ScannedPackage], path: str) -> tuple[str, ...]:
+    if not has_nothing_to_start(packages):
+        return ()
+    return (f"no ELF files, scripts or handler files in {path}: nothing Lambda would start.",)
+
+
+def empty_package_problems(
+    packages: Sequence[ScannedPackage], requested: tuple[str, Target | None, tuple[Finding, ...]]
+) -> tuple[Problem, ...]:
+    """With nothing in the package, the requested runtime's errors (LS002: no bootstrap) are
+    the whole answer: show them as `check` does."""
+    if not has_nothing_to_start(packages):
+        return ()
+    name, _target, findings = requested
+    return tuple(
+        Problem(rule=f.rule, severity=f.severity.value, runtime=name, text=f.message, fix=f.fix)
+        for f in findings
+        if f.severity is Severity.ERROR
+    )
