@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from linkscope.api import _require_content, check_scanned, scan
 from linkscope.model import ScannedPackage, Severity
 from linkscope.profiles import load_runtimes, load_target
-from linkscope.render.layout import PLAIN, Cell, Style, grid, natural_width
+from linkscope.render.layout import PLAIN, Cell, Style, grid, natural_width, wrap
 from linkscope.rules.base import Context
 
 NOT_A_START_PROBLEM = ("LS501",)  # deprecated runtimes still run deployed functions
@@ -166,7 +166,8 @@ def render_matrix(
     notes: Sequence[str] = (),
 ) -> str:
     if output_format != "json" and notes:
-        return render_matrix(rows, output_format, style) + "".join(f"note: {n}\n" for n in notes)
+        lines = [line for n in notes for line in wrap(n, style.width, "", "note: ")]
+        return render_matrix(rows, output_format, style) + "".join(f"{line}\n" for line in lines)
     if output_format == "json":
         return (
             json.dumps({"schema_version": 1, "matrix": [_row_dict(r) for r in rows]}, indent=2)
