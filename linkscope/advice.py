@@ -83,7 +83,10 @@ def _article(machine: str) -> str:
     return "an" if machine[:1] in "aeiox" or machine.startswith("s390") else "a"
 
 
-def architecture_fix(facts: BinaryFacts, want_machine: str, need: Need | None = None) -> str:
+def architecture_fix(
+    facts: BinaryFacts, want_machine: str, need: Need | None = None, *, glibc: str = "2.26"
+) -> str:
+    """`glibc`: the runtime's own (a build for a newer one would then fail LS301)."""
     packaged = packaging_fix(facts.origin, need)
     if packaged is not None:
         return packaged
@@ -95,7 +98,7 @@ def architecture_fix(facts: BinaryFacts, want_machine: str, need: Need | None = 
     }.get(
         lang,
         f"{_article(want_machine)} {want_machine} compiler (e.g. `zig cc -target "
-        f"{ZIG_TRIPLES.get(want_machine, want_machine)}.2.26`)",
+        f"{ZIG_TRIPLES.get(want_machine, want_machine)}.{glibc}`)",
     )
     if arch is not None:
         return (

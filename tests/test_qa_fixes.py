@@ -78,3 +78,20 @@ def test_matrix_says_how_many_deprecated_runtimes_it_hides(
     assert "it would start on nodejs20.x (x86_64, arm64)" in out
     main(["matrix", str(handler), "--all", "--today", TODAY.isoformat()])
     assert "not shown" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("runtime", "glibc"),
+    [("provided", "2.17"), ("provided.al2", "2.26"), ("provided.al2023", "2.34")],
+)
+def test_the_architecture_fix_names_the_runtimes_own_glibc(
+    capsys: pytest.CaptureFixture[str], runtime: str, glibc: str
+) -> None:
+    from check_helpers import fixture
+
+    path = fixture("c_hello_zig_glibc2.17_aarch64")  # on x86_64: provided has no arm64
+    argv = ["check", path, "--runtime", runtime, "--format", "json"]
+    main([*argv, "--today", TODAY.isoformat()])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    fixes = [f["fix"] for f in findings if f["rule"] == "LS101"]
+    assert fixes and f"x86_64-linux-gnu.{glibc}`" in fixes[0]

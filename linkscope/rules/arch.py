@@ -50,7 +50,9 @@ def check_architecture(world: World, ctx: Context) -> Iterator[Finding]:
         yield ARCHITECTURE.finding(
             facts.path,
             f"{named(facts.path)} {problem}: {consequence}.",
-            architecture_fix(facts, world.target.os.machine, need(world)),
+            architecture_fix(
+                facts, world.target.os.machine, need(world), glibc=world.target.os.glibc
+            ),
             severity=severity,
         )
 
