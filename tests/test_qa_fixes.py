@@ -95,3 +95,15 @@ def test_the_architecture_fix_names_the_runtimes_own_glibc(
     findings = json.loads(capsys.readouterr().out)["findings"]
     fixes = [f["fix"] for f in findings if f["rule"] == "LS101"]
     assert fixes and f"x86_64-linux-gnu.{glibc}`" in fixes[0]
+
+
+def test_explain_of_a_musl_extension_module_advises_the_manylinux_wheel(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from check_helpers import ROOT
+
+    module = str(ROOT / "fixtures" / "pyext" / "spam_cp311_zig_musl_x86_64.so")
+    main(["explain", module, "--format", "json", "--today", TODAY.isoformat()])
+    out = capsys.readouterr().out
+    assert "manylinux wheel" in out
+    assert "Linked statically, musl would be inside the binary and it would run" not in out

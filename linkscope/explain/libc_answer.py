@@ -110,12 +110,29 @@ def _glibc_dynamic(facts: BinaryFacts, target: Target) -> tuple[str, list[str]]:
 
 def _musl_dynamic(facts: BinaryFacts) -> str:
     loader = facts.interpreter or next((n for n in facts.needed if "musl" in n), "libc.so")
-    return (
+    text = (
         f"musl is linked dynamically, not inside the binary: it asks for musl's loader "
         f"{loader} (which is also musl's C library) at start. Amazon Linux uses glibc, not "
         f'musl, and has no {loader}: Lambda cannot start it ("fork/exec ...: no such file '
-        'or directory"). Linked statically, musl would be inside the binary and it would '
-        "run."
+        'or directory").'
+    )
+    if _python_extension(facts):
+        # the runtime's CPython loads it into its own process, which runs on glibc
+        return text + (
+            " As a Python extension module it is loaded by the runtime's CPython, which uses "
+            "glibc, so it must be built against glibc too (linking musl statically would not "
+            "help): install the manylinux wheel instead of the musllinux one."
+        )
+    return text + " Linked statically, musl would be inside the binary and it would run."
+
+
+def _python_extension(facts: BinaryFacts) -> bool:
+    name = facts.path.rsplit("/", 1)[-1]
+    imported = facts.interface.imported if facts.interface else ()
+    return facts.is_shared_library and (
+        ".cpython-" in name
+        or name.endswith(".abi3.so")
+        or any(s.startswith("Py") for s in imported)
     )
 
 
