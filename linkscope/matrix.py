@@ -159,6 +159,13 @@ def _short(message: str, limit: int = 110) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
+def _at_word(reason: str) -> str:
+    """A reason cut short (JSON keeps the cut as it is) ends at a word for people to read."""
+    if not reason.endswith("…") or " " not in reason:
+        return reason
+    return reason[:-1].rsplit(" ", 1)[0].rstrip(" ,:;") + " …"
+
+
 def render_matrix(
     rows: Sequence[MatrixRow],
     output_format: str,
@@ -180,7 +187,7 @@ def render_matrix(
             r.os,
             Cell("yes", "good") if r.starts else Cell("NO", "bad"),
             r.status,
-            r.reason or "-",
+            _at_word(r.reason) or "-",
         ]
         for r in rows
     ]
@@ -188,7 +195,7 @@ def render_matrix(
     if style.width is None or natural_width(headers, table) <= style.width:
         return grid(headers, table, style) + "\n"
     # Too narrow for the reasons beside the rows: each goes on its own lines under its row.
-    reasons = [r.reason for r in rows]
+    reasons = [_at_word(r.reason) for r in rows]
     return grid(headers[:-1], [row[:-1] for row in table], style, below=reasons) + "\n"
 
 

@@ -107,3 +107,10 @@ def test_explain_of_a_musl_extension_module_advises_the_manylinux_wheel(
     out = capsys.readouterr().out
     assert "manylinux wheel" in out
     assert "Linked statically, musl would be inside the binary and it would run" not in out
+
+
+def test_a_long_matrix_reason_is_cut_at_a_word() -> None:
+    from linkscope.matrix import _at_word
+
+    assert _at_word("LS611: it was compiled for NO…") == "LS611: it was compiled for …"
+    assert _at_word("LS002: short") == "LS002: short"
