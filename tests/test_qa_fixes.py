@@ -114,3 +114,23 @@ def test_a_long_matrix_reason_is_cut_at_a_word() -> None:
 
     assert _at_word("LS611: it was compiled for NO…") == "LS611: it was compiled for …"
     assert _at_word("LS002: short") == "LS002: short"
+
+
+@pytest.mark.parametrize(
+    ("relative", "static_advice"),
+    [
+        ("fixtures/pyext/spam_cp311_zig_musl_x86_64.so", False),  # loaded by the runtime's Python
+        ("fixtures/bin/c_hello_zig_musl_dynamic_x86_64", True),  # a program: static musl runs
+    ],
+)
+def test_ls202_offers_static_musl_only_to_programs(
+    relative: str, static_advice: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from check_helpers import ROOT
+
+    main(["check", str(ROOT / relative), "--format", "json", "--today", TODAY.isoformat()])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    messages = [f["message"] for f in findings if f["rule"] == "LS202"]
+    assert messages
+    assert ("statically linked musl binary would run" in messages[0]) is static_advice
+    assert ("must be built for glibc" in messages[0]) is not static_advice

@@ -91,13 +91,21 @@ def check_musl(world: World, ctx: Context) -> Iterator[Finding]:
                 if facts.interpreter
                 else f"loading it fails: `{loader}: cannot open shared object file`."
             )
-            + " A statically linked musl binary would run: it carries its C library "
-            "inside.",
+            + _musl_remedy(facts.is_shared_library),
             musl_dynamic_fix(facts, need(world)),
             severity=Severity.ERROR
             if essential(item, world) or facts.is_shared_library
             else Severity.WARNING,
         )
+
+
+def _musl_remedy(shared_library: bool) -> str:
+    if shared_library:  # loaded into a glibc process (python, node): it cannot bring its musl
+        return (
+            " A library is loaded into the runtime's glibc process, so it must be built for "
+            "glibc (a manylinux wheel, the glibc build of the package), not for musl."
+        )
+    return " A statically linked musl binary would run: it carries its C library inside."
 
 
 def check_bundled_libc(world: World, ctx: Context) -> Iterator[Finding]:
