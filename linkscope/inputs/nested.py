@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from linkscope.inputs.model import Limits
-from linkscope.inputs.zip import ZIP_ERRORS, ZIP_OR_OS_ERRORS
+from linkscope.inputs.zip import ZIP_ERRORS, ZIP_OR_OS_ERRORS, member_size_problem
 
 NESTED_SUFFIXES = (".jar",)
 MAX_DEPTH = 2  # a jar inside a jar (Spring Boot's BOOT-INF/lib/*.jar), no deeper
@@ -114,16 +114,9 @@ def _member(
 def _too_big(info: zipfile.ZipInfo, limits: Limits, left: int) -> str | None:
     if info.flag_bits & 0x1:
         return "encrypted member: the JVM cannot read it"
-    if info.file_size > limits.max_member_bytes:
-        return (
-            f"{info.file_size} bytes uncompressed, over the per-file limit of "
-            f"{limits.max_member_bytes} (raise it with --limit file-size=SIZE)"
-        )
-    if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-        return (
-            f"compression ratio {info.file_size // max(info.compress_size, 1)}:1 looks like a "
-            f"zip bomb (the limit is {limits.max_ratio}:1; raise it with --limit ratio=N)"
-        )
+    size_problem = member_size_problem(info, limits)
+    if size_problem is not None:
+        return size_problem
     if info.file_size > left:
         return (
             "the archive's members add up to more than the total limit "

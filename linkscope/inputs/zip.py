@@ -143,6 +143,11 @@ def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str
         return "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
     if info.flag_bits & 0x1:
         return "encrypted member: Lambda cannot read it"
+    return member_size_problem(info, limits)
+
+
+def member_size_problem(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    """Over the per-file limit, or compressed like a bomb (for zips and the jars inside them)."""
     if info.file_size > limits.max_member_bytes:
         return (
             f"{info.file_size} bytes uncompressed, over the per-file limit of "
