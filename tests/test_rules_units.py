@@ -431,7 +431,7 @@ def test_ls403_silent_without_a_second_copy() -> None:
             ("/optbuild/lib", "/library/x", "/var/taskrunner/lib"),
             ["/optbuild/lib", "/library/x", "/var/taskrunner/lib"],
         ),
-        (("/opt/../home/ci/lib",), (), ["/opt/../home/ci/lib"]),
+        (("/opt/../srv/ci/lib",), (), ["/opt/../srv/ci/lib"]),
         ((), ("$ORIGINAL/lib",), ["$ORIGINAL/lib"]),
     ],
 )
