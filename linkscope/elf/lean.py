@@ -15,8 +15,7 @@ from linkscope.elf.dynamic import dynamic_segment, read_dynamic
 from linkscope.elf.headers import Header, Segment, vaddr_to_offset
 from linkscope.elf.image import Image, Layouts
 from linkscope.elf.notes import read_notes
-from linkscope.elf.parse import Parsed, dynamic_strings, interpreter_path
-from linkscope.elf.versions import VersionReader, read_requirements
+from linkscope.elf.parse import Parsed, dynamic_strings, interpreter_path, read_versions
 
 
 def parse_lean(
@@ -32,9 +31,7 @@ def parse_lean(
     flags_1 = strings["flags_1"]
     if not strings["needed"] or (isinstance(flags_1, int) and flags_1 & c.DF_1_PIE):
         return None  # a program, or a library whose C library only .comment could hint at
-    reader = VersionReader(image, layouts, dynamic, segments, ())
-    requirements = read_requirements(reader)
-    definitions = tuple(reader.definitions())
+    requirements, definitions = read_versions(image, layouts, dynamic, segments, ())
     notes = read_notes(image, layouts, segments, (), machine)
     if notes.go_build_id is not None:
         return None  # Go: its build information is found through sections

@@ -82,18 +82,16 @@ def parse(image: Image, *, lean: bool = False) -> Parsed:
         if parsed is not None:
             return parsed
     sections = read_sections(image, header, layouts)
-    interpreter = _interpreter(image, segments)
+    interpreter = interpreter_path(image, segments)
     segment = dynamic_segment(segments)
     dynamic = None
     if segment is not None and segment.filesz > 0:
         dynamic = read_dynamic(image, layouts, segment, segments, sections)
-    strings = _dynamic_strings(image, dynamic)
+    strings = dynamic_strings(image, dynamic)
     requirements: tuple[VersionRequirement, ...] = ()
     definitions: tuple[str, ...] = ()
     if dynamic is not None:
-        reader = VersionReader(image, layouts, dynamic, segments, sections)
-        requirements = read_requirements(reader)
-        definitions = tuple(reader.definitions())
+        requirements, definitions = read_versions(image, layouts, dynamic, segments, sections)
     notes = read_notes(image, layouts, segments, sections, machine)
     return Parsed(
         image=image,
@@ -111,15 +109,19 @@ def parse(image: Image, *, lean: bool = False) -> Parsed:
     )
 
 
+def read_versions(
+    image: Image,
+    layouts: Layouts,
+    dynamic: Dynamic,
+    segments: tuple[Segment, ...],
+    sections: tuple[Section, ...],
+) -> tuple[tuple[VersionRequirement, ...], tuple[str, ...]]:
+    """The version needs (with the symbols that force them) and the versions defined."""
+    reader = VersionReader(image, layouts, dynamic, segments, sections)
+    return read_requirements(reader), tuple(reader.definitions())
+
+
 def interpreter_path(image: Image, segments: tuple[Segment, ...]) -> str | None:
-    return _interpreter(image, segments)
-
-
-def dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]:
-    return _dynamic_strings(image, dynamic)
-
-
-def _interpreter(image: Image, segments: tuple[Segment, ...]) -> str | None:
     segment = next((s for s in segments if s.p_type == c.PT_INTERP), None)
     if segment is None:
         return None
@@ -129,7 +131,7 @@ def _interpreter(image: Image, segments: tuple[Segment, ...]) -> str | None:
     return raw.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
 
 
-def _dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]:
+def dynamic_strings(image: Image, dynamic: Dynamic | None) -> dict[str, object]:
     from linkscope.elf.dynamic import split_search_path
 
     if dynamic is None:
