@@ -43,10 +43,7 @@ def check_modules(world: World, ctx: Context) -> Iterator[Finding]:
     facts = python_facts(world)
     if facts is None:
         return
-    for package, layer in _packages(world):
-        part = package.ecosystems.part(PythonPackage)
-        if part is None:
-            continue
+    for package, part, layer in _packages(world):
         importable = {
             (m.folder, m.module)
             for m in part.extensions
@@ -81,20 +78,21 @@ def _instead(
     return None
 
 
-def _packages(world: World) -> Iterator[tuple[ScannedPackage, bool]]:
-    """Each package, and whether it is laid out as a layer: one given with --layer, or a
-    package checked on its own that has a `python/` folder and no handler at its root (a layer
-    zip checked by itself is judged as the layer it is)."""
+def _packages(world: World) -> Iterator[tuple[ScannedPackage, PythonPackage, bool]]:
+    """Each package with Python content, its Python part, and whether it is laid out as a
+    layer: one given with --layer, or a package checked on its own that has a `python/` folder
+    and no handler at its root (a layer zip checked by itself is judged as the layer it is)."""
     for package in world.function:
         part = package.ecosystems.part(PythonPackage)
-        layer_like = (
-            part is not None
-            and not part.handlers
-            and any(e.inner.startswith("python/") for e in package.entries)
-        )
-        yield package, layer_like
+        if part is not None:
+            layer_like = not part.handlers and any(
+                e.inner.startswith("python/") for e in package.entries
+            )
+            yield package, part, layer_like
     for package in world.layers:
-        yield package, True
+        part = package.ecosystems.part(PythonPackage)
+        if part is not None:
+            yield package, part, True
 
 
 def _reason(module: ExtensionModule, facts: LanguageFacts, arch: str) -> str | None:  # noqa: PLR0911
@@ -244,10 +242,7 @@ def check_site_folders(world: World, ctx: Context) -> Iterator[Finding]:
     facts = python_facts(world)
     if facts is None:
         return
-    for package, layer in _packages(world):
-        part = package.ecosystems.part(PythonPackage)
-        if part is None:
-            continue
+    for package, part, layer in _packages(world):
         versions = {version for _folder, version in part.site_versions}
         for folder, version in part.site_versions:
             if layer and version == facts.version:
