@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from linkscope.model import BinaryFacts, Report
-from linkscope.render.grouping import FindingGroup, group_findings
+from linkscope.render.grouping import FindingGroup, distributions_of, group_findings
 from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, natural_width, wrap
 from linkscope.render.needs import needs_text
 
@@ -52,7 +52,8 @@ def render(
     if symbols:
         parts.extend(_symbols(b, style) for b in binaries if b.version_requirements)
     if report.findings:
-        parts.append("\n\n".join(_finding(g, style) for g in group_findings(report.findings)))
+        groups = group_findings(report.findings, distributions_of(report.binaries))
+        parts.append("\n\n".join(_finding(g, style) for g in groups))
     if checking:
         parts.append(summary_line(report, style))
     return "\n\n".join(parts) + "\n"
