@@ -1,9 +1,10 @@
 """Read every member of a package: ELF files become BinaryFacts, `#!` files ScriptFacts, and
 files that cannot be read become FileProblems (a scan never stops at one bad file).
 
-Two passes: the first reads the first bytes of every member to sort ELF files from the rest;
-the second reads the ELF files, in a process pool when there are many of them (each worker
-opens the package itself and reads the members it is given by name; nothing is extracted).
+One pass: the first bytes of each member tell ELF files (read whole right away), scripts,
+native non-ELF code and packaging metadata apart. A large package is read on every core: forked
+workers and this process take chunks of members in turn (linkscope/pool.py); each worker opens
+the package itself, nothing is extracted, and the reads go back to the members' order.
 """
 
 from __future__ import annotations
@@ -15,11 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
-
-if TYPE_CHECKING:
-    import multiprocessing.context
-    from concurrent.futures import Future
+from typing import NamedTuple, TextIO
 
 from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.errors import InputError
@@ -45,8 +42,6 @@ from linkscope.model import (
 )
 
 HEAD_BYTES = 512
-PARALLEL_MIN_ELVES = 64  # below this, starting a pool (~50 ms) costs more than it saves
-SINGLE_TASKS_UP_TO = 512  # ELF files sent to workers one at a time up to this many
 
 Progress = Callable[[int, int], None]  # (members done, members in total)
 
@@ -67,57 +62,29 @@ def scan_path(
     package = open_package(source, limits, arch=arch)
     if package.kind is PackageKind.FILE:
         lean_above = None  # the one file named (or stdin, which cannot be read twice)
-    total = len(package.members)
-    kinds: list[EntryKind] = []
-    scripts: list[ScriptFacts] = []
-    problems: dict[int, FileProblem] = {}
-    elves: list[int] = []
-    nested: list[str] = []
-    found = _Found()
     with PackageReader(package, limits) as reader:
-        for index, member in enumerate(package.members):
-            kind = _classify(reader, package, member, scripts, nested, found)
-            if isinstance(kind, FileProblem):
-                problems[index] = kind
-                kind = EntryKind.UNREADABLE
-            elif kind is EntryKind.ELF:
-                elves.append(index)
-            kinds.append(kind)
-            if progress is not None and kind is not EntryKind.ELF:
-                progress(index + 1 - len(elves), total)
-        jars = _read_jars(reader, package, limits, nested)
-        done = total - len(elves)
-        results = _read_elves(
-            package,
-            [package.members[i] for i in elves],
-            reader,
-            limits,
-            workers=workers,
-            tick=_counter(progress, done, total),
-            lean_above=lean_above,
-        )
-    binaries: list[BinaryFacts] = []
-    for index, result in zip(elves, results, strict=True):
-        if isinstance(result, BinaryFacts):
-            binaries.append(result)
+        count = _pool_size(package, workers)
+        if count > 1:
+            reads = _read_shared(package, reader, limits, count, lean_above, progress)
         else:
-            problems[index] = result
-            kinds[index] = EntryKind.UNREADABLE
+            reads = _read_all(package, reader, lean_above, progress)
+        found = _collect(package, reads)
+        jars = _read_jars(reader, package, limits, found.nested)
     from linkscope.ecosystems import with_ecosystems
 
-    entries = tuple(_entry(m, k) for m, k in zip(package.members, kinds, strict=True))
+    nested = [n for n in found.nested if n not in jars.read]
     return with_ecosystems(
         ScannedPackage(
             source=source,
             kind=package.kind.value,
-            entries=entries + jars.entries,
-            binaries=tuple(binaries) + jars.binaries,
-            scripts=tuple(scripts),
-            problems=tuple(problems[i] for i in sorted(problems)) + jars.problems,
+            entries=found.entries + jars.entries,
+            binaries=found.binaries + jars.binaries,
+            scripts=found.scripts,
+            problems=found.problems + jars.problems,
             zipped_size=package.zipped_size,
-            notes=package.notes + _nested_note(package, [n for n in nested if n not in jars.read]),
-            natives=tuple(found.natives) + jars.natives,
-            metadata=tuple(found.metadata),
+            notes=package.notes + _nested_note(package, nested),
+            natives=found.natives + jars.natives,
+            metadata=found.metadata,
             image=package.image,
         )
     )
@@ -146,14 +113,139 @@ def complete_binaries(
     return dataclasses.replace(scanned, binaries=binaries)
 
 
-class _Found:
-    """What the first pass collects besides ELF files: native non-ELF code and the packaging
-    metadata the ecosystem stage reads (bounded: a hostile package cannot make it huge)."""
+class _Read(NamedTuple):
+    """What one member turned out to be (small: a worker pickles one per member)."""
+
+    kind: EntryKind
+    problem: FileProblem | None = None
+    facts: BinaryFacts | ScriptFacts | NativeFile | None = None
+    metadata: MetadataFile | None = None
+    metadata_bytes: int = 0  # what was read for it: the package's metadata budget counts it
+    metadata_failed: bool = False  # the problem is from reading it as metadata
+    nested: bool = False  # a zip archive inside the package
+
+
+_OTHER = _Read(EntryKind.OTHER)
+
+
+class _Budget:
+    """Bytes of packaging metadata read so far (a hostile package cannot make them huge)."""
 
     def __init__(self) -> None:
-        self.natives: list[NativeFile] = []
-        self.metadata: list[MetadataFile] = []
-        self.metadata_bytes = 0
+        self.spent = 0
+
+
+def read_member(
+    reader: PackageReader,
+    package: Package,
+    member: Member,
+    lean_above: int | None,
+    budget: _Budget,
+) -> _Read:
+    """One member: its first bytes tell an ELF file (then read whole), a script, native
+    non-ELF code, packaging metadata (read whole) or anything else apart."""
+    known = _known_kind(member)
+    if isinstance(known, FileProblem):
+        return _Read(EntryKind.UNREADABLE, problem=known)
+    if known is not None:
+        return _Read(known)
+    try:
+        head = reader.read_head(member, HEAD_BYTES)
+        read = _read_code(reader, package, member, head, lean_above)
+    except InputError as exc:
+        return _problem(package, member, exc)
+    if read is not None:
+        return read
+    return _read_other(reader, package, member, head, budget)
+
+
+def _read_other(
+    reader: PackageReader, package: Package, member: Member, head: bytes, budget: _Budget
+) -> _Read:
+    """Anything but code: packaging metadata is read (within the budget), zips noted."""
+    nested = head[:4] in ZIP_MAGICS and package.kind is not PackageKind.FILE
+    try:
+        found = _metadata(reader, member, budget)
+    except InputError as exc:
+        return _problem(package, member, exc)._replace(metadata_failed=True, nested=nested)
+    if found is not None:
+        return _Read(EntryKind.OTHER, metadata=found[0], metadata_bytes=found[1], nested=nested)
+    return _Read(EntryKind.OTHER, nested=True) if nested else _OTHER
+
+
+def _read_code(
+    reader: PackageReader, package: Package, member: Member, head: bytes, lean_above: int | None
+) -> _Read | None:
+    """An ELF file, a script or native non-ELF code; None for anything else."""
+    if is_elf(head):
+        facts = read_elf(reader, package, member, lean_above)
+        if isinstance(facts, FileProblem):
+            return _Read(EntryKind.UNREADABLE, problem=facts)
+        return _Read(EntryKind.ELF, facts=facts)
+    if head.startswith(b"#!"):
+        return _Read(EntryKind.SCRIPT, facts=parse_shebang(head, member.location, member.mode))
+    native = _native(reader, member, bytes(head))
+    return _Read(EntryKind.NATIVE, facts=native) if native is not None else None
+
+
+def _problem(package: Package, member: Member, exc: InputError) -> _Read:
+    if package.kind is PackageKind.FILE:
+        raise exc  # the one file the user named: an input error, exit 2
+    problem = FileProblem(path=member.location, message=_strip_location(exc, member))
+    return _Read(EntryKind.UNREADABLE, problem=problem)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    entries: tuple[PackageEntry, ...]
+    binaries: tuple[BinaryFacts, ...]
+    scripts: tuple[ScriptFacts, ...]
+    problems: tuple[FileProblem, ...]
+    natives: tuple[NativeFile, ...]
+    metadata: tuple[MetadataFile, ...]
+    nested: list[str]  # members that are zip archives
+
+
+def _collect(package: Package, reads: Sequence[_Read]) -> _Found:
+    """The members' reads, in the members' order, whichever process read them. The metadata
+    budget is applied here, in that order, as one process reading them all would have: a file
+    read past it is dropped (and its read error with it)."""
+    entries: list[PackageEntry] = []
+    binaries: list[BinaryFacts] = []
+    scripts: list[ScriptFacts] = []
+    problems: list[FileProblem] = []
+    natives: list[NativeFile] = []
+    metadata: list[MetadataFile] = []
+    nested: list[str] = []
+    spent = 0
+    for member, original in zip(package.members, reads, strict=True):
+        read = original
+        if (read.metadata is not None or read.metadata_failed) and spent > METADATA_TOTAL_BYTES:
+            read = _Read(EntryKind.OTHER, nested=read.nested)
+        if read.metadata is not None:
+            metadata.append(read.metadata)
+            spent += read.metadata_bytes
+        if read.problem is not None:
+            problems.append(read.problem)
+        elif read.nested:
+            nested.append(member.inner)
+        facts = read.facts
+        if isinstance(facts, BinaryFacts):
+            binaries.append(facts)
+        elif isinstance(facts, ScriptFacts):
+            scripts.append(facts)
+        elif isinstance(facts, NativeFile):
+            natives.append(facts)
+        entries.append(_entry(member, read.kind))
+    return _Found(
+        entries=tuple(entries),
+        binaries=tuple(binaries),
+        scripts=tuple(scripts),
+        problems=tuple(problems),
+        natives=tuple(natives),
+        metadata=tuple(metadata),
+        nested=nested,
+    )
 
 
 def _entry(member: Member, kind: EntryKind) -> PackageEntry:
@@ -167,88 +259,44 @@ def _entry(member: Member, kind: EntryKind) -> PackageEntry:
     )
 
 
-def _counter(progress: Progress | None, start: int, total: int) -> Progress | None:
-    if progress is None:
-        return None
-    state = [start]
-
-    def tick(_done: int, _total: int) -> None:
-        state[0] += 1
-        progress(state[0], total)
-
-    return tick
-
-
-def _classify(
-    reader: PackageReader,
-    package: Package,
-    member: Member,
-    scripts: list[ScriptFacts],
-    nested: list[str],
-    found: _Found,
-) -> EntryKind | FileProblem:
-    known = _known_kind(member)
-    if known is not None:
-        return known
-    try:
-        head = reader.read_head(member, HEAD_BYTES)
-        if is_elf(head):
-            return EntryKind.ELF
-        if head.startswith(b"#!"):
-            scripts.append(parse_shebang(head, member.location, member.mode))
-            return EntryKind.SCRIPT
-        if _native(reader, member, bytes(head), found):
-            return EntryKind.NATIVE
-        _metadata(reader, member, found)
-    except InputError as exc:
-        if package.kind is PackageKind.FILE:
-            raise  # the one file the user named: an input error, exit 2
-        return FileProblem(path=member.location, message=_strip_location(exc, member))
-    if head[:4] in ZIP_MAGICS and package.kind is not PackageKind.FILE:
-        nested.append(member.inner)
-    return EntryKind.OTHER
-
-
-def _native(reader: PackageReader, member: Member, head: bytes, found: _Found) -> bool:
+def _native(reader: PackageReader, member: Member, head: bytes) -> NativeFile | None:
     offset = pe_header_offset(head)
     if offset is not None and len(head) < offset + 24 <= HEAD_NEEDED:
         head = reader.read_head(member, HEAD_NEEDED)
     kind = native_kind(head)
     if kind is None:
-        return False
-    found.natives.append(
-        NativeFile(
-            path=member.location,
-            inner=member.inner,
-            format=kind.format,
-            os=kind.os,
-            machines=kind.machines,
-            file_type=kind.file_type,
-            size=member.size,
-        )
+        return None
+    return NativeFile(
+        path=member.location,
+        inner=member.inner,
+        format=kind.format,
+        os=kind.os,
+        machines=kind.machines,
+        file_type=kind.file_type,
+        size=member.size,
     )
-    return True
 
 
 METADATA_FILE_BYTES = 4 << 20  # a RECORD of a large distribution is a few hundred KiB
 METADATA_TOTAL_BYTES = 64 << 20
 
 
-def _metadata(reader: PackageReader, member: Member, found: _Found) -> None:
+def _metadata(
+    reader: PackageReader, member: Member, budget: _Budget
+) -> tuple[MetadataFile, int] | None:
     from linkscope.ecosystems import wants_metadata
 
-    if not wants_metadata(member.inner) or found.metadata_bytes > METADATA_TOTAL_BYTES:
-        return
+    if not wants_metadata(member.inner) or budget.spent > METADATA_TOTAL_BYTES:
+        return None
     data = reader.read_head(member, METADATA_FILE_BYTES + 1)
-    found.metadata_bytes += len(data)
-    found.metadata.append(
-        MetadataFile(
-            inner=member.inner,
-            location=member.location,
-            text=data[:METADATA_FILE_BYTES].decode("utf-8", "replace"),
-            truncated=len(data) > METADATA_FILE_BYTES,
-        )
+    budget.spent += len(data)
+    found = MetadataFile(
+        inner=member.inner,
+        location=member.location,
+        text=data[:METADATA_FILE_BYTES].decode("utf-8", "replace"),
+        truncated=len(data) > METADATA_FILE_BYTES,
     )
+    return found, len(data)
 
 
 def _known_kind(member: Member) -> EntryKind | FileProblem | None:
@@ -362,30 +410,6 @@ def _nested_facts(data: bytes, location: str) -> BinaryFacts | FileProblem:
 # ---------------------------------------------------------------- reading ELF files
 
 
-def _read_elves(
-    package: Package,
-    members: Sequence[Member],
-    reader: PackageReader,
-    limits: Limits,
-    *,
-    workers: int | None,
-    tick: Progress | None,
-    lean_above: int | None = None,
-) -> list[BinaryFacts | FileProblem]:
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    count = min(count, len(members))
-    # An image's layers are inflated by one reader, in order: workers would each inflate them.
-    pooled = package.kind not in (PackageKind.FILE, PackageKind.IMAGE)
-    if count > 1 and len(members) > PARALLEL_MIN_ELVES and pooled:
-        return _read_parallel(package, members, limits, count, tick, lean_above, reader=reader)
-    results = []
-    for member in members:
-        results.append(read_elf(reader, package, member, lean_above))
-        if tick is not None:
-            tick(0, 0)
-    return results
-
-
 def read_elf(
     reader: PackageReader, package: Package, member: Member, lean_above: int | None = None
 ) -> BinaryFacts | FileProblem:
@@ -402,77 +426,117 @@ def read_elf(
         return FileProblem(path=member.location, message=_strip_location(exc, member))
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    import multiprocessing  # only when a pool is started: it costs ~10 ms to import
+def _read_all(
+    package: Package, reader: PackageReader, lean_above: int | None, progress: Progress | None
+) -> list[_Read]:
+    budget = _Budget()
+    total = len(package.members)
+    reads = []
+    for member in package.members:
+        reads.append(read_member(reader, package, member, lean_above, budget))
+        if progress is not None:
+            progress(len(reads), total)
+    return reads
 
-    # fork starts in milliseconds and writes nothing (forkserver binds a socket file in /tmp);
-    # the scan runs before any thread exists.
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+
+# ---------------------------------------------------------------- reading on every core
+
+PARALLEL_MIN_MEMBERS = 256  # below both of these, a pool costs more than it saves
+PARALLEL_MIN_BYTES = 32 << 20
+CHUNK_BYTES = 8 << 20  # a chunk of members holds at most this much (or one bigger member)
+CHUNK_COST_PER_MEMBER = 32 << 10  # for ordering chunks: a member costs as much as 32 KiB
 
 
-def _read_parallel(
+def _pool_size(package: Package, workers: int | None) -> int:
+    """How many processes read the package: 1 (no pool) for small packages, for one file, and
+    for an image (its layers are inflated by one reader, in order: workers would each inflate
+    them)."""
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 2 or package.kind not in (PackageKind.ZIP, PackageKind.FOLDER):
+        return 1
+    from linkscope import pool
+
+    members = package.members
+    if len(members) < PARALLEL_MIN_MEMBERS and _bytes(members) < PARALLEL_MIN_BYTES:
+        return 1
+    return count if pool.can_fork() else 1
+
+
+def _bytes(members: Sequence[Member]) -> int:
+    return sum(m.size for m in members if m.size > 0)
+
+
+def chunk_members(members: Sequence[Member], processes: int) -> list[range]:
+    """Runs of neighbouring members, small enough that the processes finish together: at least
+    16 per process, and no more bytes than CHUNK_BYTES in one (a big member goes alone)."""
+    from linkscope.pool import MAX_CHUNKS
+
+    most = max(1, min(64, len(members) // (16 * processes)))
+    most = max(most, -(-len(members) // (MAX_CHUNKS // 2)))
+    budget = max(CHUNK_BYTES, _bytes(members) // (MAX_CHUNKS // 2))
+    chunks: list[range] = []
+    start, size = 0, 0
+    for index, member in enumerate(members):
+        grown = size + max(member.size, 0)
+        if index > start and (index - start >= most or grown > budget):
+            chunks.append(range(start, index))
+            start, grown = index, max(member.size, 0)
+        size = grown
+    if start < len(members):
+        chunks.append(range(start, len(members)))
+    return chunks
+
+
+def _read_shared(
     package: Package,
-    members: Sequence[Member],
+    reader: PackageReader,
     limits: Limits,
     count: int,
-    tick: Progress | None,
     lean_above: int | None,
-    *,
-    reader: PackageReader,
-) -> list[BinaryFacts | FileProblem]:
-    """`count` readers: this process and count - 1 workers. Workers take the largest files
-    first and this process the smallest, so both ends meet with no core left idle and no file
-    pickled that this process read itself; results go back to the members' order."""
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
+    progress: Progress | None,
+) -> list[_Read]:
+    """`count` readers, this process and count - 1 forked workers, take chunks of members (the
+    costliest first) until none is left; each classifies and reads its own chunks, and the
+    reads go back to the members' order."""
+    from linkscope.pool import SharedRun
 
-    order = deque(sorted(range(len(members)), key=lambda i: -members[i].size))
-    chunk = 1 if len(members) <= SINGLE_TASKS_UP_TO else min(16, len(members) // (count * 8))
-    results: dict[int, BinaryFacts | FileProblem] = {}
-    lite = Package(source=package.source, kind=package.kind, members=())
+    members = package.members
+    chunks = chunk_members(members, count)
+    cost = [len(c) * CHUNK_COST_PER_MEMBER + _bytes(members[c.start : c.stop]) for c in chunks]
+    order = sorted(range(len(chunks)), key=lambda n: -cost[n])
+    reads: list[_Read | None] = [None] * len(members)
+    done = [0]
 
-    def done(index: int, result: BinaryFacts | FileProblem) -> None:
-        results[index] = result
-        if tick is not None:
-            tick(0, 0)
+    def collect(chunk: int, results: list[_Read]) -> None:
+        reads[chunks[chunk].start : chunks[chunk].stop] = results
+        _tick(progress, done, len(results), len(members))
 
-    with ProcessPoolExecutor(
-        max_workers=count - 1,
-        mp_context=_pool_context(),
-        initializer=_worker_open,
-        initargs=(lite, limits, lean_above),
-    ) as pool:
-        running: list[tuple[list[int], Future[list[BinaryFacts | FileProblem]]]] = []
-        while order or running:
-            while order and len(running) < 2 * (count - 1):
-                batch = [order.popleft() for _ in range(min(chunk, len(order)))]
-                running.append((batch, pool.submit(_worker_batch, [members[i] for i in batch])))
-            for batch, future in [r for r in running if r[1].done()] or (
-                [] if order else running[:1]
-            ):
-                for index, result in zip(batch, future.result(), strict=True):
-                    done(index, result)
-                running.remove((batch, future))
-            if order:
-                index = order.pop()  # the smallest left: this process reads it
-                done(index, read_elf(reader, package, members[index], lean_above))
-    return [results[i] for i in range(len(members))]
+    def child_setup() -> Callable[[int], list[_Read]]:
+        own = PackageReader(package, limits).__enter__()  # closed when the worker exits
+
+        def run(chunk: int) -> list[_Read]:
+            budget = _Budget()  # per chunk: the package's budget is applied by _collect
+            return [
+                read_member(own, package, members[i], lean_above, budget) for i in chunks[chunk]
+            ]
+
+        return run
+
+    with SharedRun(order, workers=count - 1, child_setup=child_setup, done=collect) as shared:
+        for chunk in shared.claims():
+            budget = _Budget()
+            for index in chunks[chunk]:
+                reads[index] = read_member(reader, package, members[index], lean_above, budget)
+                shared.drain()
+            _tick(progress, done, len(chunks[chunk]), len(members))
+        shared.finish()
+    return [read for read in reads if read is not None]
 
 
-_WORKER: dict[str, tuple[PackageReader, Package, int | None]] = {}  # one per worker process
-
-
-def _worker_open(package: Package, limits: Limits, lean_above: int | None) -> None:
-    reader = PackageReader(package, limits)
-    reader.__enter__()  # kept open for the worker's life; closed when the process exits
-    _WORKER["open"] = (reader, package, lean_above)
-
-
-def _worker_batch(members: list[Member]) -> list[BinaryFacts | FileProblem]:
-    reader, package, lean_above = _WORKER["open"]
-    return [read_elf(reader, package, member, lean_above) for member in members]
+def _tick(progress: Progress | None, done: list[int], more: int, total: int) -> None:
+    done[0] += more
+    if progress is not None:
+        progress(done[0], total)
 
 
 # ---------------------------------------------------------------- helpers

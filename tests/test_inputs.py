@@ -1,6 +1,6 @@
 """Inputs and scanning: zips streamed (never extracted), folders walked, members keeping their
 location, mode bits, size and symlinks; hostile archives reported, bounded in time and memory;
-many ELF files read by a process pool in a deterministic order, progress only on a terminal."""
+many members read on every core in a deterministic order, progress only on a terminal."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from package_helpers import Item, fixture, go_function, make_folder, make_zip, patch_sizes
 
-from linkscope import scan as scan_module
 from linkscope.errors import LimitExceededError, UnsupportedArchiveError
 from linkscope.inputs import Limits, link_escapes, open_package
 from linkscope.model import EntryKind, PackageEntry, ScannedPackage
@@ -284,7 +283,8 @@ def test_gigabyte_bomb_over_member_limit(gigabyte_bomb: Path) -> None:
 # ------------------------------------------------------------------ parallel scans and progress
 
 
-def many_elves(tmp_path: Path, count: int = 80) -> Path:
+def many_elves(tmp_path: Path, count: int = 300) -> Path:
+    """A zip of `count` ELF files (some corrupt) and a bootstrap: enough members for a pool."""
     names = [
         "c_hello_zig_glibc2.34_x86_64",
         "c_hello_gcc_pie_x86_64",
@@ -299,24 +299,32 @@ def many_elves(tmp_path: Path, count: int = 80) -> Path:
     return make_zip(tmp_path / "many.zip", [Item("bootstrap", fixture("bootstrap.sh")), *items])
 
 
+def pool_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker counts of the pools that scans start from now on."""
+    from linkscope import pool
+
+    started: list[int] = []
+    original = pool.SharedRun.__init__
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        started.append(kwargs["workers"])
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pool.SharedRun, "__init__", spy)
+    return started
+
+
 def test_parallel_scan_equals_sequential_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = many_elves(tmp_path)
-    calls: list[object] = []
-    original = scan_module._read_parallel
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[3])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(scan_module, "_read_parallel", spy)
+    started = pool_runs(monkeypatch)
     sequential = scan_path(str(path), Limits(), workers=1)
-    assert calls == []
+    assert started == []
     parallel = scan_path(str(path), Limits(), workers=2)
-    assert calls == [2]
+    assert started == [1]  # this process and one worker
     assert parallel == sequential
-    assert len(parallel.binaries) + len(parallel.problems) > 64
+    assert len(parallel.binaries) + len(parallel.problems) == 300
     assert parallel.problems  # the corrupt copies: problems from workers, in order too
     assert [b.path for b in parallel.binaries] == sorted(b.path for b in parallel.binaries)
 
@@ -329,12 +337,14 @@ def test_parallel_scan_of_a_folder(tmp_path: Path) -> None:
 
 
 def test_few_elves_never_start_a_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan_module, "_read_parallel", lambda *a, **k: pytest.fail("pool"))
+    started = pool_runs(monkeypatch)
     scan_path(str(go_function(tmp_path / "f.zip")), Limits(), workers=8)
+    scan_path(str(many_elves(tmp_path, 200)), Limits(), workers=8)
+    assert started == []
 
 
 def test_progress_counts_every_member(tmp_path: Path) -> None:
-    path = many_elves(tmp_path, 70)
+    path = many_elves(tmp_path)
     seen: list[tuple[int, int]] = []
     scan_path(str(path), Limits(), progress=lambda d, t: seen.append((d, t)), workers=2)
     total = len(zipfile.ZipFile(path).infolist())
