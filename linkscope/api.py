@@ -78,6 +78,9 @@ def _require_elf(package: ScannedPackage) -> None:
 
 
 def unreadable_findings(packages: Sequence[ScannedPackage]) -> list[Finding]:
+    problems = [problem for package in packages for problem in package.problems]
+    if not problems:
+        return []  # the usual case: the advice modules (and npm's) are not imported
     from linkscope.advice import UNREADABLE_FIX
 
     return [
@@ -88,8 +91,7 @@ def unreadable_findings(packages: Sequence[ScannedPackage]) -> list[Finding]:
             message=f"{problem.path}: {problem.message}",
             fix=UNREADABLE_FIX,
         )
-        for package in packages
-        for problem in package.problems
+        for problem in problems
     ]
 
 

@@ -303,7 +303,7 @@ class Ecosystems:
     """Every ecosystem's classification of one package, and the language it is for."""
 
     language: str | None = None  # the ecosystem with the most weight; None: no sign at all
-    parts: tuple[Classification, ...] = ()
+    parts: tuple[Classification, ...] = ()  # the system's, and each language's with signs
 
     def part(self, kind: type[C]) -> C | None:
         return next((p for p in self.parts if isinstance(p, kind)), None)

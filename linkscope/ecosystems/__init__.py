@@ -15,39 +15,94 @@ Each ecosystem is one module (`system.py` for what every runtime loads, `python.
 Advice in the words of the tool that put a file there is registered in linkscope/advice.py
 (`PACKAGING_ADVICE`: ecosystem name -> function of the file's `Origin` and the runtime's `Need`).
 
-To add an ecosystem: write the module, add its `ECOSYSTEM` to `ECOSYSTEMS` below. Nothing here
-reads files: the scan calls `wants_metadata` and `with_ecosystems`; rules read
-`ScannedPackage.ecosystems`.
+A language module is imported only for a package with a member that shows its signs (`SIGNS`
+below: cheap tests of a member's path), so inspecting one program imports none of them (start-up
+time, DESIGN section 2). A package without any sign of a language gets no part for it: its
+classification would be empty (tests/test_ecosystem_registry.py checks both).
+
+To add an ecosystem: write the module, add its name and the signs of its members (every path
+its `wants` or `classify` looks at) to `SIGNS` below. Nothing here reads files: the scan calls
+`wants_metadata` and `with_ecosystems`; rules read `ScannedPackage.ecosystems`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from linkscope.ecosystems import dotnet, jvm, node, python, ruby, system
-from linkscope.ecosystems.base import Ecosystem, Need
+from linkscope.ecosystems import system
+from linkscope.ecosystems.base import Ecosystem, Need, basename
 from linkscope.model import BinaryFacts, Classification, Ecosystems, NativeFile, ScannedPackage
 
 __all__ = [
-    "ECOSYSTEMS",
     "RUNTIME_LANGUAGES",
+    "SIGNS",
     "Ecosystem",
     "Need",
     "classify",
+    "every_ecosystem",
     "runtime_language",
     "wants_metadata",
     "with_ecosystems",
 ]
 
-ECOSYSTEMS: tuple[Ecosystem, ...] = (
-    system.ECOSYSTEM,
-    python.ECOSYSTEM,
-    node.ECOSYSTEM,
-    ruby.ECOSYSTEM,
-    jvm.ECOSYSTEM,
-    dotnet.ECOSYSTEM,
-)
+
+def _python_sign(inner: str) -> bool:
+    # extension modules, handlers, *.dist-info, a layer's python/ folder
+    return (
+        inner.endswith((".so", ".pyd", ".py"))
+        or inner.startswith("python")
+        or (".dist-info/" in inner)
+    )
+
+
+NODE_FILES = ("package.json", "package-lock.json", ".package-lock.json")
+NODE_FILES_YARN = (".yarn-state.yml", ".yarn-integrity")
+
+
+def _node_sign(inner: str) -> bool:
+    # node_modules/, a layer's nodejs/, handlers, package.json and the installers' lock files
+    return (
+        "node_modules" in inner
+        or inner.startswith("nodejs/")
+        or inner.endswith((".js", ".mjs", ".cjs"))
+        or basename(inner) in (*NODE_FILES, *NODE_FILES_YARN)
+    )
+
+
+def _ruby_sign(inner: str) -> bool:
+    # a bundle (vendor/bundle/ruby, a layer's ruby/gems), handlers, the Gemfile
+    return (
+        inner.startswith(("vendor/bundle/ruby", "ruby/"))
+        or inner.endswith(".rb")
+        or inner in ("Gemfile", "Gemfile.lock")
+    )
+
+
+def _jvm_sign(inner: str) -> bool:
+    # jars and their members, class files, an uber jar's unpacked tree
+    return (
+        "!" in inner
+        or inner.endswith((".jar", ".class"))
+        or inner.startswith(("META-INF/", "org/", "com/", "net/", "io/"))
+    )
+
+
+def _dotnet_sign(inner: str) -> bool:
+    # *.deps.json, *.runtimeconfig.json, NuGet's runtimes/<rid>/native/
+    return inner.endswith((".deps.json", ".runtimeconfig.json")) or "runtimes/" in inner
+
+
+# module name in linkscope/ecosystems/ -> whether a member's path is a sign of its language
+SIGNS: dict[str, Callable[[str], bool]] = {
+    "python": _python_sign,
+    "node": _node_sign,
+    "ruby": _ruby_sign,
+    "jvm": _jvm_sign,
+    "dotnet": _dotnet_sign,
+}
+
 
 # runtimes.json `family` -> the language a package for it holds
 RUNTIME_LANGUAGES = {
@@ -69,12 +124,38 @@ LANGUAGE_NAMES = {
 }
 
 
+def _load(module: str) -> Ecosystem:
+    ecosystem: Ecosystem = importlib.import_module(f"linkscope.ecosystems.{module}").ECOSYSTEM
+    return ecosystem
+
+
+def every_ecosystem() -> tuple[Ecosystem, ...]:
+    """Every ecosystem, each language module imported."""
+    return (system.ECOSYSTEM, *(_load(module) for module in SIGNS))
+
+
+def _present(package: ScannedPackage) -> tuple[Ecosystem, ...]:
+    """The system ecosystem, and each language with a sign among the package's members."""
+    left = list(SIGNS.items())
+    found: set[str] = set()
+    for entry in package.entries:
+        hits = [module for module, sign in left if sign(entry.inner)]
+        if hits:
+            found.update(hits)
+            left = [(module, sign) for module, sign in left if module not in found]
+            if not left:
+                break
+    return (system.ECOSYSTEM, *(_load(module) for module in SIGNS if module in found))
+
+
 def wants_metadata(inner: str) -> bool:
-    return any(ecosystem.wants(inner) for ecosystem in ECOSYSTEMS)
+    return system.ECOSYSTEM.wants(inner) or any(
+        sign(inner) and _load(module).wants(inner) for module, sign in SIGNS.items()
+    )
 
 
 def classify(package: ScannedPackage) -> Ecosystems:
-    parts: tuple[Classification, ...] = tuple(e.classify(package) for e in ECOSYSTEMS)
+    parts: tuple[Classification, ...] = tuple(e.classify(package) for e in _present(package))
     best = max(parts, key=lambda part: part.weight, default=None)
     language = best.ecosystem if best is not None and best.weight > 0 else None
     return Ecosystems(language=language, parts=parts)
