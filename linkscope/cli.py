@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import traceback
@@ -518,12 +519,9 @@ def explain(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI in-process and return the exit code (tests call this)."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        code = app(
-            args=list(argv) if argv is not None else None,
-            prog_name="linkscope",
-            standalone_mode=False,
-        )
+        code = _app_for(args)(args=args, prog_name="linkscope", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except SystemExit as exc:
@@ -531,6 +529,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         return _usage_error(exc)
     return int(code) if isinstance(code, int) else ExitCode.OK
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command that `args` run: typer turns each command's signature into
+    click parameters at every start (~2 ms a command). `--help`, completion, a mistyped command
+    and anything else get the whole app, so what they print lists every command."""
+    words = args[1:] if args[:1] == ["--debug"] else args
+    if not words or "_LINKSCOPE_COMPLETE" in os.environ:
+        return app
+    chosen = [c for c in app.registered_commands if _command_name(c) == words[0]]
+    if not chosen:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = chosen
+    return one
+
+
+def _command_name(command: typer.models.CommandInfo) -> str | None:
+    if command.name is not None:
+        return command.name
+    return command.callback.__name__.replace("_", "-") if command.callback else None
 
 
 def _usage_error(exc: Exception) -> int:
