@@ -136,6 +136,7 @@ class InterfaceSymbols:
     exported: tuple[str, ...] = ()  # defined: node_register_module_v*, napi_register_module_v*
     imported: tuple[str, ...] = ()  # undefined: napi_*, node_api_*, node_module_register, Py*
     node_api_declared: int | None = None  # what node_api_module_get_api_version_v1 returns
+    node_module_version: int | None = None  # a classic NODE_MODULE addon's nm_version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,6 +48,33 @@ def test_node_module_version(tmp_path: Path, runtime: str, want: set[str]) -> No
             assert "npm rebuild addon" in finding.fix
 
 
+CLASSIC = {  # fixture -> its NODE_MODULE_VERSION (node.h's NODE_MODULE_X struct)
+    "node_classic_nmv108_x86_64.node": 108,
+    "node_classic_ctx_nmv108_x86_64.node": 108,
+    "node_classic_nmv115_x86_64.node": 115,
+    "node_classic_nmv108_aarch64.node": 108,
+}
+NMV = {"nodejs18.x": 108, "nodejs20.x": 115, "nodejs22.x": 127}
+
+
+@pytest.mark.parametrize("runtime", sorted(NMV))
+@pytest.mark.parametrize("fixture", sorted(CLASSIC))
+def test_classic_node_module_version(tmp_path: Path, fixture: str, runtime: str) -> None:
+    """NODE_MODULE (nan) addons export no node_register_module_v<N>: the NMV is read from
+    their node_module struct. Node 20.20.2 here refuses the 108 builds with 'compiled against
+    a different Node.js version using NODE_MODULE_VERSION 108' and loads the 115 one."""
+    arch = "arm64" if fixture.endswith("aarch64.node") else "x86_64"
+    report = check(addon_function(tmp_path, fixture), runtime, arch)
+    binary = next(b for b in report.binaries if b.path.endswith("addon.node"))
+    assert binary.origin is not None and binary.origin.abi == f"node-abi-{CLASSIC[fixture]}"
+    wrong = CLASSIC[fixture] != NMV[runtime]
+    assert rules(report, Severity.ERROR) == ({"LS611"} if wrong else set())
+    if wrong:
+        finding = next(f for f in report.findings if f.rule == "LS611")
+        assert f"NODE_MODULE_VERSION {CLASSIC[fixture]}" in finding.message
+        assert f"requires NODE_MODULE_VERSION {NMV[runtime]}" in finding.message
+
+
 def test_node_module_version_is_not_judged_on_an_os_only_runtime(tmp_path: Path) -> None:
     report = check(addon_function(tmp_path, "node_v8_nmv108_x86_64.node"), "provided.al2023")
     assert not {"LS611", "LS612"} & rules(report)

@@ -3,6 +3,9 @@
 - `node_register_module_v<N>` exported: built against one NODE_MODULE_VERSION, loads only on
   the Node major that has it (`ERR_DLOPEN_FAILED ... compiled against a different Node.js
   version`).
+- classic `NODE_MODULE` (nan): no such symbol; `node_module_register` imported, and the
+  NODE_MODULE_VERSION read from the struct it registers (linkscope/elf/node_module.py), or
+  unknown (a warning, never a guess).
 - Node-API (`napi_register_module_v1` exported, `napi_module_register` or `napi_*` imported):
   loads on every Node whose Node-API version is at least the one it needs. What it declares
   (`node_api_module_get_api_version_v1`) above the runtime's makes Node crash at `require`
@@ -64,7 +67,7 @@ def addon_abi(interface: InterfaceSymbols | None) -> AddonAbi | None:
     registers = any(n.startswith("napi_register_module_v") for n in interface.exported)
     if not napi and not registers:
         if "node_module_register" in interface.imported:  # classic NODE_MODULE, NMV in data
-            return AddonAbi(style=NODE_ABI_STYLE)
+            return AddonAbi(style=NODE_ABI_STYLE, module_version=interface.node_module_version)
         return None
     needs, needed_by = _highest_version(napi)
     return AddonAbi(
@@ -92,11 +95,26 @@ class AbiProblem:
     consequence: str
 
 
+def _unknown_module_version(runtime: str, module_version: int) -> AbiProblem:
+    """A classic NODE_MODULE addon whose node_module struct could not be read: say so."""
+    return AbiProblem(
+        rule="LS611",
+        error=False,
+        cause="registers itself with node_module_register (a NODE_MODULE or nan addon), and "
+        "linkscope could not read the NODE_MODULE_VERSION it was compiled for",
+        consequence=f"it loads on {runtime} only if that is {module_version}; otherwise "
+        "`require` fails with ERR_DLOPEN_FAILED (`was compiled against a different Node.js "
+        "version`)",
+    )
+
+
 def abi_problems(abi: AddonAbi, runtime: str, module_version: int, napi: int) -> list[AbiProblem]:
     """What stops (or may stop) the addon on a runtime with `module_version` and Node-API
     version `napi` (languages.json)."""
     if abi.style == NODE_ABI_STYLE:
-        if abi.module_version is None or abi.module_version == module_version:
+        if abi.module_version is None:
+            return [_unknown_module_version(runtime, module_version)]
+        if abi.module_version == module_version:
             return []
         return [
             AbiProblem(

@@ -13,6 +13,7 @@ from array import array
 from linkscope.elf import constants as c
 from linkscope.elf.dynamic import Dynamic
 from linkscope.elf.headers import vaddr_to_offset
+from linkscope.elf.node_module import classic_module_version
 from linkscope.elf.parse import Parsed
 from linkscope.elf.versions import VersionReader
 from linkscope.errors import CorruptElfError, LimitExceededError
@@ -25,6 +26,7 @@ EXPORTS = (
 )
 IMPORTS = (b"napi_", b"node_api_", b"node_module_register", b"Py", b"_Py")
 DECLARES = "node_api_module_get_api_version_v1"
+CLASSIC = "node_module_register"  # NODE_MODULE: the NODE_MODULE_VERSION is in a struct
 GATE = (b"\0napi_", b"\0node_", b"Py")  # every name above contains one of these
 MAX_KEPT = 4096  # names kept per file (an extension imports a few hundred C-API functions)
 
@@ -81,10 +83,14 @@ def _read(parsed: Parsed, dynamic: Dynamic) -> InterfaceSymbols | None:
     if not exported and not imported:
         return None
     declared = _declared_version(parsed, exported[DECLARES]) if DECLARES in exported else None
+    classic = None
+    if CLASSIC in imported and not any(n.startswith(EXPORTS[0].decode()) for n in exported):
+        classic = classic_module_version(parsed, symtab.offset)
     return InterfaceSymbols(
         exported=tuple(sorted(exported)),
         imported=tuple(sorted(imported)),
         node_api_declared=declared,
+        node_module_version=classic,
     )
 
 

@@ -217,8 +217,9 @@ NODE_ABI = Rule(
     id="LS611",
     title="Node.js addon built for another Node ABI",
     severity=Severity.ERROR,
-    help="A `.node` addon that exports node_register_module_v<N> loads only on the Node major "
-    "with NODE_MODULE_VERSION N (`was compiled against a different Node.js version`).",
+    help="A `.node` addon that exports node_register_module_v<N>, or registers a node_module "
+    "struct whose nm_version is N (NODE_MODULE, nan), loads only on the Node major with "
+    "NODE_MODULE_VERSION N (`was compiled against a different Node.js version`).",
     check=check_node_abi,
 )
 NODE_API = Rule(
