@@ -102,7 +102,7 @@ def _python_parts(
 ) -> list[str]:
     if facts is None or facts.python is None:
         return []
-    from linkscope.rules.python import _reason
+    from linkscope.rules.python import refusal
 
     modules: list[ExtensionModule] = []
     for package in packages:
@@ -111,7 +111,7 @@ def _python_parts(
             modules += [m for m in part.extensions if m.kind != "bare"]
     if not modules:
         return []
-    reasons = {m.inner: _reason(m, facts, arch) for m in modules}
+    reasons = {m.inner: refusal(m, facts, arch) for m in modules}
     importable = {(m.folder, m.module) for m in modules if reasons[m.inner] is None}
     refused = Counter(
         _short(reason)

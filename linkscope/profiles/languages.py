@@ -151,6 +151,17 @@ def python_fallbacks() -> dict[str, str]:
         raise InvalidProfileError(f"profile data languages.json is unreadable: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=1)
+def python_unused_modules() -> frozenset[str]:
+    """Extension modules nothing in their package imports (languages.json)."""
+    resource = resources.files("linkscope.profiles").joinpath("data").joinpath("languages.json")
+    try:
+        document = json.loads(resource.read_text(encoding="utf-8"))
+        return frozenset(e["module"] for e in document.get("python_unused_modules", []))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidProfileError(f"profile data languages.json is unreadable: {exc}") from exc
+
+
 def language_facts(runtime: str) -> LanguageFacts | None:
     """The language facts of `runtime`, or None for OS-only runtimes and languages without
     entries (go1.x, the retired runtimes)."""

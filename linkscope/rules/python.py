@@ -39,22 +39,39 @@ def searched_root(package: ScannedPackage, layer: bool, inner: str, version: str
     return "python" if inner.startswith("python/") else None
 
 
+def unimportable_folder(module: ExtensionModule, root: str) -> str | None:
+    """The first folder between the sys.path entry and a tagged extension module that is no
+    Python identifier (`build/lib.linux-x86_64-3.11`, `.venv`, `pkg-1.0.data`): no import
+    statement reaches the module. None when every part is a name, and for untagged `foo.so`
+    files (ctypes may load those by path)."""
+    if module.kind == "bare":
+        return None
+    folder = module.folder
+    if root and (folder == root or folder.startswith(root + "/")):
+        folder = folder[len(root) :].lstrip("/")
+    parts = [p for p in folder.split("/") if p]
+    bad = next((i for i, part in enumerate(parts) if not part.isidentifier()), None)
+    return None if bad is None else posixpath.join(root, *parts[: bad + 1])
+
+
 def check_modules(world: World, ctx: Context) -> Iterator[Finding]:
     facts = python_facts(world)
     if facts is None:
         return
-    for package, part, layer in _packages(world):
+    for package, part, layer in python_packages(world):
         importable = {
             (m.folder, m.module)
             for m in part.extensions
-            if _reason(m, facts, world.target.arch) is None
+            if refusal(m, facts, world.target.arch) is None
         }
         sources = {e.inner for e in package.entries if e.inner.endswith(".py")}
         for module in part.extensions:
             root = searched_root(package, layer, module.inner, facts.version)
             if root is None:
                 continue  # LS602's business: nothing there is imported at all
-            refused = _reason(module, facts, world.target.arch) is not None
+            if unimportable_folder(module, root) is not None:
+                continue  # no import names it (rules/python_spares.py says so)
+            refused = refusal(module, facts, world.target.arch) is not None
             instead = _instead(package, module, root, sources) if refused else None
             yield from _judge(world, package, module, facts, root, importable, instead)
 
@@ -65,20 +82,23 @@ def _instead(
     """What Python imports when this extension file is not importable: a pure-Python module
     of the same name beside it (mypyc builds ship one), a known fallback, or a folder of the same
     name (a namespace package: empty)."""
-    from linkscope.profiles.languages import python_fallbacks
+    from linkscope.profiles.languages import python_fallbacks, python_unused_modules
 
     base = posixpath.join(module.folder, module.module)
     if f"{base}.py" in sources or f"{base}/__init__.py" in sources:
         return f"source:{base}.py"
-    fallback = python_fallbacks().get(_dotted(module, root))
+    dotted = _dotted(module, root)
+    fallback = python_fallbacks().get(dotted)
     if fallback is not None:
         return f"fallback:{fallback}"
+    if dotted in python_unused_modules():
+        return f"unused:{dotted}"
     if any(e.inner.startswith(base + "/") for e in package.entries):
         return f"namespace:{base}/"
     return None
 
 
-def _packages(world: World) -> Iterator[tuple[ScannedPackage, PythonPackage, bool]]:
+def python_packages(world: World) -> Iterator[tuple[ScannedPackage, PythonPackage, bool]]:
     """Each package with Python content, its Python part, and whether it is laid out as a
     layer: one given with --layer, or a package checked on its own that has a `python/` folder
     and no handler at its root (a layer zip checked by itself is judged as the layer it is)."""
@@ -95,7 +115,7 @@ def _packages(world: World) -> Iterator[tuple[ScannedPackage, PythonPackage, boo
             yield package, part, True
 
 
-def _reason(module: ExtensionModule, facts: LanguageFacts, arch: str) -> str | None:  # noqa: PLR0911
+def refusal(module: ExtensionModule, facts: LanguageFacts, arch: str) -> str | None:  # noqa: PLR0911
     """Why the runtime's Python never imports this file by its name, or None if it does."""
     python = facts.python
     assert python is not None
@@ -129,11 +149,14 @@ def _judge(
     importable: set[tuple[str, str]],
     instead: str | None = None,
 ) -> Iterator[Finding]:
-    reason = _reason(module, facts, world.target.arch)
+    reason = refusal(module, facts, world.target.arch)
     dotted = _dotted(module, root)
     origin = _origin(package, module)
     if reason is not None:
         spare = (module.folder, module.module) in importable
+        if not spare and instead is not None and instead.startswith("unused:"):
+            yield _unused(world, module, reason, origin)
+            return
         if not spare and instead is not None and not instead.startswith("namespace:"):
             yield _fallback(world, module, reason, dotted, origin, instead.split(":", 1)[1])
             return
@@ -215,6 +238,18 @@ def _fallback(
     )
 
 
+def _unused(world: World, module: ExtensionModule, reason: str, origin: Origin | None) -> Finding:
+    package = f" {origin.package}" if origin is not None and origin.package else ""
+    return MODULE.finding(
+        module.location,
+        f"{named(module.location)} is a Python extension module {reason}, which "
+        f"{world.target.runtime.name} never imports; nothing in its package{package} imports "
+        f"it either (a test helper), so it stops nothing.{_source(origin)}",
+        pip_fix(origin, need(world), name_source=False),
+        severity=Severity.INFO,
+    )
+
+
 def _dotted(module: ExtensionModule, root: str) -> str:
     folder = module.folder
     if root and (folder == root or folder.startswith(root + "/")):
@@ -242,7 +277,7 @@ def check_site_folders(world: World, ctx: Context) -> Iterator[Finding]:
     facts = python_facts(world)
     if facts is None:
         return
-    for package, part, layer in _packages(world):
+    for package, part, layer in python_packages(world):
         versions = {version for _folder, version in part.site_versions}
         for folder, version in part.site_versions:
             if layer and version == facts.version:

@@ -24,7 +24,7 @@ from linkscope.ecosystems.npm import (
 from linkscope.model import EntryKind, Finding, ScannedPackage, Severity
 from linkscope.resolve import World
 
-OWN_RULES = ("LS611", "LS612", "LS613", "LS621")
+OWN_RULES = ("LS601", "LS602", "LS611", "LS612", "LS613", "LS621")
 
 
 def spare_natives(world: World) -> dict[str, str]:
@@ -143,24 +143,34 @@ def _tagged_spares(
 
 
 def adjust(findings: Iterable[Finding], world: World) -> list[Finding]:
-    """Findings about spare copies become information, saying why they cannot matter; an
-    architecture mismatch on the only Linux copy of a JNI or .NET library is an error (or a
-    warning when the library falls back to pure Java), saying so."""
-    spares = spare_natives(world)
+    """Findings about spare copies become information (or warnings, where the code might still
+    load the file), saying why they cannot matter; an architecture mismatch on the only Linux
+    copy of a JNI or .NET library is an error (or a warning when the library falls back to pure
+    Java), saying so."""
+    from linkscope.rules.python_spares import python_spares
+
+    spares = {k: (v, Severity.INFO) for k, v in spare_natives(world).items()}
+    spares |= python_spares(world)
     only = {location: (library, loader) for location, library, loader in missing_copies(world)}
     return [_adjusted(f, spares, only, world.target.arch) for f in findings]
 
 
 def _adjusted(
-    finding: Finding, spares: dict[str, str], only: dict[str, tuple[str, str]], arch: str
+    finding: Finding,
+    spares: dict[str, tuple[str, Severity]],
+    only: dict[str, tuple[str, str]],
+    arch: str,
 ) -> Finding:
-    reason = spares.get(finding.path)
-    if reason is not None and finding.rule not in OWN_RULES:
-        if finding.severity is Severity.INFO:
+    spare = spares.get(finding.path)
+    if spare is not None and finding.rule not in OWN_RULES:
+        reason, severity = spare
+        if finding.severity is Severity.INFO or (
+            severity is Severity.WARNING and finding.severity is Severity.WARNING
+        ):
             return finding
         return replace(
             finding,
-            severity=Severity.INFO,
+            severity=severity,
             message=f"{finding.message} It is never loaded here: {reason}.",
         )
     if finding.rule == "LS101" and finding.path in only:

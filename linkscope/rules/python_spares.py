@@ -1,0 +1,99 @@
+"""Python extension modules the runtime's Python never imports, and the libraries only they
+load: their ELF problems (architecture, glibc versions, missing libraries) cannot stop the
+function, because nothing loads the file. Whether that breaks an import is LS601's and LS602's
+to say (an error, or a warning when the package falls back to pure Python)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from linkscope.ecosystems.python import ExtensionModule
+from linkscope.model import ScannedPackage, Severity
+from linkscope.profiles.languages import LanguageFacts
+from linkscope.resolve import World
+from linkscope.rules.python import (
+    python_facts,
+    python_packages,
+    refusal,
+    searched_root,
+    unimportable_folder,
+)
+
+
+def python_spares(world: World) -> dict[str, tuple[str, Severity]]:
+    """location -> (why the runtime's Python never loads it, the severity its problems keep)."""
+    facts = python_facts(world)
+    if facts is None:
+        return {}
+    spares: dict[str, tuple[str, Severity]] = {}
+    for package, part, layer in python_packages(world):
+        for module in part.extensions:
+            why = _never_imported(package, module, layer, facts, world)
+            if why is not None:
+                spares[module.location] = why
+    return spares | _libraries_of(world, spares)
+
+
+def _never_imported(
+    package: ScannedPackage,
+    module: ExtensionModule,
+    layer: bool,
+    facts: LanguageFacts,
+    world: World,
+) -> tuple[str, Severity] | None:
+    root = searched_root(package, layer, module.inner, facts.version)
+    if root is None:
+        folder = module.folder.partition("/site-packages")[0] or module.folder
+        return f"{world.target.runtime.name} never searches `{folder}`", Severity.INFO
+    unnamed = unimportable_folder(module, root)
+    if unnamed is not None:
+        return (
+            f"`{unnamed}` is no Python package name, so no import reaches this module (unless "
+            "the code adds its folder to sys.path)",
+            Severity.WARNING,
+        )
+    reason = refusal(module, facts, world.target.arch)
+    if reason is not None:
+        return f"this Python extension module is {reason}", Severity.INFO
+    return None
+
+
+def _libraries_of(
+    world: World, spares: dict[str, tuple[str, Severity]]
+) -> dict[str, tuple[str, Severity]]:
+    """Bundled libraries that only never-imported modules (or other such libraries) load."""
+    if not spares:
+        return {}
+    users = _users(world)
+    found = dict(spares)
+    changed = True
+    while changed:
+        changed = False
+        for location, loaders in users.items():
+            if location in found or not loaders or not loaders <= found.keys():
+                continue
+            severities = {found[u][1] for u in loaders}
+            severity = Severity.WARNING if Severity.WARNING in severities else Severity.INFO
+            found[location] = ("only modules that are never imported load it", severity)
+            changed = True
+    return {k: v for k, v in found.items() if k not in spares}
+
+
+def _users(world: World) -> dict[str, set[str]]:
+    """Who loads each library: the loader's answer, or (for another architecture's files,
+    which are not resolved) the files that name it in DT_NEEDED."""
+    needing: dict[str, set[str]] = {}
+    for other in world.placed:
+        for name in other.facts.needed:
+            needing.setdefault(name, set()).add(other.node.location)
+    users: dict[str, set[str]] = {}
+    for item in world.placed:
+        if item.role.value != "library":
+            continue
+        location = item.node.location
+        if item.needed_by:
+            users[location] = set(item.needed_by)
+            continue
+        names = {posixpath.basename(location.rpartition("!")[2]), item.facts.soname or ""}
+        users[location] = set().union(*(needing.get(n, set()) for n in names)) - {location}
+    return users
