@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TextIO
 
+from linkscope.early import EarlyReads, early_facts
 from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.errors import InputError
 from linkscope.inputs import (
@@ -59,7 +60,8 @@ def scan_path(
     passes none; see `terminal_progress`). `workers` overrides the pool size (default: one per
     core; 1 never starts a pool). `lean_above`: shared libraries bigger than this are read for a
     check verdict only (`elf/lean.py`). `arch` picks a multi-platform image's manifest."""
-    package = open_package(source, limits, arch=arch)
+    early = EarlyReads(lean_above, METADATA_FILE_BYTES + 1)  # an image's files, in its one pass
+    package = open_package(source, limits, arch=arch, early=early)
     if package.kind is PackageKind.FILE:
         lean_above = None  # the one file named (or stdin, which cannot be read twice)
     with PackageReader(package, limits) as reader:
@@ -413,6 +415,9 @@ def _nested_facts(data: bytes, location: str) -> BinaryFacts | FileProblem:
 def read_elf(
     reader: PackageReader, package: Package, member: Member, lean_above: int | None = None
 ) -> BinaryFacts | FileProblem:
+    early = early_facts(package, member, lean_above)  # read as its image layer streamed by
+    if early is not None:
+        return early
     try:
         data = reader.open_member(member)
         try:

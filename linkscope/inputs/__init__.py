@@ -26,6 +26,7 @@ from linkscope.inputs.model import (
 )
 
 if TYPE_CHECKING:
+    from linkscope.inputs.layers import EarlyReader
     from linkscope.inputs.zip import ZipMemberReader
 
 __all__ = [
@@ -46,8 +47,11 @@ __all__ = [
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
-def open_package(source: str, limits: Limits, *, arch: str | None = None) -> Package:
-    """`arch` (x86_64, arm64) picks the manifest of a multi-platform container image."""
+def open_package(
+    source: str, limits: Limits, *, arch: str | None = None, early: EarlyReader | None = None
+) -> Package:
+    """`arch` (x86_64, arm64) picks the manifest of a multi-platform container image; `early`
+    reads a container image's files as its layers stream by (inputs/layers.py)."""
     if source == STDIN:
         return Package(
             source=source,
@@ -61,7 +65,7 @@ def open_package(source: str, limits: Limits, *, arch: str | None = None) -> Pac
     except OSError as exc:
         raise UnreadableError(f"{source}: cannot read: {exc.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        image = _image(source, limits, arch, folder=True)
+        image = _image(source, limits, arch, early, folder=True)
         return image if image is not None else read_folder(source, limits)
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{source}: not a regular file, folder or zip (a device, FIFO or socket)")
@@ -71,7 +75,7 @@ def open_package(source: str, limits: Limits, *, arch: str | None = None) -> Pac
         from linkscope.inputs.zip import read_zip_package  # zipfile only when a zip is read
 
         return read_zip_package(source, info.st_size, limits)
-    image = _image(source, limits, arch, folder=False)
+    image = _image(source, limits, arch, early, folder=False)
     if image is not None:
         return image
     if source.lower().endswith(".zip"):
@@ -88,7 +92,9 @@ def open_package(source: str, limits: Limits, *, arch: str | None = None) -> Pac
     )
 
 
-def _image(source: str, limits: Limits, arch: str | None, *, folder: bool) -> Package | None:
+def _image(
+    source: str, limits: Limits, arch: str | None, early: EarlyReader | None, *, folder: bool
+) -> Package | None:
     """A container image (docker save, OCI archive or layout), or None for anything else."""
     from linkscope.inputs import image_kind  # the reader (tarfile, hashlib) only for an image
 
@@ -97,11 +103,11 @@ def _image(source: str, limits: Limits, arch: str | None, *, folder: bool) -> Pa
             return None
         from linkscope.inputs import image
 
-        return image.read_image_folder(source, limits, arch)
+        return image.read_image_folder(source, limits, arch, early)
     if image_kind.looks_like_tar(source):
         from linkscope.inputs import image
 
-        return image.read_image_file(source, limits, arch)
+        return image.read_image_file(source, limits, arch, early)
     if image_kind.looks_like_compressed_tar(source):
         raise UnsupportedArchiveError(
             f"{source}: a compressed tarball; linkscope reads `docker save` and OCI archive "
@@ -178,7 +184,7 @@ class PackageReader:
         if self._zip is not None:
             return self._zip.open(member)
         if self._content is not None:
-            return self._content.read(member)
+            return self._content.open(member)
         return read_file(member.location, None)
 
     def _stdin_bytes(self) -> bytes:

@@ -1,39 +1,61 @@
 """Container images as packages: a `docker save` tarball (either layout), an OCI archive or an OCI
 layout folder becomes one package whose members are the files of the merged image filesystem
 (`image.tar!/var/task/bootstrap`). Nothing is extracted and no daemon is asked: layer bytes stay
-in the image file and are read (inflated) on demand, one member at a time."""
+in the image file. Each layer is inflated once, in order, and what the scan needs from each file
+is taken as it streams by (an EarlyReader); the few files read after that pass are inflated again
+from a checkpoint, through a view that never holds a whole file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from linkscope.errors import InputError, LimitExceededError, UnsupportedArchiveError
 from linkscope.inputs.blobs import BlobStore, folder_store, tar_store
 from linkscope.inputs.docker import is_docker_save, read_docker_save
-from linkscope.inputs.imageconfig import image_facts
-from linkscope.inputs.layers import Entry, Merged, apply_layer, read_changes, walk_files
+from linkscope.inputs.imageconfig import image_facts, wants_early
+from linkscope.inputs.layers import (
+    EarlyReader,
+    Entry,
+    LayerRead,
+    Merged,
+    apply_layer,
+    read_changes,
+    walk_files,
+)
 from linkscope.inputs.layerstream import LayerStream, compression_of
+from linkscope.inputs.layerview import LayerFileView
 from linkscope.inputs.model import Limits, Member, Package, PackageKind
 from linkscope.inputs.oci import ImageSpec, is_oci_layout, read_oci
 from linkscope.model import ImageLayer
 
+if TYPE_CHECKING:
+    from linkscope.elf.image import Buffer
 
-def read_image_file(path: str, limits: Limits, arch: str | None) -> Package:
+SMALL_FILE = 1 << 20  # read whole after the pass; bigger files through a bounded view
+
+
+def read_image_file(
+    path: str, limits: Limits, arch: str | None, early: EarlyReader | None = None
+) -> Package:
     store = tar_store(path)
     if is_oci_layout(store):
         fmt = "docker-save-oci" if is_docker_save(store) else "oci-archive"
-        return _package(path, store, _oci_or_docker(store, fmt, arch), limits)
+        return _package(path, store, _oci_or_docker(store, fmt, arch), limits, early)
     if is_docker_save(store):
-        return _package(path, store, read_docker_save(store, "docker-save", arch), limits)
+        return _package(path, store, read_docker_save(store, "docker-save", arch), limits, early)
     raise UnsupportedArchiveError(
         f"{path}: a tar archive, but not a container image (no manifest.json, no oci-layout "
         "and index.json); linkscope reads `docker save` tarballs and OCI archives"
     )
 
 
-def read_image_folder(path: str, limits: Limits, arch: str | None) -> Package:
+def read_image_folder(
+    path: str, limits: Limits, arch: str | None, early: EarlyReader | None = None
+) -> Package:
     store = folder_store(path)
-    return _package(path, store, read_oci(store, "oci-layout", arch), limits)
+    return _package(path, store, read_oci(store, "oci-layout", arch), limits, early)
 
 
 def _oci_or_docker(store: BlobStore, fmt: str, arch: str | None) -> ImageSpec:
@@ -49,38 +71,74 @@ def _oci_or_docker(store: BlobStore, fmt: str, arch: str | None) -> ImageSpec:
 
 @dataclass(slots=True)
 class ImageContent:
-    """The open image: where each merged file's bytes are, and one stream per layer."""
+    """The open image: where each merged file's bytes are, what was read from each file during
+    the layers' pass, and (opened when a file is read after it) one stream per layer."""
 
     source: str
     entries: list[Entry]
-    streams: list[LayerStream]
+    streams: list[LayerStream]  # the pass's streams, closed: where each layer is
     limits: Limits
+    _random: dict[int, LayerStream] = field(default_factory=dict)
+
+    def early(self, member: Member) -> object:
+        """What the EarlyReader took from this file during the pass (None: nothing)."""
+        assert member.index is not None
+        return self.entries[member.index].early
 
     def read(self, member: Member, limit: int | None = None) -> bytes:
-        assert member.index is not None
-        entry = self.entries[member.index]
+        entry = self._entry(member)
         want = entry.size if limit is None else min(limit, entry.size)
         if want <= len(entry.head):
             return entry.head[:want]
-        if want > self.limits.max_member_bytes:
-            raise LimitExceededError(
-                f"{member.location}: {entry.size} bytes is more than "
-                f"{self.limits.max_member_bytes} (raise it with --limit file-size=N)"
-            )
-        stream = self.streams[entry.layer]
+        self._check_size(member, want)
+        stream = self._stream(entry.layer)
         stream.seek(entry.offset)
         data = stream.read(want)
         if len(data) < want:
             raise InputError(f"{member.location}: the layer ends inside this file (truncated)")
         return data
 
+    def open(self, member: Member) -> Buffer:
+        """The whole file as a buffer: bytes for a small one, else a view that inflates as it
+        is read and keeps at most about 12 MiB of it."""
+        entry = self._entry(member)
+        if entry.size <= max(len(entry.head), SMALL_FILE):
+            return self.read(member)
+        self._check_size(member, entry.size)
+        stream = self._stream(entry.layer)
+        return LayerFileView(stream, entry.offset, entry.size, member.location, once=False)
+
+    def _entry(self, member: Member) -> Entry:
+        assert member.index is not None
+        return self.entries[member.index]
+
+    def _check_size(self, member: Member, want: int) -> None:
+        if want > self.limits.max_member_bytes:
+            raise LimitExceededError(
+                f"{member.location}: {self._entry(member).size} bytes is more than "
+                f"{self.limits.max_member_bytes} (raise it with --limit file-size=N)"
+            )
+
+    def _stream(self, layer: int) -> LayerStream:
+        """A stream with checkpoints for reads after the pass (made on the first such read)."""
+        stream = self._random.get(layer)
+        if stream is None:
+            first = self.streams[layer]
+            stream = LayerStream(
+                first.region, first.compression, first.name, first.limit, random_access=True
+            )
+            self._random[layer] = stream
+        return stream
+
     def close(self) -> None:
-        for stream in self.streams:
+        for stream in self._random.values():
             stream.close()
 
 
-def _package(source: str, store: BlobStore, spec: ImageSpec, limits: Limits) -> Package:
-    merged, streams, layers = _apply(source, store, spec, limits)
+def _package(
+    source: str, store: BlobStore, spec: ImageSpec, limits: Limits, early: EarlyReader | None
+) -> Package:
+    merged, streams, layers = _apply(source, store, spec, limits, early)
     entries: list[Entry] = []
     members: list[Member] = []
     # Members come in layer order, as the layers hold their bytes (like a zip's members in
@@ -117,8 +175,11 @@ def _member(source: str, inner: str, entry: Entry, index: int) -> Member:
 
 
 def _apply(
-    source: str, store: BlobStore, spec: ImageSpec, limits: Limits
+    source: str, store: BlobStore, spec: ImageSpec, limits: Limits, early: EarlyReader | None
 ) -> tuple[Merged, list[LayerStream], list[ImageLayer]]:
+    """Each layer in one pass: listed, hashed, and its files given to `early` and to the image
+    facts' reader as they stream by."""
+    early = _KeepConfigFiles(early)
     merged = Merged()
     streams: list[LayerStream] = []
     layers: list[ImageLayer] = []
@@ -132,7 +193,11 @@ def _apply(
             expected = ref.digest or (ref.diff_id if stream.compression == "tar" else None)
             if expected:
                 stream.start_hash(expected.partition(":")[0])
-            changes = read_changes(stream, position, limits.max_members)
+            layer = LayerRead(stream, position, early, limits.max_member_bytes)
+            try:
+                changes = read_changes(layer, limits.max_members)
+            finally:
+                stream.close()
             _verify(name, stream, expected)
             apply_layer(merged, changes, name, limits.max_members)
             size = region.size if stream.compression == "tar" else stream.high_water
@@ -143,6 +208,21 @@ def _apply(
             stream.close()
         raise
     return merged, streams, layers
+
+
+class _KeepConfigFiles:
+    """The files the image facts read (ld.so.cache, ld.so.conf) are kept whole from the pass,
+    besides what the scan's own EarlyReader wants."""
+
+    def __init__(self, scan: EarlyReader | None) -> None:
+        self.scan = scan
+
+    def head_size(self, path: str, size: int) -> int:
+        own = size if wants_early(path, size) else 0
+        return max(own, self.scan.head_size(path, size) if self.scan is not None else 0)
+
+    def take(self, path: str, mode: int, head: bytes, view: Callable[[], Buffer]) -> object:
+        return self.scan.take(path, mode, head, view) if self.scan is not None else None
 
 
 def _verify(name: str, stream: LayerStream, expected: str | None) -> None:

@@ -17,6 +17,15 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  #
 API_MARKERS = (b"AWS_LAMBDA_RUNTIME_API", b"/runtime/invocation/")
 MAX_SCRIPT_BYTES = 1 << 20
 MAX_CACHE_BYTES = 64 << 20
+KEEP_WHOLE_BYTES = 4 << 20  # the loader's files kept from the layers' pass (ld.so.cache: ~100 KB)
+
+
+def wants_early(path: str, size: int) -> bool:
+    """Whether a layer file is one `image_facts` reads (by its path in the layer; a file that
+    reaches /etc another way is read after the pass)."""
+    if size > KEEP_WHOLE_BYTES:
+        return False
+    return path in ("etc/ld.so.cache", "etc/ld.so.conf") or path.startswith("etc/ld.so.conf.d/")
 
 
 def image_facts(

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import stat
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from linkscope.errors import InputError, LimitExceededError
 from linkscope.inputs.blobs import TAR_ERRORS, forget_headers
 from linkscope.inputs.layerstream import LayerStream
+from linkscope.inputs.layerview import LayerFileView
+
+if TYPE_CHECKING:
+    from linkscope.elf.image import Buffer
 
 HEAD_BYTES = 512
 WHITEOUT = ".wh."
@@ -32,6 +38,29 @@ class Entry:
     head: bytes = b""
     target: str | None = None
     uid: int = 0
+    early: object = None  # what an EarlyReader took from the file while its layer streamed by
+
+
+class EarlyReader(Protocol):
+    """What a scan takes from each file of a layer as the layer streams by, so that the layer
+    is inflated once: how many first bytes to keep (`head_size`), and anything read from the
+    whole file (`take`: `view()` opens it as a buffer; None when nothing is taken)."""
+
+    def head_size(self, path: str, size: int) -> int: ...
+
+    def take(
+        self, path: str, mode: int, head: bytes, view: Callable[[], Buffer]
+    ) -> object | None: ...
+
+
+@dataclass(slots=True)
+class LayerRead:
+    """One layer's pass: its stream, its position in the image, who reads its files early."""
+
+    stream: LayerStream
+    index: int
+    early: EarlyReader | None = None
+    max_file: int = 1 << 30  # bigger files are not read early (they are a problem later)
 
 
 @dataclass(slots=True)
@@ -76,9 +105,10 @@ def split_path(name: str, layer: str, *, clamp: bool = False) -> list[str]:
     return parts
 
 
-def read_changes(stream: LayerStream, layer_index: int, max_entries: int) -> list[_Change]:
-    """Every entry of one layer, in tar order (headers and first bytes only)."""
+def read_changes(layer: LayerRead, max_entries: int) -> list[_Change]:
+    """Every entry of one layer, in tar order (headers, first bytes, what `early` takes)."""
     changes: list[_Change] = []
+    stream = layer.stream
     try:
         with tarfile.open(fileobj=stream, mode="r:") as archive:
             while (info := archive.next()) is not None:
@@ -88,7 +118,7 @@ def read_changes(stream: LayerStream, layer_index: int, max_entries: int) -> lis
                         f"{stream.name}: more than {max_entries} entries "
                         "(raise it with --limit files=N)"
                     )
-                change = _change(archive, info, layer_index, stream.name)
+                change = _change(archive, info, layer)
                 if change is not None:
                     changes.append(change)
     except TAR_ERRORS as exc:
@@ -96,9 +126,8 @@ def read_changes(stream: LayerStream, layer_index: int, max_entries: int) -> lis
     return changes
 
 
-def _change(
-    archive: tarfile.TarFile, info: tarfile.TarInfo, layer: int, name: str
-) -> _Change | None:
+def _change(archive: tarfile.TarFile, info: tarfile.TarInfo, layer: LayerRead) -> _Change | None:
+    name = layer.stream.name
     path = split_path(info.name, name)
     if not path:
         return None
@@ -118,17 +147,42 @@ def _change(
         entry.kind, entry.size, entry.layer, entry.offset = (
             "file",
             info.size,
-            layer,
+            layer.index,
             info.offset_data,
         )
         if info.size:
-            extracted = archive.extractfile(info)
-            entry.head = extracted.read(min(info.size, HEAD_BYTES)) if extracted else b""
+            _read_file(archive, info, layer, "/".join(path), entry)
     elif info.isdir():
         entry.kind = "dir"
     elif info.issym():
         entry.kind, entry.target = "symlink", info.linkname
     return _Change(path=path, entry=entry)
+
+
+def _read_file(
+    archive: tarfile.TarFile, info: tarfile.TarInfo, layer: LayerRead, path: str, entry: Entry
+) -> None:
+    """The file's first bytes, and what the early reader takes from it as it streams by (not
+    kept when the reader had to read behind the pass: the scan reads that file again later)."""
+    early = layer.early
+    keep = HEAD_BYTES if early is None else max(HEAD_BYTES, early.head_size(path, info.size))
+    extracted = archive.extractfile(info)
+    entry.head = extracted.read(min(info.size, keep)) if extracted else b""
+    if early is None or info.size > layer.max_file or info.issparse():
+        return
+    stream = layer.stream
+    views: list[LayerFileView] = []
+
+    def view() -> LayerFileView:
+        what = f"{stream.name}!{path}"
+        views.append(LayerFileView(stream, info.offset_data, info.size, what, once=True))
+        return views[-1]
+
+    taken = early.take(path, entry.mode, entry.head, view)
+    if stream.failure is not None:
+        raise stream.failure  # the layer itself is damaged: not the file's problem
+    if not any(v.behind for v in views):
+        entry.early = taken
 
 
 def apply_layer(merged: Merged, changes: list[_Change], layer_name: str, max_entries: int) -> None:
@@ -255,6 +309,7 @@ def _hard_link(merged: Merged, change: _Change) -> None:
             head=source.head,
             target=source.target,
             uid=source.uid,
+            early=source.early,
         ),
     )
 

@@ -1,16 +1,21 @@
 """One image layer as a seekable stream of its uncompressed tar, in bounded memory.
 
 A layer is a tar, a gzip'd tar or a zstd tar (sniffed by magic bytes: docker save media types do
-not say). Uncompressed layers are read in place. Compressed ones are inflated as they are read;
-a backward seek restarts from the nearest checkpoint: for gzip a copy of the inflater's state
-(about 40 KB) taken every few megabytes, for zstd (whose decompressor cannot be copied) the start
-of the layer. Reading member bytes in tar order therefore inflates each layer about once.
+not say). Uncompressed layers are read in place. Compressed ones are inflated as they are read.
+
+Two kinds of stream: the one pass that lists a layer (and reads what the scan needs from each
+member as it streams by) inflates gzip with ISA-L, about 2.4 times zlib's speed, and keeps no
+checkpoints; a stream for random access (`random_access`, the few reads after that pass) inflates
+with zlib, whose state can be copied: a backward seek restarts from the nearest checkpoint, a copy
+of the inflater's state (about 40 KB) taken every few megabytes; for zstd (whose decompressor
+cannot be copied) from the start of the layer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import types
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +33,18 @@ MAX_CHECKPOINTS = 128  # per layer; beyond it every other one is dropped and the
 MAX_READ = (
     64 << 20
 )  # one read() call: tar headers (pax, GNU long names) asking for more are hostile
+
+
+def _fast_gzip() -> types.ModuleType:
+    """ISA-L's inflate with zlib's interface; zlib where isal has no wheel."""
+    try:
+        from isal import isal_zlib
+    except ImportError:  # pragma: no cover - isal is a dependency where it has wheels
+        return zlib
+    return isal_zlib
+
+
+FAST_GZIP = _fast_gzip()
 
 
 def compression_of(region: Region) -> str:
@@ -51,9 +68,21 @@ class _Checkpoint:
 class LayerStream(io.RawIOBase):
     """The uncompressed bytes of one layer; `limit` bounds them (a decompression bomb stops)."""
 
-    def __init__(self, region: Region, compression: str, name: str, limit: int) -> None:
+    def __init__(
+        self,
+        region: Region,
+        compression: str,
+        name: str,
+        limit: int,
+        *,
+        random_access: bool = False,
+    ) -> None:
         super().__init__()
         self.region, self.compression, self.name, self.limit = region, compression, name, limit
+        self.random_access = random_access
+        self._gzip = zlib if random_access else FAST_GZIP
+        self.inflations = 0  # passes begun over the compressed bytes (tests count them)
+        self.failure: InputError | None = None  # kept: a reader that swallowed it sees it again
         self._raw = RegionReader(region)
         self._zstd_raw: RegionReader | None = None
         self._eof_after = self._eof = False
@@ -131,13 +160,21 @@ class LayerStream(io.RawIOBase):
         self._raw.close()
         if self._zstd_raw is not None:
             self._zstd_raw.close()
+        # A closed stream stays known (its region, sizes, digest): its buffers go.
+        self._buf, self._back, self._inflater, self._checkpoints = (
+            bytearray(),
+            bytearray(),
+            None,
+            [],
+        )
         super().close()
 
     # ---------------------------------------------------------------- inflating
 
     def _new_inflater(self) -> Any:
+        self.inflations += 1
         if self.compression == "gzip":
-            return zlib.decompressobj(wbits=31)
+            return self._gzip.decompressobj(wbits=31)
         if self._zstd_raw is not None:
             self._zstd_raw.close()
         try:
@@ -195,6 +232,8 @@ class LayerStream(io.RawIOBase):
 
     def _fill(self) -> bool:
         """Inflate the next block into the buffer; False at the end of the layer."""
+        if self.failure is not None:
+            raise self.failure
         if self._eof:
             return False
         self._maybe_checkpoint()
@@ -203,18 +242,18 @@ class LayerStream(io.RawIOBase):
             if out is None:
                 self._eof = True
                 return False
-        except zlib.error as exc:
-            raise InputError(f"{self.name}: corrupt {self.compression} data: {exc}") from None
-        except Exception as exc:  # zstandard.ZstdError and friends
-            raise InputError(f"{self.name}: corrupt {self.compression} data: {exc}") from None
+        except Exception as exc:  # zlib.error, IsalError, zstandard.ZstdError and friends
+            self.failure = InputError(f"{self.name}: corrupt {self.compression} data: {exc}")
+            raise self.failure from None
         self._buf += out
         self._out_pos += len(out)
         self.high_water = max(self.high_water, self._out_pos)
         if self._out_pos > self.limit:
-            raise LimitExceededError(
+            self.failure = LimitExceededError(
                 f"{self.name}: inflates to more than {self.limit} bytes (a decompression bomb?); "
                 "raise it with --limit total-size=N"
             )
+            raise self.failure
         return True
 
     def _raw_chunk(self) -> bytes:
@@ -244,13 +283,13 @@ class LayerStream(io.RawIOBase):
             if not rest:
                 rest = self._raw_chunk()
             if rest.startswith(GZIP_MAGIC):
-                self._inflater, self._tail = zlib.decompressobj(wbits=31), rest
+                self._inflater, self._tail = self._gzip.decompressobj(wbits=31), rest
             else:  # trailing padding after the last member, as gzip(1) ignores it
                 self._tail, self._eof_after = b"", True
         return out
 
     def _maybe_checkpoint(self) -> None:
-        if self.compression != "gzip":
+        if self.compression != "gzip" or not self.random_access:
             return
         last = self._checkpoints[-1].out_pos if self._checkpoints else 0
         if self._out_pos - last < self._spacing or self._out_pos < self.high_water:

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from linkscope.elf.image import Buffer
     from linkscope.model import ImageFacts
 
 STDIN = "-"
@@ -56,6 +57,10 @@ class MemberSource(Protocol):
     """An open source of member bytes that a package carries (a container image's layers)."""
 
     def read(self, member: Member, limit: int | None = None) -> bytes: ...
+
+    def open(self, member: Member) -> Buffer: ...  # the whole member, in bounded memory
+
+    def early(self, member: Member) -> object: ...  # what was read from it as its layer streamed
 
     def close(self) -> None: ...
 
