@@ -346,10 +346,8 @@ def _after_listing(monkeypatch: pytest.MonkeyPatch, change: Any) -> None:
     """Run `change` after the package was listed and before its members are read."""
     real = getattr(scan, "open_package")  # noqa: B009 - as scan.py imported it
 
-    def listed_then_changed(
-        source: str, limits: inputs.Limits, arch: str | None = None
-    ) -> inputs.Package:
-        package: inputs.Package = real(source, limits, arch=arch)
+    def listed_then_changed(source: str, limits: inputs.Limits, **options: Any) -> inputs.Package:
+        package: inputs.Package = real(source, limits, **options)
         change()
         return package
 

@@ -120,7 +120,7 @@ def test_a_big_library_streams_in_bounded_memory(tmp_path: Path, inflations: lis
         assert peak < 32 << 20, peak
         whole = facts_from_bytes(library, location, 0o755, lean_above=(2 << 20) if lean else None)
         assert binary(scanned.binaries, "libbig.so.1") == whole
-    assert whole.toolchain.compilers and whole.complete
+        assert whole.toolchain.compilers  # the .comment read behind the pass was found
 
 
 def test_check_reports_the_same_with_files_taken_in_the_pass(
