@@ -333,3 +333,81 @@ def test_pnpm_layout(tmp_path: Path) -> None:
     finding = next(f for f in report.findings if f.rule == "LS613")
     assert finding.severity is Severity.ERROR
     assert finding.path.endswith("node_modules/.pnpm/pkg@0.33.5/node_modules/imgkit/package.json")
+
+
+# ---------------------------------------------------------------- one build per Node version
+
+C108, C115 = eco("node_classic_nmv108_x86_64.node"), eco("node_classic_nmv115_x86_64.node")
+PER_NODE_LAYOUTS = {
+    # deasync: bin/<platform>-<arch>-node-<major>/ (its index.js picks the runtime's major)
+    "deasync": [
+        ("bin/linux-x64-node-18/deasync.node", C108),
+        ("bin/linux-x64-node-20/deasync.node", C115),
+        ("bin/linux-x64-node-0.10/deasync.node", C108),
+        ("bin/darwin-arm64-node-20/deasync.node", MAC[2]),
+        ("bin/win32-x64-node-20/deasync.node", eco("dotnet_native_x86_64.dll")),
+    ],
+    # fibers, node-sass: bin/<platform>-<arch>-<modules>[-<libc>]/
+    "fibers": [
+        ("bin/linux-x64-108-glibc/fibers.node", C108),
+        ("bin/linux-x64-115-glibc/fibers.node", C115),
+        ("bin/linux-x64-115-musl/fibers.node", eco("node_napi9_musl_x86_64.node")),
+        ("bin/darwin-arm64-115/fibers.node", MAC[2]),
+    ],
+    # node-gyp-build 3 (@datadog/native-iast-taint-tracking): prebuilds/<os><libc>-<arch>/
+    "taint": [
+        ("prebuilds/linuxglibc-x64/node-108.node", C108),
+        ("prebuilds/linuxglibc-x64/node-115.node", C115),
+        ("prebuilds/linuxmusl-x64/node-115.node", eco("node_napi9_musl_x86_64.node")),
+        ("prebuilds/darwin-arm64/node-115.node", MAC[2]),
+    ],
+    # node-pre-gyp's {node_abi}-{platform}-{arch}
+    "pregyp": [
+        ("lib/binding/node-v108-linux-x64/binding.node", C108),
+        ("lib/binding/node-v115-linux-x64/binding.node", C115),
+        ("lib/binding/node-v115-darwin-arm64/binding.node", MAC[2]),
+    ],
+}
+
+
+@pytest.mark.parametrize("layout", sorted(PER_NODE_LAYOUTS))
+@pytest.mark.parametrize("runtime", ["nodejs18.x", "nodejs20.x"])
+def test_the_loader_picks_the_build_for_the_runtime(
+    tmp_path: Path, layout: str, runtime: str
+) -> None:
+    """Classic addons, one per Node version (and other platforms'): the loader loads the one
+    for the runtime's Node, so the others are no errors (deasync 0.1.32, fibers 5, dd-trace's
+    taint tracking 4.2.1 on Node 20.20.2 here: each loads the file for its Node)."""
+    items = npm_package(layout, "1.0.0", PER_NODE_LAYOUTS[layout])
+    report = check(node_function(tmp_path / "f.zip", items), runtime)
+    assert report.verdict == "compatible", [(f.rule, f.path, f.message) for f in report.findings]
+    assert not rules(report, Severity.WARNING)
+
+
+@pytest.mark.parametrize("layout", sorted(PER_NODE_LAYOUTS))
+def test_no_build_for_the_runtime_node(tmp_path: Path, layout: str) -> None:
+    """None for Node 22: one LS611 on the package (deasync 0.1.15 and fibers 5.0.3 on Node
+    20.20.2 here: `Could not locate the bindings file`, `Missing binary`)."""
+    items = npm_package(layout, "1.0.0", PER_NODE_LAYOUTS[layout])
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs22.x")
+    errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    assert [(f.rule, f.path.rsplit("!", 1)[1]) for f in errors] == [
+        ("LS611", f"node_modules/{layout}/package.json")
+    ]
+    assert "none for nodejs22.x (Node 22, NODE_MODULE_VERSION 127)" in errors[0].message
+    assert f"npm rebuild {layout}" in errors[0].fix
+
+
+def test_no_build_for_the_function_cpu(tmp_path: Path) -> None:
+    """deasync on arm64: no linux-arm64 folder, nothing built in build/Release: LS613; the x64
+    builds are information. With a build/Release addon (npm ran its install script) it is
+    that one that loads."""
+    items = npm_package("deasync", "1.0.0", PER_NODE_LAYOUTS["deasync"])
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x", "arm64")
+    errors = [f for f in report.findings if f.severity is Severity.ERROR]
+    assert [f.rule for f in errors] == ["LS613"], [(f.rule, f.message) for f in errors]
+    assert "none for linux-arm64 (glibc)" in errors[0].message
+    built = [*PER_NODE_LAYOUTS["deasync"], ("build/Release/deasync.node", ARM64[2])]
+    items = npm_package("deasync", "1.0.0", built)
+    report = check(node_function(tmp_path / "g.zip", items), "nodejs20.x", "arm64")
+    assert report.verdict == "compatible", [(f.rule, f.message) for f in report.findings]

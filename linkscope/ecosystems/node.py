@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from linkscope.ecosystems.base import Ecosystem, basename
 from linkscope.ecosystems.node_abi import addon_abi
+from linkscope.ecosystems.node_builds import prebuild_fits
 from linkscope.ecosystems.npm import (
     NpmPackage,
     Platform,
@@ -24,7 +25,6 @@ from linkscope.ecosystems.npm import (
     owning_package,
     parse_package_json,
     platform_in_name,
-    prebuild_fits,
 )
 from linkscope.model import Classification, EntryKind, Origin, ScannedPackage
 

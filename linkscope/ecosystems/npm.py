@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ LINUX, GLIBC = "linux", "glibc"
 OS_WORDS = {
     "linux": ("linux", None),
     "linuxmusl": ("linux", "musl"),  # sharp, better-sqlite3: @img/sharp-linuxmusl-x64
+    "linuxglibc": ("linux", GLIBC),  # node-gyp-build 3: prebuilds/linuxglibc-x64/
     "darwin": ("darwin", None),
     "macos": ("darwin", None),
     "win32": ("win32", None),
@@ -209,27 +211,6 @@ def owning_package(inner: str, folders: Mapping[str, NpmPackage]) -> NpmPackage 
 # ---------------------------------------------------------------- node-gyp-build prebuilds
 
 
-def prebuild_fits(inner: str, platform: Platform) -> bool | None:
-    """Whether node-gyp-build (or a loader like better-sqlite3's) would pick this prebuilt
-    addon on Lambda: `prebuilds/<os>-<arch>[+<arch>]/<name>[.tags].node` or
-    `prebuilds/<os>-<arch>.node`, with libc tags `glibc`/`musl` in the file name. None when
-    the file is not a prebuild at all."""
-    parts = inner.split("/")
-    if "prebuilds" not in parts[:-1] and not (len(parts) > 1 and parts[-2] == "prebuilds"):
-        return None
-    position = len(parts) - 1 - parts[::-1].index("prebuilds")
-    rest = parts[position + 1 :]
-    tuple_name = rest[0].removesuffix(".node") if rest else ""
-    os_word, _, arches = tuple_name.partition("-")
-    if os_word not in OS_WORDS or not arches:
-        return None
-    os_name, libc = OS_WORDS[os_word]
-    tags = set(rest[-1].split(".")[1:-1]) if len(rest) > 1 else set()
-    libc = libc or ("musl" if "musl" in tags else GLIBC if "glibc" in tags else None)
-    cpus = {CPU_ALIASES.get(a, a) for a in arches.split("+")}
-    return os_name == platform.os and platform.cpu in cpus and libc in (None, platform.libc)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddonTags:
     """node-gyp-build's tags in an addon's file name (`node.abi115.glibc.node`,
@@ -241,8 +222,17 @@ class AddonTags:
     libc: str | None = None
 
 
+NODE_GYP_BUILD_3 = re.compile(r"(node|electron|node-webkit)-(napi|\d+)\.node")
+
+
 def addon_tags(name: str) -> AddonTags | None:
-    """The tags of an addon file name, or None when it carries none."""
+    """The tags of an addon file name, or None when it carries none. node-gyp-build 3 names
+    files `<runtime>-<modules>.node` or `<runtime>-napi.node`."""
+    old_style = NODE_GYP_BUILD_3.fullmatch(name)
+    if old_style is not None:
+        napi = old_style[2] == "napi"
+        abi = None if napi else int(old_style[2])
+        return AddonTags(runtime=old_style[1], napi=napi, abi=abi)
     parts = name.split(".")[1:-1]
     runtime = next((p for p in parts if p in ("node", "electron", "node-webkit")), None)
     if name.split(".", maxsplit=1)[0] in ("node", "electron", "node-webkit"):

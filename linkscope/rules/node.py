@@ -9,13 +9,21 @@ from collections.abc import Iterator
 
 from linkscope.ecosystems.node import NodePackage
 from linkscope.ecosystems.node_abi import AbiProblem, abi_problems, addon_abi
+from linkscope.ecosystems.node_builds import (
+    BuildPlace,
+    NodeTarget,
+    build_place,
+    node_fits,
+    node_target,
+    platform_fits,
+)
 from linkscope.ecosystems.npm import (
     MissingPlatform,
     NpmPackage,
+    Platform,
     lambda_platform,
     missing_platform_packages,
     platform_mismatch,
-    prebuild_fits,
 )
 from linkscope.model import Finding, ScannedPackage, Severity
 from linkscope.packaging_fixes import node_rebuild_fix, npm_install_fix
@@ -45,6 +53,7 @@ def check_node_abi(world: World, ctx: Context) -> Iterator[Finding]:
     spares = spare_natives(world)
     for package, part in _packages(world):
         yield from _layer_folders(package, part, world, runtime)
+        yield from _builds_for_other_nodes(package, part, world)
         for rule, problem, path in _addon_problems(package, part, node, runtime, spares):
             if rule is NODE_ABI:
                 yield _finding(rule, problem, path, node_rebuild_fix(world, package, path))
@@ -183,33 +192,74 @@ def _mismatched(package: ScannedPackage, part: NodePackage, world: World) -> Ite
         )
 
 
-def _missing_prebuilds(
-    package: ScannedPackage, part: NodePackage, world: World
-) -> Iterator[Finding]:
-    """node-gyp-build's `prebuilds/<platform>-<arch>/` with none for Lambda's platform and no
-    `build/Release` addon: `No native build was found`."""
-    platform = lambda_platform(world.target.arch)
+def _unloadable(
+    package: ScannedPackage, part: NodePackage, platform: Platform, node: NodeTarget | None
+) -> Iterator[tuple[NpmPackage, str, list[BuildPlace]]]:
+    """Packages whose addons are all prebuilds (no `build/Release` one), none of which their
+    loader picks on Lambda: (package, path of its package.json, the places it ships)."""
     by_package: dict[str, list[str]] = {}
     for addon in part.addons:
         if addon.package is not None:
             by_package.setdefault(addon.package.folder, []).append(addon.inner)
+    locations = {m.inner: m.location for m in package.metadata}
     for folder, inners in sorted(by_package.items()):
-        verdicts = [prebuild_fits(i, platform) for i in inners]
-        if not any(v is not None for v in verdicts) or any(v is not False for v in verdicts):
-            continue  # no prebuilds, or one that fits, or a build/Release addon
+        places = [build_place(i) for i in inners]
+        known = [p for p in places if p is not None]
+        if len(known) < len(places):
+            continue  # an addon that is no prebuild (build/Release) may be the one loaded
+        if any(platform_fits(p, platform) and node_fits(p, platform, node) for p in known):
+            continue
         npm = next(p for p in part.packages if p.folder == folder)
-        path = _json_location(npm, {m.inner: m.location for m in package.metadata})
+        yield npm, _json_location(npm, locations), known
+
+
+def _missing_prebuilds(
+    package: ScannedPackage, part: NodePackage, world: World
+) -> Iterator[Finding]:
+    """Prebuilt addons (`prebuilds/<platform>-<arch>/`, `bin/<platform>-<arch>-node-<N>/`...)
+    with none for Lambda's platform and no `build/Release` addon: node-gyp-build fails with
+    `No native build was found`, other loaders with `Cannot find module`."""
+    platform = lambda_platform(world.target.arch)
+    node = node_target(world.target.runtime.name)
+    for npm, path, places in _unloadable(package, part, platform, node):
+        if any(platform_fits(p, platform) for p in places):
+            continue  # builds for this platform, for other Node versions: LS611
         yield PLATFORM.finding(
             path,
             f"{named(path)}: {npm.name} ships prebuilt addons only for other platforms "
-            f"({_prebuild_names(inners)}), none for {platform.label}: node-gyp-build fails "
-            "with `No native build was found`.",
+            f"({_place_names(places)}), none for {platform.label}: its loader finds none "
+            "(node-gyp-build: `No native build was found`).",
             npm_install_fix(world, npm.name, npm.version),
         )
 
 
-def _prebuild_names(inners: list[str]) -> str:
-    names = sorted({i.split("prebuilds/", 1)[1].split("/", 1)[0] for i in inners})
+def _builds_for_other_nodes(
+    package: ScannedPackage, part: NodePackage, world: World
+) -> Iterator[Finding]:
+    """Prebuilt addons for this platform, one per Node version, none for the runtime's."""
+    platform = lambda_platform(world.target.arch)
+    node = node_target(world.target.runtime.name)
+    if node is None:
+        return
+    runtime = world.target.runtime.name
+    for npm, path, places in _unloadable(package, part, platform, node):
+        ours = [p for p in places if platform_fits(p, platform)]
+        if not ours:
+            continue  # none for this platform at all: LS613
+        yield NODE_ABI.finding(
+            path,
+            f"{named(path)}: {npm.name} ships prebuilt addons for {platform.label} only for "
+            f"other Node versions ({_place_names(ours)}), none for {runtime} (Node "
+            f"{node.major}, NODE_MODULE_VERSION {node.module_version}): its loader finds none, "
+            f"and `require('{npm.name}')` fails.",
+            f"Use a release of {npm.name} that ships a build for Node {node.major} (or one "
+            f"built on Node-API), or build it under Node {node.major}: `npm rebuild {npm.name}` "
+            f"in the public.ecr.aws/sam/build-{runtime} image, or `sam build --use-container`.",
+        )
+
+
+def _place_names(places: list[BuildPlace]) -> str:
+    names = sorted({p.folder.rsplit("/", 1)[-1].removesuffix(".node") for p in places})
     return ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
 
 

@@ -12,13 +12,13 @@ from dataclasses import replace
 
 from linkscope.ecosystems import dotnet, jvm
 from linkscope.ecosystems.node import NodePackage
+from linkscope.ecosystems.node_builds import node_target, prebuild_fits
 from linkscope.ecosystems.npm import (
     Platform,
     addon_tags,
     lambda_platform,
     missing_platform_packages,
     platform_mismatch,
-    prebuild_fits,
     tag_fits,
 )
 from linkscope.model import EntryKind, Finding, ScannedPackage, Severity
@@ -35,7 +35,7 @@ def spare_natives(world: World) -> dict[str, str]:
         natives = _native_inners(package)
         spares |= _jvm_spares(package, natives, machine)
         spares |= _dotnet_spares(package, natives, machine)
-        spares |= _node_spares(package, world.target.arch, _module_version(world))
+        spares |= _node_spares(package, world, _module_version(world))
     return spares
 
 
@@ -91,20 +91,19 @@ def _dotnet_spares(
     }
 
 
-def _node_spares(package: ScannedPackage, arch: str, module_version: int | None) -> dict[str, str]:
+def _node_spares(
+    package: ScannedPackage, world: World, module_version: int | None
+) -> dict[str, str]:
     part = package.ecosystems.part(NodePackage)
     if part is None:
         return {}
-    platform = lambda_platform(arch)
+    platform = lambda_platform(world.target.arch)
     spares = {
         a.location: "no Linux runtime loads this platform's addon"
         for a in part.addons
         if a.inner in part.ignored
     }
     satisfied = not missing_platform_packages(part.packages, platform)
-    prebuilt = {
-        a.package.folder for a in part.addons if a.package and prebuild_fits(a.inner, platform)
-    }
     native_entries = [e for e in package.entries if e.kind in (EntryKind.ELF, EntryKind.NATIVE)]
     for npm in part.packages:
         why = platform_mismatch(npm, platform)
@@ -115,11 +114,23 @@ def _node_spares(package: ScannedPackage, arch: str, module_version: int | None)
                 spares[entry.location] = (
                     f"{npm.name} is for {why}; npm's loader picks the one for {platform.label}"
                 )
-    for addon in part.addons:
-        folder = addon.package.folder if addon.package else None
-        if folder in prebuilt and prebuild_fits(addon.inner, platform) is False:
-            spares[addon.location] = f"node-gyp-build picks the prebuild for {platform.label}"
-    return spares | _tagged_spares(part, platform, module_version)
+    return (
+        spares
+        | _prebuild_spares(part, world, platform)
+        | _tagged_spares(part, platform, module_version)
+    )
+
+
+def _prebuild_spares(part: NodePackage, world: World, platform: Platform) -> dict[str, str]:
+    """Prebuilt addons for another platform or Node than the runtime's: the package's loader
+    never picks them (LS611 or LS613 on the package says when it finds none)."""
+    node = node_target(world.target.runtime.name)
+    for_node = f" and Node {node.major}" if node is not None else ""
+    return {
+        addon.location: f"its loader picks the build for {platform.label}{for_node}"
+        for addon in part.addons
+        if prebuild_fits(addon.inner, platform, node) is False
+    }
 
 
 def _tagged_spares(
