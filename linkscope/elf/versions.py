@@ -214,16 +214,20 @@ class VersionReader:
         # st_name is the first word of both layouts; st_shndx is the u16 at byte 6 (Elf64_Sym)
         # or at byte 14 (Elf32_Sym).
         name_step, shndx_step, shndx_at = (6, 12, 3) if entry == 24 else (4, 8, 7)
+        name_of, shndx_of = words[::name_step], halves[shndx_at::shndx_step]
+        picked = [i for i in positions if shndx_of[i] == c.SHN_UNDEF and name_of[i] != 0]
+        starts = [name_of[i] for i in picked]
+        ends = [names.find(b"\0", start, start + MAX_STRING) for start in starts]
+        if ends and min(ends) < 0:  # also a start past the table's end: find gives -1
+            raise self.image.corrupt("symbol name lies outside the string table")
+        # One decode for all names (they hold no NUL, and a NUL ends any bad UTF-8 sequence, so
+        # each name decodes as it would alone).
+        raw = b"\0".join([names[start:end] for start, end in zip(starts, ends, strict=True)])
         grouped: dict[int, list[str]] = defaultdict(list)
-        for index in positions:
-            name_offset = words[index * name_step]
-            if halves[index * shndx_step + shndx_at] != c.SHN_UNDEF or name_offset == 0:
-                continue
-            end = names.find(b"\0", name_offset, name_offset + MAX_STRING)
-            if end < 0 or name_offset >= len(names):
-                raise self.image.corrupt("symbol name lies outside the string table")
-            name = names[name_offset:end].decode("utf-8", "backslashreplace")
-            grouped[version_of[index] & 0x7FFF].append(name)
+        if picked:
+            text = raw.decode("utf-8", "backslashreplace").split("\0")
+            for index, name in zip(picked, text, strict=True):
+                grouped[version_of[index] & 0x7FFF].append(name)
         return grouped
 
     def _string_table(self) -> bytes:
