@@ -446,8 +446,10 @@ def _read_all(
 
 # ---------------------------------------------------------------- reading on every core
 
-PARALLEL_MIN_MEMBERS = 256  # below both of these, a pool costs more than it saves
-PARALLEL_MIN_BYTES = 32 << 20
+# A worker costs about 1.5 ms (fork, wait) plus ~30 us per result it pickles, and a member
+# 10-500 us to read: below both of these, a pool costs about what it saves, or more.
+PARALLEL_MIN_MEMBERS = 128
+PARALLEL_MIN_BYTES = 16 << 20
 CHUNK_BYTES = 8 << 20  # a chunk of members holds at most this much (or one bigger member)
 CHUNK_COST_PER_MEMBER = 32 << 10  # for ordering chunks: a member costs as much as 32 KiB
 
@@ -462,6 +464,8 @@ def _pool_size(package: Package, workers: int | None) -> int:
     from linkscope import pool
 
     members = package.members
+    if len(members) < 2:
+        return 1
     if len(members) < PARALLEL_MIN_MEMBERS and _bytes(members) < PARALLEL_MIN_BYTES:
         return 1
     return count if pool.can_fork() else 1
@@ -531,8 +535,11 @@ def _read_shared(
         for chunk in shared.claims():
             budget = _Budget()
             for index in chunks[chunk]:
-                reads[index] = read_member(reader, package, members[index], lean_above, budget)
-                shared.drain()
+                read = read_member(reader, package, members[index], lean_above, budget)
+                reads[index] = read
+                if read.kind is EntryKind.ELF:  # after a long read: the workers' results
+                    shared.drain()
+            shared.drain()
             _tick(progress, done, len(chunks[chunk]), len(members))
         shared.finish()
     return [read for read in reads if read is not None]

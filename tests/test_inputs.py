@@ -339,7 +339,7 @@ def test_parallel_scan_of_a_folder(tmp_path: Path) -> None:
 def test_few_elves_never_start_a_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started = pool_runs(monkeypatch)
     scan_path(str(go_function(tmp_path / "f.zip")), Limits(), workers=8)
-    scan_path(str(many_elves(tmp_path, 200)), Limits(), workers=8)
+    scan_path(str(many_elves(tmp_path, 100)), Limits(), workers=8)
     assert started == []
 
 

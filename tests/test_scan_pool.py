@@ -117,7 +117,7 @@ def test_the_metadata_budget_is_the_packages_not_a_chunks(
 
 def test_small_inputs_never_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
-    path = make_zip(tmp_path / "f.zip", function_items(100))
+    path = make_zip(tmp_path / "f.zip", function_items(100)[:120])
     package = scan_path(str(path), Limits(), workers=2)
     assert len(package.binaries) == 50
 
@@ -134,6 +134,7 @@ def test_pool_size_thresholds() -> None:
     assert pool_size(few_small, 2) == 1
     assert pool_size(package([1000] * scan_module.PARALLEL_MIN_MEMBERS), 2) == 2
     assert pool_size(package([scan_module.PARALLEL_MIN_BYTES // 2] * 2), 4) == 4
+    assert pool_size(package([scan_module.PARALLEL_MIN_BYTES * 2]), 4) == 1  # one member
     assert pool_size(package([1 << 30] * 300, PackageKind.IMAGE), 2) == 1
     assert pool_size(package([1 << 30], PackageKind.FILE), 2) == 1
     assert pool_size(package([1000] * 1000), 1) == 1
