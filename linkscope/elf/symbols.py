@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from itertools import compress
 
 from linkscope.elf import constants as c
 from linkscope.elf.dynamic import Dynamic
@@ -67,19 +68,9 @@ def _read(parsed: Parsed, dynamic: Dynamic) -> InterfaceSymbols | None:
     count = reader.symbol_count()
     if symtab is None or count == 0:
         return None
-    exported: dict[str, int] = {}
-    imported: set[str] = set()
     layout = parsed.layouts.sym
     table = image.read(symtab.offset, count * layout.size, "dynamic symbol table")
-    for index in _matching(table, layout.size, starts, parsed.layouts.u32.format[0]):
-        fields = layout.unpack_from(table, index * layout.size)
-        name = _name(names, fields[0])
-        value, shndx = _value_and_section(fields, layout.size == 24)
-        if shndx == c.SHN_UNDEF:
-            if name.encode().startswith(IMPORTS) and len(imported) < MAX_KEPT:
-                imported.add(name)
-        elif name.encode().startswith(EXPORTS):
-            exported[name] = value
+    exported, imported = _interface(names, table, layout, starts, parsed.layouts.u32.format[0])
     if not exported and not imported:
         return None
     declared = _declared_version(parsed, exported[DECLARES]) if DECLARES in exported else None
@@ -94,13 +85,42 @@ def _read(parsed: Parsed, dynamic: Dynamic) -> InterfaceSymbols | None:
     )
 
 
-def _matching(table: bytes, entry: int, starts: set[int], order: str) -> list[int]:
-    """Indexes of the symbols whose st_name (the first word of both layouts) is in `starts`."""
-    words = array("I", table[: len(table) - len(table) % 4])
+def _interface(
+    names: bytes, table: bytes, layout: struct.Struct, starts: set[int], order: str
+) -> tuple[dict[str, int], set[str]]:
+    """The exported and imported interface symbols among those whose name starts at one of
+    `starts`: the fields of every symbol are decoded at once, the names with one decode."""
+    words, halves = _words("I", table, order), _words("H", table, order)
+    is64 = layout.size == 24
+    step, shndx_step, shndx_at = (6, 12, 3) if is64 else (4, 8, 7)
+    name_of, shndx_of = words[::step], halves[shndx_at::shndx_step]
+    matched = list(compress(range(len(name_of)), map(starts.__contains__, name_of)))
+    if matched and matched[0] == 0:
+        matched.pop(0)  # symbol 0 is the undefined null symbol
+    offsets = [name_of[i] for i in matched]
+    ends = [names.find(b"\0", offset, offset + 4096) for offset in offsets]
+    raw = [names[o:e] if e >= 0 else b"" for o, e in zip(offsets, ends, strict=True)]
+    # Names hold no NUL and a NUL ends any bad UTF-8 sequence: each decodes as it would alone.
+    # A name's bytes start with a prefix exactly when its text does (the prefixes are ASCII).
+    text = b"\0".join(raw).decode("utf-8", "backslashreplace").split("\0") if raw else []
+    exported: dict[str, int] = {}
+    imported: set[str] = set()
+    for index, name_bytes, name in zip(matched, raw, text, strict=True):
+        if shndx_of[index] == c.SHN_UNDEF:
+            if name_bytes.startswith(IMPORTS) and len(imported) < MAX_KEPT:
+                imported.add(name)
+        elif name_bytes.startswith(EXPORTS):
+            fields = layout.unpack_from(table, index * layout.size)
+            exported[name] = _value_and_section(fields, is64)[0]
+    return exported, imported
+
+
+def _words(typecode: str, table: bytes, order: str) -> array[int]:
+    values = array(typecode)
+    values.frombytes(table[: len(table) - len(table) % values.itemsize])
     if (order == "<") != (sys.byteorder == "little"):
-        words.byteswap()
-    step = entry // 4
-    return [i for i, name in enumerate(words[::step]) if i and name in starts]
+        values.byteswap()
+    return values
 
 
 def _name_starts(names: bytes, prefixes: tuple[bytes, ...]) -> set[int]:
@@ -112,11 +132,6 @@ def _name_starts(names: bytes, prefixes: tuple[bytes, ...]) -> set[int]:
             starts.add(position + 1)
             position = names.find(b"\0" + prefix, position + 1)
     return starts
-
-
-def _name(names: bytes, offset: int) -> str:
-    end = names.find(b"\0", offset, offset + 4096)
-    return names[offset : end if end >= 0 else offset].decode("utf-8", "backslashreplace")
 
 
 def _value_and_section(fields: tuple[int, ...], is64: bool) -> tuple[int, int]:

@@ -125,6 +125,27 @@ def _looks_like_zip(path: str) -> bool:
     return head in ZIP_MAGICS
 
 
+SMALL_HEAD = 64 << 10
+
+
+def _small_head(path: str, limit: int) -> bytes:
+    """A file's first bytes with three system calls and no file object (the first pass reads
+    the head of every file of a folder); the same errors as `read_file_head`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = os.read(fd, limit)
+            while 0 < len(data) < limit and (more := os.read(fd, limit - len(data))):
+                data += more
+            return data
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: vanished while being read") from None
+    except OSError as exc:
+        raise UnreadableError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 class PackageReader:
     """Keeps one package open while its members are read; members come back as buffers
     (a read-only memory map for files, bounded bytes for zip members and stdin)."""
@@ -162,6 +183,8 @@ class PackageReader:
             return self._zip.read(member, limit)
         if self._content is not None:
             return self._content.read(member, limit)
+        if limit <= SMALL_HEAD:
+            return _small_head(member.location, limit)
         return read_file_head(member.location, limit)
 
     def read_whole(self, member: Member) -> bytes:
