@@ -61,21 +61,44 @@ def _write_dict(value: dict[Any, Any], out: list[str], newline: str) -> None:
     for key, item in value.items():
         if type(key) is not str:
             raise _NotPlain
-        # The common leaves inline (one append per key); the rest through _write.
+        # The common leaves and lists of strings inline (one append per key, no call per
+        # value: a report holds tens of thousands of version requirements); the rest via _write.
+        head = separator + encode_basestring_ascii(key) + ": "
         kind = type(item)
         if kind is str:
-            out.append(
-                separator + encode_basestring_ascii(key) + ": " + encode_basestring_ascii(item)
-            )
+            out.append(head + encode_basestring_ascii(item))
         elif kind is int:
-            out.append(separator + encode_basestring_ascii(key) + ": " + int.__repr__(item))
+            out.append(head + int.__repr__(item))
         elif item is None:
-            out.append(separator + encode_basestring_ascii(key) + ": null")
+            out.append(head + "null")
+        elif item is True:
+            out.append(head + "true")
+        elif item is False:
+            out.append(head + "false")
+        elif (kind is list or kind is tuple) and _strings(item):
+            more = inner + INDENT
+            out.append(
+                head
+                + "["
+                + more
+                + ("," + more).join(map(encode_basestring_ascii, item))
+                + inner
+                + "]"
+                if item
+                else head + "[]"
+            )
         else:
-            out.append(separator + encode_basestring_ascii(key) + ": ")
+            out.append(head)
             _write(item, out, inner)
         separator = "," + inner
     out.append(newline + "}")
+
+
+def _strings(items: list[Any] | tuple[Any, ...]) -> bool:
+    return set(map(type, items)) <= _STR  # in C: a thousand symbols, one call
+
+
+_STR = {str}
 
 
 def _write_list(value: list[Any] | tuple[Any, ...], out: list[str], newline: str) -> None:
@@ -83,7 +106,7 @@ def _write_list(value: list[Any] | tuple[Any, ...], out: list[str], newline: str
         out.append("[]")
         return
     inner = newline + INDENT
-    if all(type(item) is str for item in value):  # symbol lists: one join
+    if _strings(value):  # symbol lists: one join
         out.append("[" + inner + ("," + inner).join(map(encode_basestring_ascii, value)))
     else:
         separator = "[" + inner

@@ -6,6 +6,7 @@ from typing import Any
 
 from linkscope import __version__
 from linkscope.model import BinaryFacts, Finding, Origin, Report, RuntimeClient, Toolchain
+from linkscope.render.needs import highest_and_strong, weak_only
 
 SCHEMA_VERSION = 1
 
@@ -36,6 +37,7 @@ def sort_findings(findings: tuple[Finding, ...]) -> list[Finding]:
 
 
 def binary_to_dict(b: BinaryFacts) -> dict[str, Any]:
+    required, strong = highest_and_strong(b.version_requirements)
     return {
         "path": b.path,
         "machine": b.machine,
@@ -60,8 +62,8 @@ def binary_to_dict(b: BinaryFacts) -> dict[str, Any]:
         "soname": b.soname,
         "flags": list(b.flags),
         "flags_1": list(b.flags_1),
-        "required_versions": b.required_versions,
-        "weak_versions": b.weak_versions,
+        "required_versions": required,  # b.required_versions and b.weak_versions, in one pass
+        "weak_versions": weak_only(required, strong),
         "version_requirements": [
             {"library": r.library, "version": r.version, "weak": r.weak, "symbols": list(r.symbols)}
             for r in b.version_requirements

@@ -131,38 +131,57 @@ def grid(
     """A left-aligned table with a dashed rule under the headers, each column as narrow as
     needed to fit `style.width`: the `shrink_first` columns (lists that wrap well) give way
     first, then the widest; their cells wrap. `below[i]`, when given, is wrapped under row i."""
-    cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
-    floors = _floors(headers, cells)
-    widths = _natural(headers, cells)
+    texts = _texts(rows)
+    kinds = [[c.kind if isinstance(c, Cell) else None for c in row] for row in rows]
+    paint = style.colour and any(any(row) for row in kinds)  # else every cell is its text
+    widths = _natural(headers, texts)
     if style.width is not None:
+        floors = _floors(headers, texts)
         budget = style.width - len(GAP) * (len(widths) - 1)
         widths = _fit(widths, floors, budget, shrink_first)
         widths = _fit(widths, floors, budget, range(len(widths)))
         # Still too wide: below the floors, words break; only a terminal narrower than six
         # characters a column is left to wrap the rows itself.
         widths = _fit(widths, [MIN_COLUMN] * len(widths), budget, range(len(widths)))
-    lines = [_line([Cell(h) for h in headers], widths, style)]
+    lines = [_line(headers, None, widths, style)]
     lines.append(GAP.join("-" * w for w in widths))
-    for n, row in enumerate(cells):
-        lines.append(_line(row, widths, style))
+    for n, row in enumerate(texts):
+        row_kinds = kinds[n] if paint and any(kinds[n]) else None
+        lines.append(_line(row, row_kinds, widths, style))
         if n < len(below) and below[n]:
             lines.extend(wrap(below[n], style.width, "  "))
     return "\n".join(lines)
 
 
+def _texts(rows: Sequence[Sequence[str | Cell]]) -> list[list[str]]:
+    return [[c.text if isinstance(c, Cell) else c for c in row] for row in rows]
+
+
 def natural_width(headers: Sequence[str], rows: Sequence[Sequence[str | Cell]]) -> int:
     """How wide the table is when no cell wraps."""
-    cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
-    return sum(_natural(headers, cells)) + len(GAP) * (len(headers) - 1)
+    return sum(_natural(headers, _texts(rows))) + len(GAP) * (len(headers) - 1)
 
 
-def _natural(headers: Sequence[str], rows: list[list[Cell]]) -> list[int]:
+def _natural(headers: Sequence[str], rows: list[list[str]]) -> list[int]:
+    """Each column's widest line (a cell may hold several)."""
     widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            longest = max((len(part) for part in cell.text.split("\n")), default=0)
-            widths[i] = max(widths[i], longest)
+    for i, column in enumerate(_columns(rows, len(headers))):
+        joined = "\n".join(column)
+        longest = (
+            max(map(len, joined.split("\n")))
+            if "\n" in joined
+            else max(map(len, column), default=0)
+        )
+        widths[i] = max(widths[i], longest)
     return widths
+
+
+def _columns(rows: list[list[str]], count: int) -> list[list[str]]:
+    """The rows' cells column by column (every row has one cell per header)."""
+    for row in rows:
+        if len(row) > count:
+            raise IndexError("a row has more cells than the table has headers")
+    return [[row[i] for row in rows if i < len(row)] for i in range(count)]
 
 
 def fits(
@@ -176,19 +195,19 @@ def fits(
     people look for) at least `first_column` wide, or as wide as it needs."""
     if width is None:
         return True
-    cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
-    floors = _floors(headers, cells)
-    floors[0] = max(floors[0], min(first_column, _natural(headers, cells)[0]))
+    texts = _texts(rows)
+    floors = _floors(headers, texts)
+    floors[0] = max(floors[0], min(first_column, _natural(headers, texts)[0]))
     return sum(floors) + len(GAP) * (len(headers) - 1) <= width
 
 
-def _floors(headers: Sequence[str], rows: list[list[Cell]]) -> list[int]:
+def _floors(headers: Sequence[str], rows: list[list[str]]) -> list[int]:
     """How narrow a column may get: its header, or its longest word (a list's longest item)
     up to 24 characters."""
     floors = [max(len(h), MIN_COLUMN) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            words = cell.text.split(", ") if ", " in cell.text else cell.text.split()
+    for i, column in enumerate(_columns(rows, len(headers))):
+        for text in set(column):  # a column repeats few values ("x86_64", "dynamic", "-")
+            words = text.split(", ") if ", " in text else text.split()
             longest = max((len(word) + 1 for word in words), default=0)
             floors[i] = max(floors[i], min(longest, 24))
     return floors
@@ -206,16 +225,30 @@ def _fit(widths: list[int], floors: list[int], budget: int, columns: Iterable[in
     return fitted
 
 
-def _line(row: Sequence[Cell], widths: list[int], style: Style) -> str:
-    wrapped = [_cell_lines(cell.text, width) for cell, width in zip(row, widths, strict=True)]
+def _line(
+    row: Sequence[str], kinds: Sequence[str | None] | None, widths: list[int], style: Style
+) -> str:
+    """One row, its cells padded to their columns' widths; `kinds` None: no colour in it."""
+    if len(row) != len(widths):
+        raise ValueError("a row has another number of cells than the table has columns")
+    if kinds is None and all(
+        len(text) <= width and "\n" not in text for text, width in zip(row, widths, strict=True)
+    ):  # the usual row: one line, nothing painted
+        # the last cell's padding goes with the rstrip, as the row's own trailing spaces do
+        return GAP.join(
+            [text + " " * (width - len(text)) for text, width in zip(row, widths, strict=True)]
+        ).rstrip()
+    wrapped = [_cell_lines(text, width) for text, width in zip(row, widths, strict=True)]
     height = max((len(w) for w in wrapped), default=1)
     out = []
+    last = len(row) - 1
     for n in range(height):
         parts = []
-        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+        for column, width in enumerate(widths):
             text = wrapped[column][n] if n < len(wrapped[column]) else ""
-            pad = " " * (width - len(text)) if column < len(row) - 1 else ""
-            parts.append(style.paint(text, cell.kind) + pad)
+            pad = " " * (width - len(text)) if column < last else ""
+            kind = kinds[column] if kinds is not None else None
+            parts.append(style.paint(text, kind) + pad)
         out.append(GAP.join(parts).rstrip())
     return "\n".join(out)
 
