@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
+from operator import attrgetter
 
 from linkscope.elf.image import Buffer
 from linkscope.errors import LimitExceededError, NotFoundError, UnreadableError
@@ -22,7 +23,7 @@ def read_folder(root: str, limits: Limits) -> Package:
             raise LimitExceededError(
                 f"{root}: more than {limits.max_members} files (raise it with --limit files=N)"
             )
-    members.sort(key=lambda m: m.inner)
+    members.sort(key=attrgetter("inner"))
     return Package(
         source=root,
         kind=PackageKind.FOLDER,
@@ -33,19 +34,21 @@ def read_folder(root: str, limits: Limits) -> Package:
 
 def _walk(root: str, top: str) -> Iterator[Member]:
     """Depth-first, in name order, with an explicit stack: a folder nested thousands of levels
-    deep must not exhaust Python's recursion limit."""
-    stack: list[Iterator[os.DirEntry[str]]] = []
+    deep must not exhaust Python's recursion limit. Inner paths are built from the names
+    walked (what `os.path.relpath` would say, without its cost per file)."""
+    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = []
     listing = _listing(root, top)
     if isinstance(listing, Member):
         yield listing
         return
-    stack.append(iter(listing))
+    stack.append((iter(listing), ""))
     while stack:
-        entry = next(stack[-1], None)
+        entries, prefix = stack[-1]
+        entry = next(entries, None)
         if entry is None:
             stack.pop()
             continue
-        inner = os.path.relpath(entry.path, root).replace(os.sep, "/")
+        inner = prefix + entry.name
         member = _folder_member(entry, inner)
         if member is None:
             continue
@@ -55,7 +58,7 @@ def _walk(root: str, top: str) -> Iterator[Member]:
             if isinstance(children, Member):
                 yield children
             else:
-                stack.append(iter(children))
+                stack.append((iter(children), inner + "/"))
 
 
 def _listing(root: str, top: str) -> list[os.DirEntry[str]] | Member:
