@@ -572,4 +572,23 @@ def _usage_error(exc: Exception) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    code = main()
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Exit without tearing the interpreter down: freeing every module and object one by one
+    costs more than the rest of `inspect` of a small file after its imports (~35 M instructions),
+    and more after a batch. Only when nothing is left to run at exit (no atexit handler, no
+    other thread) and stdout and stderr flush; otherwise, and on a closed pipe, sys.exit."""
+    import atexit
+    import threading
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    if atexit._ncallbacks() or threading.active_count() > 1:
+        sys.exit(code)
+    os._exit(code)

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 import typer
+from conftest import BIN, ROOT
 
 from linkscope import cli
 
@@ -75,3 +80,48 @@ def test_usage_errors_are_the_whole_apps(
         assert cli._usage_error(exc) == code == 2
     whole = capsys.readouterr()
     assert alone.err == whole.err and alone.err
+
+
+# ---------------------------------------------------------------- leaving without a teardown
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+
+
+def test_leaving_flushes_what_was_written_and_keeps_the_exit_code() -> None:
+    done = _python(
+        "import sys\nfrom linkscope.cli import _leave\n"
+        "sys.stdout.write('report' * 100000)\nsys.stderr.write('note')\n_leave(3)"
+    )
+    assert (done.returncode, len(done.stdout), done.stderr) == (3, 600000, "note")
+
+
+def test_leaving_runs_exit_handlers_when_there_are_any() -> None:
+    done = _python(
+        "import atexit\nfrom linkscope.cli import _leave\n"
+        "atexit.register(lambda: print('handler ran'))\n_leave(1)"
+    )
+    assert (done.returncode, done.stdout) == (1, "handler ran\n")
+
+
+def test_the_command_line_process_prints_whole_reports() -> None:
+    run = [sys.executable, "-m", "linkscope"]
+    folder = subprocess.run(
+        [*run, "inspect", str(BIN), "--format", "json"], capture_output=True, text=True, check=False
+    )
+    assert folder.returncode == 1  # LS103: the fixtures hold Mach-O and PE files
+    assert len(json.loads(folder.stdout)["binaries"]) > 50
+    musl = subprocess.run(
+        [*run, "check", str(BIN / "c_hello_muslgcc_dynamic_x86_64")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert musl.returncode == 1 and "LS202" in musl.stdout
+    missing = subprocess.run(
+        [*run, "inspect", "/nonexistent"], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 2 and missing.stderr.startswith("linkscope: error: ")

@@ -4,11 +4,14 @@ they repeat) and one summary line, laid out to the width of `style` (render/layo
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from linkscope.model import BinaryFacts, Report
-from linkscope.render.grouping import FindingGroup, distributions_of, group_findings
 from linkscope.render.layout import PLAIN, Cell, Style, fits, grid, natural_width, wrap
 from linkscope.render.needs import needs_text
+
+if TYPE_CHECKING:
+    from linkscope.render.grouping import FindingGroup
 
 MAX_SYMBOLS_SHOWN = 6
 PROSE_WIDTH = 100  # messages read badly in longer lines, however wide the terminal
@@ -52,6 +55,8 @@ def render(
     if symbols:
         parts.extend(_symbols(b, style) for b in binaries if b.version_requirements)
     if report.findings:
+        from linkscope.render.grouping import distributions_of, group_findings  # findings only
+
         groups = group_findings(report.findings, distributions_of(report.binaries))
         parts.append("\n\n".join(_finding(g, style) for g in groups))
     if checking:
