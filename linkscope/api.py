@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from linkscope.errors import InputError, NotElfError, UsageError
 from linkscope.inputs import Limits
 from linkscope.model import BinaryFacts, Finding, Report, RuntimeRef, ScannedPackage, Severity
-from linkscope.scan import Progress, complete_binaries, scan_path
+from linkscope.scan import Progress, complete_binaries, scan_paths
 
 if TYPE_CHECKING:
     from linkscope.profiles.model import Target
@@ -40,9 +40,8 @@ def scan(
     from linkscope.elf.facts import LEAN_ABOVE
 
     lean_above = LEAN_ABOVE if lean else None
-    return tuple(
-        scan_path(path, limits or Limits(), progress=progress, lean_above=lean_above, arch=arch)
-        for path in paths
+    return scan_paths(
+        paths, limits or Limits(), progress=progress, lean_above=lean_above, arch=arch
     )
 
 

@@ -28,6 +28,7 @@ from typing import Generic, TypeVar
 R = TypeVar("R")
 
 MAX_CHUNKS = 2048  # their numbers (2 bytes each) fit in one atomic pipe write of 4,096 bytes
+PIPE_BYTES = 1 << 20  # a worker writes this much ahead before it waits for this process
 _FINISHED, _FAILED = -1, -2
 _FRAME = struct.Struct("<I")
 
@@ -106,6 +107,10 @@ class SharedRun(Generic[R]):
 
     def _fork(self, child_setup: Callable[[], Callable[[int], R]]) -> None:
         reader, writer = os.pipe()
+        with contextlib.suppress(OSError, AttributeError, ImportError):  # Linux only
+            import fcntl  # room for many results
+
+            fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the worker, which leaves by os._exit
             os.close(reader)

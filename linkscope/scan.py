@@ -60,14 +60,92 @@ def scan_path(
     passes none; see `terminal_progress`). `workers` overrides the pool size (default: one per
     core; 1 never starts a pool). `lean_above`: shared libraries bigger than this are read for a
     check verdict only (`elf/lean.py`). `arch` picks a multi-platform image's manifest."""
+    return scan_paths(
+        [source], limits, progress=progress, workers=workers, lean_above=lean_above, arch=arch
+    )[0]
+
+
+def scan_paths(
+    sources: Sequence[str],
+    limits: Limits,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    lean_above: int | None = None,
+    arch: str | None = None,
+) -> tuple[ScannedPackage, ...]:
+    """`scan_path` of each source in turn; while workers read one, this process opens the next
+    when that is cheap (walks a folder, parses a zip's directory), so no core waits for it. An
+    error opening it is raised when its turn comes, as if it had been opened then."""
+    scanned: list[ScannedPackage] = []
+    ahead: _Opened | None = None
+    for position, source in enumerate(sources):
+        following = sources[position + 1] if position + 1 < len(sources) else None
+        package = ahead.take() if ahead is not None else _open(source, limits, arch, lean_above)
+        ahead = None
+
+        def open_next(following: str | None = following) -> None:
+            nonlocal ahead
+            if following is not None and _opens_cheaply(following):
+                ahead = _Opened(following, limits, arch, lean_above)
+
+        scanned.append(_scan(source, package, limits, progress, workers, lean_above, open_next))
+    return tuple(scanned)
+
+
+def _open(source: str, limits: Limits, arch: str | None, lean_above: int | None) -> Package:
     early = EarlyReads(lean_above, METADATA_FILE_BYTES + 1)  # an image's files, in its one pass
-    package = open_package(source, limits, arch=arch, early=early)
+    return open_package(source, limits, arch=arch, early=early)
+
+
+class _Opened:
+    """The next source, opened ahead of its turn: its package, or the error to raise then."""
+
+    def __init__(self, source: str, limits: Limits, arch: str | None, lean: int | None) -> None:
+        self.package: Package | None = None
+        self.error: Exception | None = None
+        try:
+            self.package = _open(source, limits, arch, lean)
+        except Exception as exc:  # raised in its turn, after the scan before it
+            self.error = exc
+
+    def take(self) -> Package:
+        if self.error is not None:
+            raise self.error
+        assert self.package is not None
+        return self.package
+
+
+def _opens_cheaply(source: str) -> bool:
+    """A folder or a zip (opening a container image inflates its layers: that waits its turn)."""
+    from linkscope.inputs import image_kind
+
+    if os.path.isdir(source):
+        return not image_kind.is_image_folder(source)
+    try:
+        with open(source, "rb") as handle:
+            return handle.read(4) in ZIP_MAGICS
+    except OSError:
+        return False
+
+
+def _scan(
+    source: str,
+    package: Package,
+    limits: Limits,
+    progress: Progress | None,
+    workers: int | None,
+    lean_above: int | None,
+    while_reading: Callable[[], None],
+) -> ScannedPackage:
     if package.kind is PackageKind.FILE:
         lean_above = None  # the one file named (or stdin, which cannot be read twice)
     with PackageReader(package, limits) as reader:
         count = _pool_size(package, workers)
         if count > 1:
-            reads = _read_shared(package, reader, limits, count, lean_above, progress)
+            reads = _read_shared(
+                package, reader, limits, count, lean_above, progress, while_reading
+            )
         else:
             reads = _read_all(package, reader, lean_above, progress)
         found = _collect(package, reads)
@@ -503,10 +581,12 @@ def _read_shared(
     count: int,
     lean_above: int | None,
     progress: Progress | None,
+    while_reading: Callable[[], None] = lambda: None,
 ) -> list[_Read]:
     """`count` readers, this process and count - 1 forked workers, take chunks of members (the
     costliest first) until none is left; each classifies and reads its own chunks, and the
-    reads go back to the members' order."""
+    reads go back to the members' order. `while_reading` runs here once the workers have
+    started (opening the next source)."""
     from linkscope.pool import SharedRun
 
     members = package.members
@@ -532,6 +612,7 @@ def _read_shared(
         return run
 
     with SharedRun(order, workers=count - 1, child_setup=child_setup, done=collect) as shared:
+        while_reading()
         for chunk in shared.claims():
             budget = _Budget()
             for index in chunks[chunk]:

@@ -18,8 +18,9 @@ from package_helpers import Item, fixture, make_folder, make_zip
 from linkscope import pool
 from linkscope import scan as scan_module
 from linkscope.cli import main
+from linkscope.errors import UnsupportedArchiveError
 from linkscope.inputs import Limits, Member, Package, PackageKind, PackageReader, open_package
-from linkscope.scan import chunk_members, scan_path
+from linkscope.scan import chunk_members, scan_path, scan_paths
 
 NAMES = ["c_hello_gcc_pie_x86_64", "c_uselib_gcc_x86_64", "corrupt_dynstr_offset", "bootstrap.sh"]
 
@@ -243,3 +244,55 @@ def test_the_pool_leaves_the_package_reader_of_this_process_alone(tmp_path: Path
         member = next(m for m in package.members if m.inner.endswith("bootstrap.sh"))
         assert reader.read_head(member, 2) == b"#!"
     assert len(reads) == len(package.members) == len(zipfile.ZipFile(path).infolist())
+
+
+# ------------------------------------------------------------------ several paths in one run
+
+
+def test_the_next_path_is_opened_while_workers_read_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parent: int
+) -> None:
+    first = make_folder(tmp_path / "a", function_items())
+    second = make_zip(tmp_path / "b.zip", function_items(40))
+    third = make_folder(tmp_path / "c", function_items(10))
+    ahead: list[str] = []
+    real = scan_module._Opened.__init__
+
+    def spy(self: Any, source: str, *args: Any) -> None:
+        ahead.append(source)
+        real(self, source, *args)
+
+    monkeypatch.setattr(scan_module._Opened, "__init__", spy)
+    sources = [str(first), str(second), str(third)]
+    together = scan_paths(sources, Limits(), workers=2)
+    assert ahead == [str(second), str(third)]  # each opened while the one before was read
+    assert together == tuple(scan_path(s, Limits(), workers=1) for s in sources)
+
+
+def test_an_error_opening_the_next_path_comes_in_its_turn(tmp_path: Path) -> None:
+    first = make_folder(tmp_path / "a", function_items())
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(UnsupportedArchiveError) as together:
+        scan_paths(
+            [str(first), str(broken)], Limits(), workers=2, progress=lambda *a: seen.append(a)
+        )
+    with pytest.raises(UnsupportedArchiveError) as alone:
+        scan_path(str(broken), Limits())
+    assert str(together.value) == str(alone.value)
+    assert seen[-1][0] == seen[-1][1]  # the first path was read to its end first
+
+
+def test_only_folders_and_zips_are_opened_ahead(tmp_path: Path) -> None:
+    image = tmp_path / "layout"
+    image.mkdir()
+    (image / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (image / "index.json").write_text("{}")
+    plain = tmp_path / "bootstrap"
+    plain.write_bytes(fixture("c_hello_gcc_pie_x86_64").read_bytes())
+    assert scan_module._opens_cheaply(str(make_folder(tmp_path / "f", function_items(1))))
+    assert scan_module._opens_cheaply(str(make_zip(tmp_path / "f.zip", function_items(1))))
+    assert not scan_module._opens_cheaply(str(image))
+    assert not scan_module._opens_cheaply(str(plain))
+    assert not scan_module._opens_cheaply(str(tmp_path / "missing"))
