@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from check_helpers import TODAY, cli_main
+from check_helpers import BIN, TODAY, cli_main
 from eco_helpers import eco, node_function, npm_package, sharp_like
 from package_helpers import Item, make_zip
 
@@ -411,3 +411,81 @@ def test_no_build_for_the_function_cpu(tmp_path: Path) -> None:
     items = npm_package("deasync", "1.0.0", built)
     report = check(node_function(tmp_path / "g.zip", items), "nodejs20.x", "arm64")
     assert report.verdict == "compatible", [(f.rule, f.message) for f in report.findings]
+
+
+# ---------------------------------------------------------------- command-line tools (esbuild)
+
+
+def cli_tool(os_name: str, cpu: str, program: Path) -> list[Item]:
+    """A loader like esbuild or biome: its platform packages hold an executable (`bin/<tool>`)
+    that it runs as a child process, not an addon."""
+    offered = [f"@clitool/{o}-{c}" for o in ("linux", "darwin") for c in ("x64", "arm64")]
+    items = npm_package(
+        "clitool",
+        "0.25.0",
+        [("bin/clitool", b"#!/usr/bin/env node\nrequire('../lib/main.js')\n")],
+        bin={"clitool": "bin/clitool"},
+        optionalDependencies={name: "0.25.0" for name in offered},
+    )
+    items += npm_package(
+        f"@clitool/{os_name}-{cpu}", "0.25.0", [("bin/clitool", program)], os=[os_name], cpu=[cpu]
+    )
+    return items
+
+
+@pytest.mark.parametrize(
+    ("os_name", "cpu", "program"),
+    [
+        ("darwin", "arm64", MAC[2]),  # node_modules from a Mac (a Mach-O file)
+        ("linux", "arm64", BIN / "c_hello_zig_glibc2.17_aarch64"),  # built for arm64
+    ],
+)
+def test_a_cli_tool_for_another_platform_is_a_warning(
+    tmp_path: Path, os_name: str, cpu: str, program: Path
+) -> None:
+    """esbuild 0.25.0 installed on a Mac, on Node 20.20.2 here: `require('esbuild')` works,
+    `transformSync` throws `You installed esbuild for another platform`. Its program runs as a
+    child process; only a handler that calls it at run time fails: a warning."""
+    report = check(node_function(tmp_path / "f.zip", cli_tool(os_name, cpu, program)), "nodejs20.x")
+    assert report.verdict == "compatible", [(f.rule, f.message) for f in report.findings]
+    [finding] = [f for f in report.findings if f.rule == "LS613"]
+    assert finding.severity is Severity.WARNING
+    assert finding.path.endswith("node_modules/clitool/package.json")
+    assert "the `clitool` command cannot run on Lambda" in finding.message
+    assert f"@clitool/{os_name}-{cpu}" in finding.message
+    assert "npm install --os=linux --cpu=x64 --libc=glibc clitool@0.25.0" in finding.fix
+    assert "--omit=dev" in finding.fix
+    others = [f for f in report.findings if f.rule in ("LS101", "LS103")]
+    assert all(f.severity is Severity.INFO for f in others)
+
+
+def test_an_addon_platform_package_for_another_platform_stays_an_error(tmp_path: Path) -> None:
+    """swc, rollup, sharp: the platform package holds an addon that `require` loads."""
+    items = cli_tool("darwin", "arm64", MAC[2])
+    items.append(
+        Item("node_modules/@clitool/darwin-arm64/clitool.node", MAC[2].read_bytes(), 0o644)
+    )
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    [finding] = [f for f in report.findings if f.rule == "LS613"]
+    assert finding.severity is Severity.ERROR
+
+
+@pytest.mark.parametrize("fallback", [True, False])
+def test_no_prebuild_but_a_javascript_fallback(tmp_path: Path, fallback: bool) -> None:
+    """bufferutil 4.0.9 and utf-8-validate 6.0.5 ship no linux-arm64 prebuild; their index.js
+    catches node-gyp-build's error and uses fallback.js: a warning. Without one it is an error,
+    and npm's --cpu flag would not help: the fix is to let the install script compile it."""
+    files: list[tuple[str, Path | bytes]] = [
+        ("prebuilds/linux-x64/wsutil.node", eco("node_napi9_x86_64.node")),
+        ("binding.gyp", b"{'targets': [{'target_name': 'wsutil'}]}\n"),
+    ]
+    if fallback:
+        files.append(("fallback.js", b"module.exports = { mask() {} };\n"))
+    items = npm_package("wsutil", "4.0.9", files)
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x", "arm64")
+    [finding] = [f for f in report.findings if f.rule == "LS613"]
+    assert finding.severity is (Severity.WARNING if fallback else Severity.ERROR)
+    assert ("JavaScript fallback (`fallback.js`)" in finding.message) is fallback
+    assert "compiles it (it has a binding.gyp)" in finding.fix
+    assert "--cpu" not in finding.fix
+    assert report.verdict == ("compatible" if fallback else "incompatible")

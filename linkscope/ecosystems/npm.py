@@ -193,6 +193,20 @@ def missing_platform_packages(
     return found
 
 
+def platform_programs(
+    missing: MissingPlatform, packages: Iterable[NpmPackage], natives: Iterable[str]
+) -> tuple[str, ...]:
+    """The native files (`natives`: member paths) of a loader's installed platform packages
+    when none of them is an addon (`*.node`): the programs of a command-line tool such as
+    esbuild or biome, which runs its platform's executable as a child process instead of
+    loading it into Node. Empty otherwise (an addon, or nothing installed to tell)."""
+    folders = tuple(f"{p.folder}/" for p in packages if p.name in missing.installed)
+    if not folders:
+        return ()
+    found = tuple(sorted(n for n in natives if n.startswith(folders)))
+    return () if any(n.endswith(".node") for n in found) else found
+
+
 def _installed_fits(package: NpmPackage, platform: Platform) -> bool:
     named = platform_in_name(package.name)
     return platform_mismatch(package, platform) is None or bool(named and named.portable)

@@ -6,23 +6,13 @@ architectures is an LS101 finding (`missing_copies`)."""
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from linkscope.ecosystems import dotnet, jvm
-from linkscope.ecosystems.node import NodePackage
-from linkscope.ecosystems.node_builds import node_target, prebuild_fits
-from linkscope.ecosystems.npm import (
-    Platform,
-    addon_tags,
-    lambda_platform,
-    missing_platform_packages,
-    platform_mismatch,
-    tag_fits,
-)
 from linkscope.model import EntryKind, Finding, ScannedPackage, Severity
 from linkscope.resolve import World
+from linkscope.rules.node_spares import node_spares
 
 OWN_RULES = ("LS601", "LS602", "LS611", "LS612", "LS613", "LS621")
 
@@ -35,7 +25,7 @@ def spare_natives(world: World) -> dict[str, str]:
         natives = _native_inners(package)
         spares |= _jvm_spares(package, natives, machine)
         spares |= _dotnet_spares(package, natives, machine)
-        spares |= _node_spares(package, world, _module_version(world))
+        spares |= node_spares(package, world)
     return spares
 
 
@@ -49,13 +39,6 @@ def picked_natives(world: World) -> Iterator[str]:
         yield from (natives[i] for i in jvm.choose(jni, machine).picked)
         assets = [a for i in natives if (a := dotnet.native_asset(i)) is not None]
         yield from (natives[i] for i in dotnet.choose(assets, machine).picked)
-
-
-def _module_version(world: World) -> int | None:
-    from linkscope.profiles.languages import language_facts
-
-    facts = language_facts(world.target.runtime.name)
-    return facts.nodejs.node_module_version if facts is not None and facts.nodejs else None
 
 
 def _native_inners(package: ScannedPackage) -> dict[str, str]:
@@ -89,68 +72,6 @@ def _dotnet_spares(
         for i in choice.spare
         if i not in only
     }
-
-
-def _node_spares(
-    package: ScannedPackage, world: World, module_version: int | None
-) -> dict[str, str]:
-    part = package.ecosystems.part(NodePackage)
-    if part is None:
-        return {}
-    platform = lambda_platform(world.target.arch)
-    spares = {
-        a.location: "no Linux runtime loads this platform's addon"
-        for a in part.addons
-        if a.inner in part.ignored
-    }
-    satisfied = not missing_platform_packages(part.packages, platform)
-    native_entries = [e for e in package.entries if e.kind in (EntryKind.ELF, EntryKind.NATIVE)]
-    for npm in part.packages:
-        why = platform_mismatch(npm, platform)
-        if why is None or not satisfied:
-            continue
-        for entry in native_entries:
-            if entry.inner.startswith(npm.folder + "/"):
-                spares[entry.location] = (
-                    f"{npm.name} is for {why}; npm's loader picks the one for {platform.label}"
-                )
-    return (
-        spares
-        | _prebuild_spares(part, world, platform)
-        | _tagged_spares(part, platform, module_version)
-    )
-
-
-def _prebuild_spares(part: NodePackage, world: World, platform: Platform) -> dict[str, str]:
-    """Prebuilt addons for another platform or Node than the runtime's: the package's loader
-    never picks them (LS611 or LS613 on the package says when it finds none)."""
-    node = node_target(world.target.runtime.name)
-    for_node = f" and Node {node.major}" if node is not None else ""
-    return {
-        addon.location: f"its loader picks the build for {platform.label}{for_node}"
-        for addon in part.addons
-        if prebuild_fits(addon.inner, platform, node) is False
-    }
-
-
-def _tagged_spares(
-    part: NodePackage, platform: Platform, module_version: int | None
-) -> dict[str, str]:
-    """In a folder of tagged addons (`node.napi.glibc.node`, `node.abi115.musl.node`), the ones
-    node-gyp-build rejects on Lambda are spares when it accepts another one there."""
-    folders: dict[str, list[tuple[str, str]]] = {}
-    for addon in part.addons:
-        folders.setdefault(posixpath.dirname(addon.inner), []).append((addon.inner, addon.location))
-    spares: dict[str, str] = {}
-    for addons in folders.values():
-        tags = {inner: addon_tags(posixpath.basename(inner)) for inner, _ in addons}
-        fits = [i for i, t in tags.items() if t is None or tag_fits(t, platform, module_version)]
-        if not fits:
-            continue
-        for inner, location in addons:
-            if inner not in fits:
-                spares[location] = f"node-gyp-build picks {posixpath.basename(fits[0])} beside it"
-    return spares
 
 
 def adjust(findings: Iterable[Finding], world: World) -> list[Finding]:
