@@ -130,7 +130,14 @@ def musl_dynamic_fix(facts: BinaryFacts, need: Need | None = None) -> str:
 def missing_library_fix(
     name: str, facts: BinaryFacts | None = None, need: Need | None = None
 ) -> str:
-    packaged = packaging_fix(facts.origin if facts is not None else None, need)
+    origin = facts.origin if facts is not None else None
+    if origin is not None and need is not None:
+        from linkscope.packaging_fixes import wheel_library_fix
+
+        shipped = wheel_library_fix(name, origin, need)
+        if shipped is not None:
+            return shipped
+    packaged = packaging_fix(origin, need)
     if packaged is not None:
         return packaged
     return (

@@ -134,3 +134,61 @@ def dotnet_fix(origin: Origin, need: Need) -> str | None:
         f"the RID of the function's architecture), and check that runtimes/{rid}/native/ "
         "holds a Linux build of it."
     )
+
+
+def wheel_library_fix(name: str, origin: Origin, need: Need) -> str | None:
+    """A library a wheel's file needs but neither bundles nor finds on the runtime: for a
+    manylinux wheel that fits the runtime, reinstalling gets the same wheel (auditwheel left the
+    library out, expecting the system to have it), so the library must be shipped; for a wheel
+    pip built from an sdist on the build machine (`linux_x86_64`), a manylinux wheel (if the
+    project publishes one) bundles it. None for other wheels: the pip fix applies."""
+    if origin.ecosystem != "python" or not origin.tag:
+        return None
+    families = {_platform_family(p, need) for p in _wheel_platforms(origin.tag)}
+    what = f"{origin.package} {origin.version or ''}".strip() if origin.package else "The wheel"
+    system = {"al2023": ("Amazon Linux 2023", "amazonlinux:2023", "dnf"), "al2": (
+        "Amazon Linux 2", "amazonlinux:2", "yum")}.get(need.os_id)  # fmt: skip
+    copy = (
+        f"copy it from {system[0]} (`{system[2]} install` the package that has it in an "
+        f"`{system[1]}` container, `{system[2]} provides '*/{name}'` names it; take it from "
+        "/usr/lib64)"
+        if system
+        else f"copy it from a system like {need.runtime}'s"
+    )
+    ship = (
+        f"put {name} (and what it needs) in the function's `lib/` folder or a layer's `lib/` "
+        f"(both are on LD_LIBRARY_PATH): {copy}"
+    )
+    if "fits" in families:
+        return (
+            f"{what}'s wheel (`{origin.tag}`) does not bundle {name}: it expects the system to "
+            f"have it, and reinstalling gets the same wheel. {ship[0].upper()}{ship[1:]}; or "
+            f"use a release of {origin.package or 'it'} whose wheel bundles it."
+        )
+    if families == {"source"}:
+        return (
+            f"{what} was built from source on the build machine (wheel tag `{origin.tag}`) and "
+            f"linked to that machine's {name}. Install a manylinux wheel of it if the project "
+            "publishes one (`pip install --only-binary=:all: --platform manylinux2014_"
+            f"{need.machine} ...`), which bundles its libraries; if it publishes only an sdist, "
+            f"build it in the runtime's build image (`sam build --use-container`) and {ship}, "
+            "or use a pure-Python alternative."
+        )
+    return None
+
+
+def _wheel_platforms(tag: str) -> list[str]:
+    """`cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64` -> its platform tags."""
+    return [p for part in tag.split() for p in part.split("-", 2)[-1].split(".")]
+
+
+def _platform_family(platform: str, need: Need) -> str:
+    from linkscope.ecosystems.wheels import platform_facts
+    from linkscope.model import version_key
+
+    family, glibc, arch = platform_facts(platform)
+    if family == "linux":
+        return "source"
+    if family == "manylinux" and arch == need.machine and glibc is not None:
+        return "fits" if glibc <= version_key(need.glibc)[:2] else "newer"
+    return family
