@@ -166,13 +166,13 @@ def wheel_library_fix(name: str, origin: Origin, need: Need) -> str | None:
             f"use a release of {origin.package or 'it'} whose wheel bundles it."
         )
     if families == {"source"}:
+        from linkscope.advice import pip_fix
+
         return (
-            f"{what} was built from source on the build machine (wheel tag `{origin.tag}`) and "
-            f"linked to that machine's {name}. Install a manylinux wheel of it if the project "
-            "publishes one (`pip install --only-binary=:all: --platform manylinux2014_"
-            f"{need.machine} ...`), which bundles its libraries; if it publishes only an sdist, "
-            f"build it in the runtime's build image (`sam build --use-container`) and {ship}, "
-            "or use a pure-Python alternative."
+            f"{pip_fix(origin, need)} A `linux_*` wheel was built from source on the build "
+            f"machine and linked to that machine's {name}; a manylinux wheel bundles its "
+            "libraries. If the project publishes only an sdist, build it in the runtime's "
+            f"build image and {ship}, or use a pure-Python alternative."
         )
     return None
 

@@ -59,6 +59,7 @@ def test_a_wheel_built_from_source_is_told_to_use_a_manylinux_wheel(tmp_path: Pa
     [missing] = missing_library(report)
     assert "was built from source on the build machine" in missing.fix
     assert "--only-binary=:all:" in missing.fix and "sam build --use-container" in missing.fix
+    assert "the function's `lib/` folder" in missing.fix
 
 
 def test_a_wheel_too_new_for_the_runtime_keeps_the_reinstall_fix(tmp_path: Path) -> None:
