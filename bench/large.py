@@ -85,26 +85,64 @@ def build(cache: Path) -> dict[str, Path]:
                 out.add(path, path.relative_to(folder).as_posix(), recursive=False)
         tarball.with_suffix(".partial").rename(tarball)
     image, layer = build_image(cache, folder)
-    return {"folder": folder, "zip": archive, "tar": tarball, "image": image, "layer": layer}
+    inputs = {"folder": folder, "zip": archive, "tar": tarball, "image": image, "layer": layer}
+    if _has("zstandard"):
+        inputs["image2"], inputs["layer2"] = build_big_image(cache, folder, layer)
+    return inputs
 
 
 def build_image(cache: Path, folder: Path) -> tuple[Path, Path]:
     """The function's files as a container image: an OCI archive with one gzip layer (the files
     under var/task/), and that layer alone as a .tar.gz, so `tar -tzf` reads the same bytes."""
     import gzip
-    import hashlib
 
     image, layer_file = cache / "function-image.oci.tar", cache / "function-layer.tar.gz"
     if image.exists() and layer_file.exists():
         return image, layer_file
-    plain = cache / "function-layer.tar"
-    with tarfile.open(plain, "w") as out:
-        for path in sorted(folder.rglob("*")):
-            out.add(path, "var/task/" + path.relative_to(folder).as_posix(), recursive=False)
+    plain = _layer_tar(cache / "function-layer.tar", folder, "var/task/")
     with open(plain, "rb") as source, gzip.open(layer_file, "wb", compresslevel=6) as target:
         shutil.copyfileobj(source, target, 1 << 20)
     diff_id = _sha256(plain)
     plain.unlink()
+    write_oci_archive(image, [(layer_file, "gzip", diff_id)])
+    return image, layer_file
+
+
+def build_big_image(cache: Path, folder: Path, gzip_layer: Path) -> tuple[Path, Path]:
+    """Twice the function: its gzip layer, then the same files again under opt/copy/ in a zstd
+    layer (688 MiB, 442 ELF files), and that second layer alone as a .tar.zst."""
+    import gzip
+    import hashlib
+
+    import zstandard
+
+    image, layer_file = cache / "function-image2.oci.tar", cache / "function-copy.tar.zst"
+    if image.exists() and layer_file.exists():
+        return image, layer_file
+    plain = _layer_tar(cache / "function-copy.tar", folder, "opt/copy/")
+    with open(plain, "rb") as source, open(layer_file, "wb") as target:
+        zstandard.ZstdCompressor(level=3).copy_stream(source, target)
+    copy_id = _sha256(plain)
+    plain.unlink()
+    digest = hashlib.sha256()
+    with gzip.open(gzip_layer, "rb") as layer:
+        while chunk := layer.read(1 << 20):
+            digest.update(chunk)
+    layers = [(gzip_layer, "gzip", digest.hexdigest()), (layer_file, "zstd", copy_id)]
+    write_oci_archive(image, layers)
+    return image, layer_file
+
+
+def _layer_tar(plain: Path, folder: Path, prefix: str) -> Path:
+    with tarfile.open(plain, "w") as out:
+        for path in sorted(folder.rglob("*")):
+            out.add(path, prefix + path.relative_to(folder).as_posix(), recursive=False)
+    return plain
+
+
+def write_oci_archive(image: Path, layers: list[tuple[Path, str, str]]) -> None:
+    """An OCI archive of the layers (file, compression, diff_id hex), base first."""
+    import hashlib
 
     def blob(data: bytes) -> tuple[str, bytes]:
         return hashlib.sha256(data).hexdigest(), data
@@ -114,10 +152,10 @@ def build_image(cache: Path, folder: Path) -> tuple[Path, Path]:
             "architecture": "amd64",
             "os": "linux",
             "config": {"Entrypoint": ["/usr/bin/python3", "-m", "awslambdaric"]},
-            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
+            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{d}" for _, _, d in layers]},
         }
     ).encode()
-    layer_digest = _sha256(layer_file)
+    digests = [_sha256(path) for path, _, _ in layers]
     config_hex, _ = blob(config)
     manifest = json.dumps(
         {
@@ -130,10 +168,11 @@ def build_image(cache: Path, folder: Path) -> tuple[Path, Path]:
             },
             "layers": [
                 {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": f"sha256:{layer_digest}",
-                    "size": layer_file.stat().st_size,
+                    "mediaType": f"application/vnd.oci.image.layer.v1.tar+{how}",
+                    "digest": f"sha256:{hexdigest}",
+                    "size": path.stat().st_size,
                 }
+                for (path, how, _), hexdigest in zip(layers, digests, strict=True)
             ],
         }
     ).encode()
@@ -160,9 +199,9 @@ def build_image(cache: Path, folder: Path) -> tuple[Path, Path]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
-        out.add(layer_file, f"blobs/sha256/{layer_digest}")
+        for (path, _, _), hexdigest in zip(layers, digests, strict=True):
+            out.add(path, f"blobs/sha256/{hexdigest}")
     image.with_suffix(".partial").rename(image)
-    return image, layer_file
 
 
 def _sha256(path: Path) -> str:
@@ -241,6 +280,12 @@ def commands(
         cases["image"] = {
             "tar -tzf (its gzip layer)": ["tar", "-tzf", str(inputs["layer"])],
             "linkscope check (OCI archive)": [*check, str(inputs["image"])],
+        }
+    if _image_reader() and "image2" in inputs:  # twice the files: a gzip and a zstd layer
+        both = f"tar -tzf '{inputs['layer']}' && zstd -dc '{inputs['layer2']}' | tar -t"
+        cases["image, two layers (gzip + zstd)"] = {
+            "tar -t of both layers": ["sh", "-c", f"({both}) > /dev/null"],
+            "linkscope check (OCI archive)": [*check, str(inputs["image2"])],
         }
     if lief:
         cases["zip"]["LIEF (zipfile + lief.parse)"] = [*python, str(inputs["zip"])]

@@ -131,9 +131,13 @@ def check(
         return report
     limits = limits or Limits()
     # (an image is not read twice: its lean files keep their verdict, with less fix detail)
-    packages = tuple(p if p.image else complete_binaries(p, about, limits) for p in packages)
-    layer_packages = tuple(complete_binaries(p, about, limits) for p in layer_packages)
-    return check_scanned(packages, layer_packages, target, context, fail_on=fail_on, ignore=ignore)
+    read_again = tuple(p if p.image else complete_binaries(p, about, limits) for p in packages)
+    layers_again = tuple(complete_binaries(p, about, limits) for p in layer_packages)
+    if all(
+        a is b for a, b in zip(read_again + layers_again, packages + layer_packages, strict=True)
+    ):
+        return report  # nothing was read again (an image alone): the same check would follow
+    return check_scanned(read_again, layers_again, target, context, fail_on=fail_on, ignore=ignore)
 
 
 def check_scanned(

@@ -96,8 +96,17 @@ class _RawStream:
 class MemberView:
     """The Buffer protocol (len, slices, find) over one zip member, `size` bytes long."""
 
-    def __init__(self, opener: Callable[[], Stream], size: int, what: str) -> None:
+    def __init__(
+        self,
+        opener: Callable[[], Stream],
+        size: int,
+        what: str,
+        *,
+        head_keep: int = HEAD_KEEP,
+        window: int = WINDOW,
+    ) -> None:
         self.opener, self.size, self.what = opener, size, what
+        self.head_keep, self.window = head_keep, window
         self.head = bytearray()
         self.chunks: deque[tuple[int, bytes]] = deque()  # (offset, bytes) behind `position`
         self.kept = 0  # bytes in self.chunks
@@ -159,11 +168,11 @@ class MemberView:
             data = self._next(min(max(stop - self.position, INPUT_CHUNK), OUTPUT_CHUNK))
             offset = self.position
             self.position += len(data)
-            if offset < HEAD_KEEP and len(self.head) == offset:
-                self.head += data[: HEAD_KEEP - offset]
+            if offset < self.head_keep and len(self.head) == offset:
+                self.head += data[: self.head_keep - offset]
             self.chunks.append((offset, data))
             self.kept += len(data)
-            while self.chunks and self.kept - len(self.chunks[0][1]) >= WINDOW:
+            while self.chunks and self.kept - len(self.chunks[0][1]) >= self.window:
                 first_offset, first = self.chunks[0]
                 if first_offset + len(first) > keep_from:
                     break  # still needed by the read under way
