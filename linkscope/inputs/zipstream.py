@@ -102,11 +102,12 @@ class MemberView:
         size: int,
         what: str,
         *,
-        head_keep: int = HEAD_KEEP,
-        window: int = WINDOW,
+        head_keep: int | None = None,
+        window: int | None = None,
     ) -> None:
         self.opener, self.size, self.what = opener, size, what
-        self.head_keep, self.window = head_keep, window
+        self.head_keep = HEAD_KEEP if head_keep is None else head_keep  # (read when made)
+        self.window = WINDOW if window is None else window
         self.head = bytearray()
         self.chunks: deque[tuple[int, bytes]] = deque()  # (offset, bytes) behind `position`
         self.kept = 0  # bytes in self.chunks
