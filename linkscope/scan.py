@@ -528,6 +528,7 @@ def _read_all(
 # 10-500 us to read: below both of these, a pool costs about what it saves, or more.
 PARALLEL_MIN_MEMBERS = 128
 PARALLEL_MIN_BYTES = 16 << 20
+MEMBERS_PER_PROCESS = 64
 CHUNK_BYTES = 8 << 20  # a chunk of members holds at most this much (or one bigger member)
 CHUNK_COST_PER_MEMBER = 32 << 10  # for ordering chunks: a member costs as much as 32 KiB
 
@@ -546,6 +547,8 @@ def _pool_size(package: Package, workers: int | None) -> int:
         return 1
     if len(members) < PARALLEL_MIN_MEMBERS and _bytes(members) < PARALLEL_MIN_BYTES:
         return 1
+    # at least MEMBERS_PER_PROCESS members each: a 64-core machine forks 2 workers for 200 files
+    count = min(count, max(2, len(members) // MEMBERS_PER_PROCESS))
     return count if pool.can_fork() else 1
 
 

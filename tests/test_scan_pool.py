@@ -134,11 +134,13 @@ def test_pool_size_thresholds() -> None:
     few_small = package([1000] * (scan_module.PARALLEL_MIN_MEMBERS - 1))
     assert pool_size(few_small, 2) == 1
     assert pool_size(package([1000] * scan_module.PARALLEL_MIN_MEMBERS), 2) == 2
-    assert pool_size(package([scan_module.PARALLEL_MIN_BYTES // 2] * 2), 4) == 4
+    assert pool_size(package([scan_module.PARALLEL_MIN_BYTES // 2] * 2), 4) == 2
     assert pool_size(package([scan_module.PARALLEL_MIN_BYTES * 2]), 4) == 1  # one member
     assert pool_size(package([1 << 30] * 300, PackageKind.IMAGE), 2) == 1
     assert pool_size(package([1 << 30], PackageKind.FILE), 2) == 1
     assert pool_size(package([1000] * 1000), 1) == 1
+    assert pool_size(package([1000] * 200), 64) == 3  # 64 members or more for each process
+    assert pool_size(package([1000] * 10_000), 8) == 8
 
 
 def test_chunks_cover_every_member_once_in_order() -> None:

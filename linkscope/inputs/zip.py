@@ -138,8 +138,8 @@ def _with_link_target(
 
 
 def _zip_member_problem(name: str, info: zipfile.ZipInfo, limits: Limits) -> str | None:
-    parts = name.replace("\\", "/").split("/")
-    if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
+    climbs = ".." in name and ".." in name.replace("\\", "/").split("/")  # most names: no split
+    if name.startswith(("/", "\\")) or climbs or (len(name) > 1 and name[1] == ":"):
         return "unsafe path (absolute or with '..'): Lambda would not place it inside /var/task"
     if info.flag_bits & 0x1:
         return "encrypted member: Lambda cannot read it"
