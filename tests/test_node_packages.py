@@ -489,3 +489,32 @@ def test_no_prebuild_but_a_javascript_fallback(tmp_path: Path, fallback: bool) -
     assert "compiles it (it has a binding.gyp)" in finding.fix
     assert "--cpu" not in finding.fix
     assert report.verdict == ("compatible" if fallback else "incompatible")
+
+
+@pytest.mark.parametrize("optional", [False, True])
+def test_an_addon_package_never_built(tmp_path: Path, optional: bool) -> None:
+    """canvas 3.1.0, re2 1.22.1, node-pty 1.0.0 installed with --ignore-scripts: a binding.gyp
+    and no addon; on Node 20.20.2 here `require` fails with `Cannot find module
+    '../build/Release/canvas.node'`. cpu-features, ssh2's optional dependency: ssh2 loads."""
+    items = npm_package(
+        "paint",
+        "3.1.0",
+        [
+            ("binding.gyp", b"{'targets': [{'target_name': 'paint'}]}\n"),
+            ("lib/bindings.js", b"module.exports = require('../build/Release/paint.node');\n"),
+        ],
+    )
+    if optional:
+        items += npm_package("sshish", "1.16.0", [], optionalDependencies={"paint": "3.1.0"})
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    [finding] = [f for f in report.findings if f.rule == "LS613"]
+    assert finding.path.endswith("node_modules/paint/package.json")
+    assert finding.severity is (Severity.WARNING if optional else Severity.ERROR)
+    assert "its install script never built it" in finding.message
+    assert ("sshish has it as an optional dependency" in finding.message) is optional
+    assert "onlyBuiltDependencies" in finding.fix and "--use-container" in finding.fix
+    built = [
+        *items,
+        Item("node_modules/paint/build/Release/paint.node", X64[2].read_bytes(), 0o755),
+    ]
+    assert "LS613" not in rules(check(node_function(tmp_path / "g.zip", built), "nodejs20.x"))

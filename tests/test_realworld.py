@@ -218,6 +218,80 @@ def test_npm_swc_and_rollup_from_a_mac_are_errors() -> None:
         assert errors_of(report) == {"LS613"}, spec
 
 
+# ------------------------------------------------ Node addons as their packages' loaders pick them
+# Each verdict was compared with what Node 20.20.2 here does with `require` on the x64 install.
+
+WORKING = (
+    "sharp@0.34.2",
+    "@serialport/bindings-cpp@13.0.1",
+    "leveldown@6.1.1",
+    "classic-level@2.0.0",
+    "argon2@0.43.0",
+    "bcrypt@6.0.0",
+    "lightningcss@1.30.1",
+    "@napi-rs/canvas@0.1.70",
+    "utf-8-validate@6.0.5",
+    "bufferutil@4.0.9",
+    "@datadog/pprof@5.20.0",
+    "@datadog/native-iast-taint-tracking@4.2.1",
+    "deasync@0.1.32",
+)
+
+
+@pytest.mark.parametrize("spec", WORKING)
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_npm_addons_that_load(spec: str, arch: str) -> None:
+    """No error on Node 20 and 22: prebuilds for every Node-API or per-ABI loader layout
+    (node-gyp-build 3 and 4, deasync's bin/<platform>-node-<major>), the others spares. deasync
+    on arm64 and bufferutil/utf-8-validate on arm64 ship none for linux-arm64: LS613, an error
+    for deasync (its install script would compile it), a warning where fallback.js takes over."""
+    cpu = {"x86_64": "x64", "arm64": "arm64"}[arch]
+    zipped = npm_function(spec, "linux", cpu)
+    for runtime in ("nodejs20.x", "nodejs22.x"):
+        report = linkscope.check([str(zipped)], runtime, arch)
+        want = {"LS613"} if (spec.startswith("deasync") and arch == "arm64") else set()
+        assert errors_of(report) == want, (spec, runtime, [f.message for f in report.findings])
+
+
+def test_npm_classic_addons_read_from_their_struct() -> None:
+    """deasync 0.1.15 and fibers 5.0.3 are NODE_MODULE (nan) addons with no version symbol:
+    the NODE_MODULE_VERSION comes from their node_module struct, one folder per Node."""
+    report = linkscope.check([str(npm_function("deasync@0.1.15", "linux", "x64"))], "nodejs20.x")
+    abis = {
+        b.path.rsplit("/bin/", 1)[1]: b.origin.abi
+        for b in report.binaries
+        if "/bin/linux-x64-" in b.path and b.origin is not None
+    }
+    assert abis["linux-x64-node-8/deasync.node"] == "node-abi-57"
+    assert abis["linux-x64-node-10/deasync.node"] == "node-abi-64"
+    assert abis["linux-x64-node-4/deasync.node"] == "node-abi-46"
+    # no folder for Node 20: `Could not locate the bindings file` on Node 20.20.2 here
+    errors = [f for f in report.findings if f.severity.value == "error"]
+    assert [(f.rule, f.path.rsplit("!", 1)[-1].rsplit("node_modules/", 1)[1]) for f in errors] == [
+        ("LS611", "deasync/package.json")
+    ]
+    fibers = npm_function("fibers@5.0.3", "linux", "x64")
+    assert errors_of(linkscope.check([str(fibers)], "nodejs20.x")) == {"LS611"}  # `Missing binary`
+
+
+@pytest.mark.parametrize(
+    "spec", ["canvas@3.1.0", "re2@1.22.1", "node-pty@1.0.0", "better-sqlite3@11.10.0"]
+)
+def test_npm_addon_packages_installed_without_their_build(spec: str) -> None:
+    """--ignore-scripts (or pnpm 10) leaves a binding.gyp and no addon: `Cannot find module
+    '../build/Release/…'` (better-sqlite3: `Could not locate the bindings file` at the first
+    `new Database()`) on Node 20.20.2 here."""
+    report = linkscope.check([str(npm_function(spec, "linux", "x64"))], "nodejs20.x")
+    assert errors_of(report) == {"LS613"}, [f.message for f in report.findings]
+
+
+def test_npm_ssh2_without_cpu_features_loads() -> None:
+    report = linkscope.check([str(npm_function("ssh2@1.16.0", "linux", "x64"))], "nodejs20.x")
+    assert not errors_of(report)
+    [finding] = [f for f in report.findings if f.rule == "LS613"]
+    assert finding.severity.value == "warning" and "cpu-features" in finding.path
+
+
 # ------------------------------------------------------------ Python functions as pip builds them
 
 

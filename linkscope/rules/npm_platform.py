@@ -23,6 +23,7 @@ from linkscope.ecosystems.npm import (
     Platform,
     lambda_platform,
     missing_platform_packages,
+    platform_in_name,
     platform_mismatch,
     platform_programs,
 )
@@ -59,6 +60,7 @@ def check_platform_packages(world: World, ctx: Context) -> Iterator[Finding]:
                 yield _missing(missing, locations, world)
         yield from _mismatched(package, part, world)
         yield from _missing_prebuilds(package, part, world)
+        yield from _never_built(package, part, world)
 
 
 def json_location(package: NpmPackage, locations: dict[str, str]) -> str:
@@ -222,6 +224,66 @@ def _no_prebuild_fix(world: World, found: Unloadable) -> str:
             f"{name} may ship a prebuild for this platform."
         )
     return f"Use a release of {name} that ships a build for Linux {arch}, or another package."
+
+
+def _never_built(package: ScannedPackage, part: NodePackage, world: World) -> Iterator[Finding]:
+    """A package with a binding.gyp and no addon at all (canvas, re2, node-pty, better-sqlite3
+    installed with --ignore-scripts, or by pnpm 10, which runs no dependency's install script
+    unless allowed): node-gyp never built it, and `require` fails with `Cannot find module
+    '../build/Release/<name>.node'` (seen on Node 20.20.2 here). A warning when another
+    package has it as an optional dependency (ssh2 and cpu-features), or it has a fallback."""
+    inners = {e.inner for e in package.entries}
+    with_addons = {a.package.folder for a in part.addons if a.package is not None}
+    optional_for = {dep: npm.name for npm in part.packages for dep in npm.optional}
+    loaders = {
+        m.package.folder
+        for m in missing_platform_packages(part.packages, lambda_platform(world.target.arch))
+    }
+    locations = {m.inner: m.location for m in package.metadata}
+    for npm in part.packages:
+        if f"{npm.folder}/binding.gyp" not in inners or npm.folder in with_addons:
+            continue
+        if (
+            npm.folder in loaders
+            or _loads_platform_packages(npm)
+            or platform_mismatch(npm, lambda_platform(world.target.arch))
+        ):
+            continue
+        path = json_location(npm, locations)
+        dependent = optional_for.get(npm.name)
+        fallback = f"{npm.folder}/fallback.js" in inners
+        severity = Severity.WARNING if dependent or fallback else Severity.ERROR
+        outcome = (
+            f"{dependent} has it as an optional dependency and works without it"
+            if dependent
+            else "it then uses its JavaScript fallback (`fallback.js`)"
+            if fallback
+            else f"`require('{npm.name}')` (or its first use) fails with `Cannot find module "
+            "'.../build/Release/*.node'`"
+        )
+        yield PLATFORM.finding(
+            path,
+            f"{named(path)}: {npm.name} is a native addon package (it has a binding.gyp) with "
+            "no compiled addon: its install script never built it (npm --ignore-scripts, "
+            f"pnpm 10 without onlyBuiltDependencies, or a failed build), and {outcome}.",
+            _build_fix(world, npm.name),
+            severity=severity,
+        )
+
+
+def _loads_platform_packages(npm: NpmPackage) -> bool:
+    return sum(platform_in_name(dep) is not None for dep in npm.optional) >= 2
+
+
+def _build_fix(world: World, name: str) -> str:
+    runtime, arch = world.target.runtime.name, world.target.arch
+    image = f"public.ecr.aws/sam/build-{runtime}" if runtime.startswith("nodejs") else "a Linux"
+    return (
+        f"Install where its install script runs for Lambda's platform: `sam build "
+        f"--use-container`, or `npm ci` (without --ignore-scripts) in the {image} image for "
+        f"{arch}; with pnpm 10, allow it in package.json's `pnpm.onlyBuiltDependencies` "
+        f'(["{name}"]) and reinstall.'
+    )
 
 
 def place_names(places: list[BuildPlace]) -> str:
