@@ -59,3 +59,17 @@ def test_a_cp312_yaml_module_on_arm64_is_never_loaded(tmp_path: Path) -> None:
     report = linkscope.check([str(fn)], "python3.12", "arm64")
     assert report.verdict == "compatible"
     assert {f.severity for f in report.findings if f.rule == "LS101"} == {Severity.INFO}
+
+
+def test_pillow_for_musllinux_is_refused_once_per_module(tmp_path: Path) -> None:
+    """A musllinux wheel on a glibc runtime: CPython never imports its `-linux-musl` modules
+    (LS601 errors), so the musl-linked libraries only they load (libfreetype and libharfbuzz
+    load each other) are information, not a second error each."""
+    fn = pip_function(tmp_path, "pillow==11.1.0", "musllinux_1_2_x86_64", "3.12")
+    report = linkscope.check([str(fn)], "python3.12")
+    assert report.verdict == "incompatible"
+    errors = {f.rule for f in report.findings if f.severity is Severity.ERROR}
+    assert errors == {"LS601"}
+    musl = [f for f in report.findings if f.rule == "LS202"]
+    assert musl and all(f.severity is Severity.INFO for f in musl)
+    assert any("libharfbuzz" in f.path for f in musl)

@@ -36,10 +36,11 @@ def test_explain_on_nothing_to_start_for_python_exits_as_check_does(
 ) -> None:
     folder = str(text_dir(tmp_path))
     argv = [folder, "--runtime", "python3.12", "--today", TODAY.isoformat()]
-    assert main(["check", *argv]) == 0
+    assert main(["check", *argv]) == 1  # LS002: no Python file to load a handler from
     capsys.readouterr()
-    assert main(["explain", *argv]) == 0
-    assert NOTHING in capsys.readouterr().out
+    assert main(["explain", *argv]) == 1
+    out = capsys.readouterr().out
+    assert NOTHING in out and "LS002" in out
 
 
 def test_matrix_on_a_folder_with_nothing_to_start_says_so(

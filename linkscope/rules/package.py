@@ -21,6 +21,11 @@ from linkscope.rules.startfiles import bootstrap_applies, function_package, sele
 
 
 def check_bootstrap(world: World, ctx: Context) -> Iterator[Finding]:
+    if not world.target.runtime.os_only and not is_image(world):
+        from linkscope.rules.handlers import handler_findings
+
+        yield from handler_findings(world, NO_BOOTSTRAP)
+        return
     if not bootstrap_applies(world) or selected_bootstrap(world) is not None:
         return
     function = function_package(world)

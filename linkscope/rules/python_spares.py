@@ -61,22 +61,47 @@ def _never_imported(
 def _libraries_of(
     world: World, spares: dict[str, tuple[str, Severity]]
 ) -> dict[str, tuple[str, Severity]]:
-    """Bundled libraries that only never-imported modules (or other such libraries) load."""
+    """Bundled libraries that only never-imported modules load, directly or through other
+    such libraries (cycles included: libfreetype and libharfbuzz load each other): those that
+    nothing else the function runs or imports reaches."""
     if not spares:
         return {}
     users = _users(world)
-    found = dict(spares)
-    changed = True
-    while changed:
-        changed = False
-        for location, loaders in users.items():
-            if location in found or not loaders or not loaders <= found.keys():
-                continue
-            severities = {found[u][1] for u in loaders}
-            severity = Severity.WARNING if Severity.WARNING in severities else Severity.INFO
-            found[location] = ("only modules that are never imported load it", severity)
-            changed = True
-    return {k: v for k, v in found.items() if k not in spares}
+    loads: dict[str, set[str]] = {}
+    for library, loaders in users.items():
+        for loader in loaders:
+            loads.setdefault(loader, set()).add(library)
+    live = [p.node.location for p in world.placed if p.node.location not in spares]
+    live = [where for where in live if not users.get(where)]  # the roots: nothing loads them
+    reached = set(live)
+    while live:
+        for library in loads.get(live.pop(), ()):
+            if library not in reached and library not in spares:
+                reached.add(library)
+                live.append(library)
+    warned = {where for where, (_why, severity) in spares.items() if severity is Severity.WARNING}
+    return {
+        library: (
+            "only modules that are never imported load it",
+            Severity.WARNING if _loaded_by_any(library, users, warned) else Severity.INFO,
+        )
+        for library, loaders in users.items()
+        if loaders and library not in reached and library not in spares
+    }
+
+
+def _loaded_by_any(library: str, users: dict[str, set[str]], loaders: set[str]) -> bool:
+    """Whether one of `loaders` loads `library`, directly or through other libraries."""
+    seen, todo = set(), [library]
+    while todo:
+        current = todo.pop()
+        for user in users.get(current, ()):
+            if user in loaders:
+                return True
+            if user not in seen:
+                seen.add(user)
+                todo.append(user)
+    return False
 
 
 def _users(world: World) -> dict[str, set[str]]:
