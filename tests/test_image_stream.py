@@ -3,11 +3,13 @@ needs from each file is taken as it streams by, and no file is ever held whole i
 
 from __future__ import annotations
 
+import os
 import struct
 import tracemalloc
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from image_helpers import Blobs, Image, add_image, layout_files, write_tar
@@ -18,7 +20,7 @@ from linkscope.cli import main
 from linkscope.early import EarlyReads
 from linkscope.elf import facts_from_bytes
 from linkscope.errors import InputError
-from linkscope.inputs import Limits
+from linkscope.inputs import Limits, layerpipe
 from linkscope.inputs.blobs import Region
 from linkscope.inputs.layerstream import LayerStream
 from linkscope.model import BinaryFacts
@@ -183,3 +185,93 @@ def test_a_damaged_stream_fails_again_on_every_read(tmp_path: Path) -> None:
     with pytest.raises(InputError) as again:
         stream.read(8 << 20)  # what was inflated before the damage is still served
     assert again.value is failure
+
+
+# ---------------------------------------------------------------- layers inflated on the other core
+
+
+@pytest.fixture
+def piped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every compressed layer inflated by a forked process (big layers are, on 2+ cores)."""
+    monkeypatch.setattr(layerpipe, "PIPED_FROM", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+
+def no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_a_piped_layer_reads_as_an_inflated_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compression: str
+) -> None:
+    if compression == "zstd":
+        pytest.importorskip("zstandard", reason="zstd layers need the zstandard package")
+    library = spread_library()
+    layer = [*uselib_layer(), ("file", "var/task/lib/libbig.so.1", library, 0o755)]
+    image = Image(
+        layers=[bootstrap_layer(), layer],
+        entrypoint=["/var/task/uselib"],
+        compression=compression,
+    )
+    path = oci_archive(tmp_path, image)
+    here = scan_path(str(path), Limits(), lean_above=2 << 20)
+    with monkeypatch.context() as patch:
+        patch.setattr(layerpipe, "PIPED_FROM", 0)
+        patch.setattr(os, "cpu_count", lambda: 2)
+        forked: list[int] = []
+        original = layerpipe.Inflater.__init__
+
+        def counting(self: layerpipe.Inflater, *args: Any) -> None:
+            original(self, *args)
+            forked.append(1)
+
+        patch.setattr(layerpipe.Inflater, "__init__", counting)
+        there = scan_path(str(path), Limits(), lean_above=2 << 20)
+        inspected = scan_path(str(path), Limits())  # reads libbig again after the pass
+    assert len(forked) == 4 and no_children_left()
+    assert here == there
+    assert inspected == scan_path(str(path), Limits())
+
+
+@pytest.mark.usefixtures("piped")
+def test_damage_in_a_piped_layer_is_the_same_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _gzip_layer_with_damage(tmp_path)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "corrupt gzip data" in err, err
+    assert no_children_left()
+
+
+@pytest.mark.usefixtures("piped")
+def test_a_piped_bomb_stops_at_the_limit(tmp_path: Path) -> None:
+    from linkscope.errors import LimitExceededError
+
+    bomb = [("file", "var/task/zeros", b"\0" * (8 << 20), 0o644)]
+    path = oci_archive(tmp_path, Image(layers=[bootstrap_layer(), bomb], entrypoint=["/x"]))
+    with pytest.raises(LimitExceededError, match="decompression bomb"):
+        api.scan([str(path)], Limits(max_image_bytes=4 << 20))
+    assert no_children_left()
+
+
+@pytest.mark.usefixtures("piped")
+def test_a_piped_layer_s_digest_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gzip
+
+    blobs = Blobs()
+    image = Image(layers=[bootstrap_layer()], entrypoint=["/var/task/bootstrap"])
+    files = layout_files(blobs, add_image(blobs, image))
+    name = max((n for n in files if n.startswith("blobs/")), key=lambda n: len(files[n]))
+    files[name] = gzip.compress(gzip.decompress(files[name]) + b"\0" * 1024, mtime=0)
+    path = write_tar(tmp_path / "swapped.tar", files)
+    assert main(["check", str(path)]) == 2
+    assert "does not match its digest" in capsys.readouterr().err
+    assert no_children_left()

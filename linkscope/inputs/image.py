@@ -15,6 +15,7 @@ from linkscope.errors import InputError, LimitExceededError, UnsupportedArchiveE
 from linkscope.inputs.blobs import BlobStore, folder_store, tar_store
 from linkscope.inputs.docker import is_docker_save, read_docker_save
 from linkscope.inputs.imageconfig import image_facts, wants_early
+from linkscope.inputs.layerpipe import can_pipe
 from linkscope.inputs.layers import (
     EarlyReader,
     Entry,
@@ -188,7 +189,9 @@ def _apply(
         for position, ref in enumerate(spec.layers):
             region = store.region(ref.name)
             name = f"{source}!{ref.name}"
-            stream = LayerStream(region, compression_of(region), name, budget)
+            compression = compression_of(region)
+            piped = can_pipe(compression, region.size)  # inflated on the other core
+            stream = LayerStream(region, compression, name, budget, piped=piped)
             streams.append(stream)
             expected = ref.digest or (ref.diff_id if stream.compression == "tar" else None)
             if expected:

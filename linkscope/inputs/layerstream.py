@@ -22,6 +22,7 @@ from typing import Any
 
 from linkscope.errors import InputError, LimitExceededError
 from linkscope.inputs.blobs import Region, RegionReader
+from linkscope.inputs.layerpipe import Inflater
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -29,6 +30,7 @@ CHUNK = 16 << 10  # compressed bytes fed at a time
 BLOCK = 256 << 10  # uncompressed bytes produced at a time
 LOOKBACK = 64 << 10  # recent output kept for tarfile's short backward seeks
 CHECKPOINT_EVERY = 4 << 20
+DRAIN_BYTES = 4 << 20  # read past the tar's end for a piped layer's digest
 MAX_CHECKPOINTS = 128  # per layer; beyond it every other one is dropped and the spacing doubles
 MAX_READ = (
     64 << 20
@@ -76,10 +78,15 @@ class LayerStream(io.RawIOBase):
         limit: int,
         *,
         random_access: bool = False,
+        piped: bool = False,
     ) -> None:
         super().__init__()
         self.region, self.compression, self.name, self.limit = region, compression, name, limit
         self.random_access = random_access
+        # Inflated by a forked process (inputs/layerpipe.py), started at the first read.
+        self.piped = piped and not random_access and compression != "tar"
+        self._pipe: Inflater | None = None
+        self._hash_algorithm: str | None = None
         self._gzip = zlib if random_access else FAST_GZIP
         self.inflations = 0  # passes begun over the compressed bytes (tests count them)
         self.failure: InputError | None = None  # kept: a reader that swallowed it sees it again
@@ -156,7 +163,25 @@ class LayerStream(io.RawIOBase):
         buffer[: len(data)] = data
         return len(data)
 
+    def _piped_digest(self) -> str | None:
+        """The inflating process's digest, known once it inflated all: past the tar's end are a
+        few KiB, read here (at most DRAIN_BYTES); else the blob is hashed here."""
+        if self._hash_algorithm is None:
+            return None
+        drained = 0
+        while self._pipe is not None and not self._eof and drained < DRAIN_BYTES:
+            block = self._pipe.read()
+            self._eof = block is None
+            drained += len(block or b"")
+        digest = self._pipe.digest if self._pipe is not None else None
+        if self._eof and digest is not None:
+            return digest
+        self._unpipe()
+        return self.finish_hash()
+
     def close(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
         self._raw.close()
         if self._zstd_raw is not None:
             self._zstd_raw.close()
@@ -173,6 +198,8 @@ class LayerStream(io.RawIOBase):
 
     def _new_inflater(self) -> Any:
         self.inflations += 1
+        if self.piped:
+            return None  # the forked process inflates (started at the first read)
         if self.compression == "gzip":
             return self._gzip.decompressobj(wbits=31)
         if self._zstd_raw is not None:
@@ -205,6 +232,8 @@ class LayerStream(io.RawIOBase):
         self._eof = self._eof_after = False
 
     def _rewind(self, offset: int) -> None:
+        if self.piped:  # the pass never goes back far; if it does, inflate here from the start
+            self._unpipe()
         best = None
         for checkpoint in self._checkpoints:
             if checkpoint.out_pos <= offset:
@@ -232,20 +261,31 @@ class LayerStream(io.RawIOBase):
 
     def _fill(self) -> bool:
         """Inflate the next block into the buffer; False at the end of the layer."""
+        out = self.next_block()
+        if out is None:
+            return False
+        self._buf += out
+        return True
+
+    def next_block(self) -> bytes | None:
+        """The next block inflated (the unit of inflation: a piped layer's blocks are these,
+        so its offsets and sizes are the same); None at the end of the layer."""
         if self.failure is not None:
             raise self.failure
         if self._eof:
-            return False
+            return None
         self._maybe_checkpoint()
         try:
             out = self._inflate()
             if out is None:
                 self._eof = True
-                return False
+                return None
+        except InputError as exc:  # the inflating process's own error (piped)
+            self.failure = exc
+            raise
         except Exception as exc:  # zlib.error, IsalError, zstandard.ZstdError and friends
             self.failure = InputError(f"{self.name}: corrupt {self.compression} data: {exc}")
             raise self.failure from None
-        self._buf += out
         self._out_pos += len(out)
         self.high_water = max(self.high_water, self._out_pos)
         if self._out_pos > self.limit:
@@ -254,7 +294,7 @@ class LayerStream(io.RawIOBase):
                 "raise it with --limit total-size=N"
             )
             raise self.failure
-        return True
+        return out
 
     def _raw_chunk(self) -> bytes:
         self._raw.seek(self._raw_pos)
@@ -267,6 +307,20 @@ class LayerStream(io.RawIOBase):
 
     def _inflate(self) -> bytes | None:
         """The next block of output, or None at the end of the layer."""
+        if self.piped:
+            if self._pipe is None:
+                region, compression, name, limit = (
+                    self.region,
+                    self.compression,
+                    self.name,
+                    self.limit,
+                )
+                self._pipe = Inflater(
+                    lambda: LayerStream(region, compression, name, limit),
+                    name,
+                    self._hash_algorithm,
+                )
+            return self._pipe.read()
         if self.compression == "zstd":
             block: bytes = self._inflater.read(BLOCK)  # bounded output, unlike decompressobj
             return block or None
@@ -301,12 +355,23 @@ class LayerStream(io.RawIOBase):
             self._checkpoints = self._checkpoints[1::2]
             self._spacing *= 2
 
+    def _unpipe(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe = None
+        self.piped = False
+        if self._hash_algorithm is not None:
+            self.start_hash(self._hash_algorithm)
+
     def start_hash(self, algorithm: str) -> None:
-        self.hasher = hashlib.new(algorithm)
+        self._hash_algorithm = algorithm
+        self.hasher = None if self.piped else hashlib.new(algorithm)
         self._hashed = 0
 
     def finish_hash(self) -> str | None:
         """The compressed blob's digest, once the first pass has read all of it."""
+        if self.piped:
+            return self._piped_digest()
         if self.hasher is None:
             return None
         if self.compression == "tar" or self._hashed < self.region.size:
