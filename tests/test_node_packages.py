@@ -459,6 +459,20 @@ def test_a_cli_tool_for_another_platform_is_a_warning(
     assert all(f.severity is Severity.INFO for f in others)
 
 
+def test_a_program_the_function_runs_stays_an_error(tmp_path: Path) -> None:
+    """@ffmpeg-installer/ffmpeg 1.1.0 declares no `bin`: it hands its platform package's
+    program to the function (`require(...).path`), which runs it on Lambda."""
+    items = [
+        Item(i.name, i.data.replace(b'"bin"', b'"files"'), i.mode)
+        if isinstance(i.data, bytes) and i.name == "node_modules/clitool/package.json"
+        else i
+        for i in cli_tool("darwin", "arm64", MAC[2])
+    ]
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    [finding] = [f for f in report.findings if f.rule == "LS613"]
+    assert finding.severity is Severity.ERROR
+
+
 def test_an_addon_platform_package_for_another_platform_stays_an_error(tmp_path: Path) -> None:
     """swc, rollup, sharp: the platform package holds an addon that `require` loads."""
     items = cli_tool("darwin", "arm64", MAC[2])

@@ -64,6 +64,7 @@ class NpmPackage:
     cpu: tuple[str, ...] = ()
     libc: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()  # optionalDependencies names
+    command: bool = False  # it declares `bin`: a command-line tool (esbuild, biome, turbo)
 
     @property
     def tag(self) -> str | None:
@@ -90,6 +91,7 @@ def parse_package_json(inner: str, text: str) -> NpmPackage | None:
         cpu=_strings(data.get("cpu")),
         libc=_strings(data.get("libc")),
         optional=tuple(sorted(optional)) if isinstance(optional, dict) else (),
+        command=bool(data.get("bin")) and isinstance(data.get("bin"), (str, dict)),
     )
 
 
@@ -197,12 +199,14 @@ def platform_programs(
     missing: MissingPlatform, packages: Iterable[NpmPackage], natives: Iterable[str]
 ) -> tuple[str, ...]:
     """The native files (`natives`: member paths) of a loader's installed platform packages
-    when none of them is an addon (`*.node`): the programs of a command-line tool such as
-    esbuild or biome, which runs its platform's executable as a child process instead of
-    loading it into Node. Empty otherwise (an addon, or nothing installed to tell)."""
+    when none of them is an addon (`*.node`) and the loader declares `bin`: the programs of a
+    command-line tool such as esbuild, biome or turbo, which runs its platform's executable as
+    a child process instead of loading it into Node. Empty otherwise (an addon; a package
+    without `bin` such as @ffmpeg-installer/ffmpeg, whose program the function itself runs;
+    or nothing installed to tell)."""
     folders = tuple(f"{p.folder}/" for p in packages if p.name in missing.installed)
-    if not folders:
-        return ()
+    if not folders or not missing.package.command:
+        return ()  # a package without `bin` runs its program for the function (ffmpeg)
     found = tuple(sorted(n for n in natives if n.startswith(folders)))
     return () if any(n.endswith(".node") for n in found) else found
 

@@ -5,6 +5,7 @@ looks for its prebuilt addons (linkscope/ecosystems/node_builds.py), the members
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -287,8 +288,15 @@ def _build_fix(world: World, name: str) -> str:
 
 
 def place_names(places: list[BuildPlace]) -> str:
-    names = sorted({p.folder.rsplit("/", 1)[-1].removesuffix(".node") for p in places})
+    names = sorted(
+        {p.folder.rsplit("/", 1)[-1].removesuffix(".node") for p in places}, key=_natural
+    )
     return ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+
+
+def _natural(name: str) -> list[tuple[int, str]]:
+    """`linux-x64-node-9` before `linux-x64-node-10`."""
+    return [(int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", name)]
 
 
 PLATFORM = Rule(
