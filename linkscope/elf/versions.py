@@ -199,23 +199,19 @@ class VersionReader:
         if versym is None or symtab is None or count == 0:
             return {}
         versions = self.image.read(versym.offset, count * 2, "symbol version table")
-        positions = sorted(self._positions(versions, indexes))
-        if not positions:
+        wanted = self._version_masks(versions, indexes)
+        last = max((start + mask.rfind(1) for start, mask in wanted), default=-1)
+        if last < 0:
             return {}
         entry = self.layouts.sym.size
-        table = self.image.read(symtab.offset, (positions[-1] + 1) * entry, "dynamic symbol table")
+        table = self.image.read(symtab.offset, (last + 1) * entry, "dynamic symbol table")
         names = self._string_table()
-        # Decode the fields we need for every symbol at once (C speed), then index them: a large
-        # library has thousands of undefined symbols and per-symbol struct calls dominate.
-        words, halves, version_of = _array("I", table), _array("H", table), _array("H", versions)
+        picked = _picked(table, entry, [(s, m) for s, m in wanted if s <= last], last + 1)
+        words, version_of = _array("I", table), _array("H", versions)
         if self.layouts.u16.format.startswith(">") != (sys.byteorder == "big"):
-            for values in (words, halves, version_of):
+            for values in (words, version_of):
                 values.byteswap()
-        # st_name is the first word of both layouts; st_shndx is the u16 at byte 6 (Elf64_Sym)
-        # or at byte 14 (Elf32_Sym).
-        name_step, shndx_step, shndx_at = (6, 12, 3) if entry == 24 else (4, 8, 7)
-        name_of, shndx_of = words[::name_step], halves[shndx_at::shndx_step]
-        picked = [i for i in positions if shndx_of[i] == c.SHN_UNDEF and name_of[i] != 0]
+        name_of = words[:: entry // 4]  # st_name is the first word of both layouts
         starts = [name_of[i] for i in picked]
         ends = [names.find(b"\0", start, start + MAX_STRING) for start in starts]
         if ends and min(ends) < 0:  # also a start past the table's end: find gives -1
@@ -229,6 +225,28 @@ class VersionReader:
             for index, name in zip(picked, text, strict=True):
                 grouped[version_of[index] & 0x7FFF].append(name)
         return grouped
+
+    def _version_masks(self, versions: bytes, indexes: set[int]) -> list[tuple[int, bytes]]:
+        """Per block of symbols holding a wanted one: its first index, and one byte per symbol,
+        1 where its version index (hidden bit cleared) is wanted. Blocks keep memory bounded:
+        a hostile hash table can claim millions of symbols."""
+        if max(indexes) >= 256:  # never in real files: the low byte says it, the high is 0
+            marks = bytearray(len(versions) // 2)
+            for position in self._positions(versions, indexes):
+                marks[position] = 1
+            return [(0, bytes(marks))] if 1 in marks else []
+        table = bytearray(256)
+        for index in indexes:
+            table[index] = 1
+        low_first = self.layouts.u16.format[0] != ">"
+        masks = []
+        for start in range(0, len(versions) // 2, BLOCK):
+            block = versions[2 * start : 2 * (start + BLOCK)]
+            low, high = (block[0::2], block[1::2]) if low_first else (block[1::2], block[0::2])
+            mask = _bits(low.translate(table)) & _bits(high.translate(_LOW_7_BITS_ZERO))
+            if mask:  # a block with no wanted symbol is left out
+                masks.append((start, mask.to_bytes(len(low), "little")))
+        return masks
 
     def _string_table(self) -> bytes:
         table = self.dynamic.strtab
@@ -286,3 +304,40 @@ def _array(typecode: str, data: bytes) -> array[int]:
     values = array(typecode)
     values.frombytes(data[: len(data) - len(data) % values.itemsize])
     return values
+
+
+_LOW_7_BITS_ZERO = bytes(int(b & 0x7F == 0) for b in range(256))
+_NONZERO = bytes(int(b != 0) for b in range(256))
+
+
+def _bits(flags: bytes) -> int:
+    """Bytes of 0 and 1 as one integer (byte i is bit 8*i), for C-speed AND over all of them."""
+    return int.from_bytes(flags, "little")
+
+
+BLOCK = 1 << 16  # symbols per mask block
+
+
+def _picked(table: bytes, entry: int, wanted: list[tuple[int, bytes]], count: int) -> list[int]:
+    """Indexes below `count` of the symbols that count (C-speed masks, no Python step per
+    symbol: a large library has 100,000): the wanted version, undefined (st_shndx 0) and named
+    (st_name not 0); in either byte order, a field is 0 when all its bytes are."""
+    name_at, shndx_at = 0, (6 if entry == 24 else 14)
+    picked: list[int] = []
+    for start, mask in wanted:
+        stop = min(start + len(mask), count)
+        rows = table[start * entry : stop * entry]
+        named = _any_bytes(rows, entry, range(name_at, name_at + 4))
+        defined = _any_bytes(rows, entry, range(shndx_at, shndx_at + 2))
+        both = _bits(mask[: stop - start]) & _bits(named) & ~_bits(defined)
+        picked += compress(range(start, stop), both.to_bytes(stop - start, "little"))
+    return picked
+
+
+def _any_bytes(table: bytes, entry: int, offsets: range) -> bytes:
+    """Per entry of `table`, 1 when any of its bytes at `offsets` is not 0."""
+    flags = 0
+    for offset in offsets:
+        flags |= _bits(table[offset::entry].translate(_NONZERO))
+    count = len(table) // entry
+    return flags.to_bytes(count, "little") if count else b""
