@@ -20,7 +20,7 @@ def dumps(value: Any) -> str:
     keys, lists, tuples, strings, ints, floats, booleans, None); anything else goes to `json`."""
     parts: list[str] = []
     try:
-        _write(value, parts, "\n")
+        _write(value, parts, "\n", {})
     except _NotPlain:
         return json.dumps(value, indent=2)
     return "".join(parts)
@@ -30,7 +30,11 @@ class _NotPlain(Exception):
     """A value this writer does not cover exactly (left to the json module)."""
 
 
-def _write(value: Any, out: list[str], newline: str) -> None:
+# per indentation, per key: the text before the key's value, as the first key and after one
+_Heads = dict[str, dict[str, tuple[str, str]]]
+
+
+def _write(value: Any, out: list[str], newline: str, heads: _Heads) -> None:
     kind = type(value)
     if kind is str:
         out.append(encode_basestring_ascii(value))
@@ -43,55 +47,56 @@ def _write(value: Any, out: list[str], newline: str) -> None:
     elif kind is int:
         out.append(int.__repr__(value))
     elif kind is dict:
-        _write_dict(value, out, newline)
+        _write_dict(value, out, newline, heads)
     elif kind is list or kind is tuple:
-        _write_list(value, out, newline)
+        _write_list(value, out, newline, heads)
     elif kind is float and math.isfinite(value):
         out.append(float.__repr__(value))
     else:
         raise _NotPlain
 
 
-def _write_dict(value: dict[Any, Any], out: list[str], newline: str) -> None:
+def _write_dict(value: dict[Any, Any], out: list[str], newline: str, heads: _Heads) -> None:
     if not value:
         out.append("{}")
         return
     inner = newline + INDENT
-    separator = "{" + inner
+    known = heads.get(inner)
+    if known is None:
+        known = heads[inner] = {}
+    first = True
     for key, item in value.items():
-        if type(key) is not str:
-            raise _NotPlain
+        pair = known.get(key) or _head(known, key, inner)
+        head = pair[0] if first else pair[1]
+        first = False
         # The common leaves and lists of strings inline (one append per key, no call per
         # value: a report holds tens of thousands of version requirements); the rest via _write.
-        head = separator + encode_basestring_ascii(key) + ": "
         kind = type(item)
         if kind is str:
             out.append(head + encode_basestring_ascii(item))
+        elif item is None or item is True or item is False:
+            out.append(head + _CONSTANTS[item])
         elif kind is int:
             out.append(head + int.__repr__(item))
-        elif item is None:
-            out.append(head + "null")
-        elif item is True:
-            out.append(head + "true")
-        elif item is False:
-            out.append(head + "false")
         elif (kind is list or kind is tuple) and _strings(item):
             more = inner + INDENT
-            out.append(
-                head
-                + "["
-                + more
-                + ("," + more).join(map(encode_basestring_ascii, item))
-                + inner
-                + "]"
-                if item
-                else head + "[]"
-            )
+            strings = ("," + more).join(map(encode_basestring_ascii, item))
+            out.append(f"{head}[{more}{strings}{inner}]" if item else head + "[]")
         else:
             out.append(head)
-            _write(item, out, inner)
-        separator = "," + inner
+            _write(item, out, inner, heads)
     out.append(newline + "}")
+
+
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
+def _head(known: dict[str, tuple[str, str]], key: Any, inner: str) -> tuple[str, str]:
+    if type(key) is not str:
+        raise _NotPlain
+    named = encode_basestring_ascii(key) + ": "
+    pair = known[key] = ("{" + inner + named, "," + inner + named)
+    return pair
 
 
 def _strings(items: list[Any] | tuple[Any, ...]) -> bool:
@@ -101,7 +106,9 @@ def _strings(items: list[Any] | tuple[Any, ...]) -> bool:
 _STR = {str}
 
 
-def _write_list(value: list[Any] | tuple[Any, ...], out: list[str], newline: str) -> None:
+def _write_list(
+    value: list[Any] | tuple[Any, ...], out: list[str], newline: str, heads: _Heads
+) -> None:
     if not value:
         out.append("[]")
         return
@@ -112,6 +119,9 @@ def _write_list(value: list[Any] | tuple[Any, ...], out: list[str], newline: str
         separator = "[" + inner
         for item in value:
             out.append(separator)
-            _write(item, out, inner)
+            if type(item) is dict:
+                _write_dict(item, out, inner, heads)
+            else:
+                _write(item, out, inner, heads)
             separator = "," + inner
     out.append(newline + "]")
