@@ -580,7 +580,8 @@ def _leave(code: int) -> None:
     """Exit without tearing the interpreter down: freeing every module and object one by one
     costs more than the rest of `inspect` of a small file after its imports (~35 M instructions),
     and more after a batch. Only when nothing is left to run at exit (no atexit handler, no
-    other thread) and stdout and stderr flush; otherwise, and on a closed pipe, sys.exit."""
+    other thread, no profiler or tracer that writes its results at the end) and stdout and
+    stderr flush; otherwise, and on a closed pipe, sys.exit."""
     import atexit
     import threading
 
@@ -589,6 +590,7 @@ def _leave(code: int) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         sys.exit(code)
-    if atexit._ncallbacks() or threading.active_count() > 1:
+    watched = sys.getprofile() is not None or sys.gettrace() is not None  # cProfile, coverage
+    if watched or atexit._ncallbacks() or threading.active_count() > 1:
         sys.exit(code)
     os._exit(code)

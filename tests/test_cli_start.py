@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -125,3 +126,26 @@ def test_the_command_line_process_prints_whole_reports() -> None:
         [*run, "inspect", "/nonexistent"], capture_output=True, text=True, check=False
     )
     assert missing.returncode == 2 and missing.stderr.startswith("linkscope: error: ")
+
+
+def test_a_profiled_run_still_writes_its_profile(tmp_path: Path) -> None:
+    profile = tmp_path / "inspect.prof"
+    program = str(BIN / "c_hello_gcc_pie_x86_64")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cProfile",
+            "-o",
+            str(profile),
+            "-m",
+            "linkscope",
+            "inspect",
+            program,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "c_hello_gcc_pie_x86_64" in done.stdout
+    assert profile.stat().st_size > 0
