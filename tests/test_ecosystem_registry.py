@@ -175,7 +175,7 @@ def _metadata_text(inner: str) -> str:
 
 
 def _signed(package: ScannedPackage) -> set[str]:
-    return {module for module, sign in SIGNS.items() if any(sign(e.inner) for e in package.entries)}
+    return {m for m, signs in SIGNS.items() if any(signs.match(e.inner) for e in package.entries)}
 
 
 def _assert_lazy_equals_eager(package: ScannedPackage) -> None:
@@ -207,7 +207,7 @@ def test_a_language_without_signs_would_classify_empty(
 def test_every_metadata_file_an_ecosystem_wants_is_a_sign(inner: str) -> None:
     for ecosystem, module in zip(every_ecosystem()[1:], SIGNS, strict=True):
         if ecosystem.wants(inner):
-            assert SIGNS[module](inner), (module, inner)
+            assert SIGNS[module].match(inner), (module, inner)
     assert not system.ECOSYSTEM.wants(inner)
 
 
@@ -254,3 +254,11 @@ def test_real_layouts_classify_as_with_every_module(tmp_path: Path) -> None:
     assert languages["ruby.zip"] == "ruby" and languages["go.zip"] == "os-only"
     every = next(p for p in packages if p.source.endswith("all.zip"))
     assert len(every.ecosystems.parts) == 1 + len(SIGNS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(paths | st.text(alphabet="ab./!_-pyjsonrut", max_size=12), max_size=10))
+def test_signs_anywhere_in_a_listing_are_signs_of_one_path(inners: list[str]) -> None:
+    listing = "\n" + "\n".join(inners) + "\n"
+    for module, signs in SIGNS.items():
+        assert signs.anywhere(listing) == any(signs.match(i) for i in inners), (module, inners)

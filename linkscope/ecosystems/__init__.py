@@ -28,7 +28,7 @@ its `wants` or `classify` looks at) to `SIGNS` below. Nothing here reads files: 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from linkscope.ecosystems import system
@@ -40,6 +40,7 @@ __all__ = [
     "SIGNS",
     "Ecosystem",
     "Need",
+    "Signs",
     "classify",
     "every_ecosystem",
     "runtime_language",
@@ -48,59 +49,71 @@ __all__ = [
 ]
 
 
-def _python_sign(inner: str) -> bool:
+class Signs:
+    """What the paths of an ecosystem's members look like: a path that ends with one of `ends`,
+    starts with one of `starts`, contains one of `contains` or is named one of `names` (its last
+    part). Loose on purpose: a sign only decides that the module is imported and asked."""
+
+    __slots__ = ("contains", "ends", "names", "starts")
+
+    def __init__(
+        self,
+        *,
+        ends: tuple[str, ...] = (),
+        starts: tuple[str, ...] = (),
+        contains: tuple[str, ...] = (),
+        names: tuple[str, ...] = (),
+    ) -> None:
+        self.ends, self.starts, self.contains, self.names = ends, starts, contains, names
+
+    def match(self, inner: str) -> bool:
+        return (
+            inner.endswith(self.ends)
+            or inner.startswith(self.starts)
+            or any(part in inner for part in self.contains)
+            or basename(inner) in self.names
+        )
+
+    def anywhere(self, listing: str) -> bool:
+        """Whether a path of `listing` (every path on its own line, a newline first and last)
+        matches: a few searches in C however many members the package has."""
+        return (
+            any(f"{end}\n" in listing for end in self.ends)
+            or any(f"\n{start}" in listing for start in self.starts)
+            or any(part in listing for part in self.contains)
+            or any(f"/{name}\n" in listing or f"\n{name}\n" in listing for name in self.names)
+        )
+
+
+# module name in linkscope/ecosystems/ -> the signs of its language among a package's members
+SIGNS: dict[str, Signs] = {
     # extension modules, handlers, *.dist-info, a layer's python/ folder
-    return (
-        inner.endswith((".so", ".pyd", ".py"))
-        or inner.startswith("python")
-        or (".dist-info/" in inner)
-    )
-
-
-NODE_FILES = ("package.json", "package-lock.json", ".package-lock.json")
-NODE_FILES_YARN = (".yarn-state.yml", ".yarn-integrity")
-
-
-def _node_sign(inner: str) -> bool:
+    "python": Signs(ends=(".so", ".pyd", ".py"), starts=("python",), contains=(".dist-info/",)),
     # node_modules/, a layer's nodejs/, handlers, package.json and the installers' lock files
-    return (
-        "node_modules" in inner
-        or inner.startswith("nodejs/")
-        or inner.endswith((".js", ".mjs", ".cjs"))
-        or basename(inner) in (*NODE_FILES, *NODE_FILES_YARN)
-    )
-
-
-def _ruby_sign(inner: str) -> bool:
+    "node": Signs(
+        ends=(".js", ".mjs", ".cjs"),
+        starts=("nodejs/",),
+        contains=("node_modules",),
+        names=(
+            "package.json",
+            "package-lock.json",
+            ".package-lock.json",
+            ".yarn-state.yml",
+            ".yarn-integrity",
+        ),
+    ),
     # a bundle (vendor/bundle/ruby, a layer's ruby/gems), handlers, the Gemfile
-    return (
-        inner.startswith(("vendor/bundle/ruby", "ruby/"))
-        or inner.endswith(".rb")
-        or inner in ("Gemfile", "Gemfile.lock")
-    )
-
-
-def _jvm_sign(inner: str) -> bool:
+    "ruby": Signs(
+        ends=(".rb",), starts=("vendor/bundle/ruby", "ruby/"), names=("Gemfile", "Gemfile.lock")
+    ),
     # jars and their members, class files, an uber jar's unpacked tree
-    return (
-        "!" in inner
-        or inner.endswith((".jar", ".class"))
-        or inner.startswith(("META-INF/", "org/", "com/", "net/", "io/"))
-    )
-
-
-def _dotnet_sign(inner: str) -> bool:
+    "jvm": Signs(
+        ends=(".jar", ".class"),
+        starts=("META-INF/", "org/", "com/", "net/", "io/"),
+        contains=("!",),
+    ),
     # *.deps.json, *.runtimeconfig.json, NuGet's runtimes/<rid>/native/
-    return inner.endswith((".deps.json", ".runtimeconfig.json")) or "runtimes/" in inner
-
-
-# module name in linkscope/ecosystems/ -> whether a member's path is a sign of its language
-SIGNS: dict[str, Callable[[str], bool]] = {
-    "python": _python_sign,
-    "node": _node_sign,
-    "ruby": _ruby_sign,
-    "jvm": _jvm_sign,
-    "dotnet": _dotnet_sign,
+    "dotnet": Signs(ends=(".deps.json", ".runtimeconfig.json"), contains=("runtimes/",)),
 }
 
 
@@ -136,21 +149,14 @@ def every_ecosystem() -> tuple[Ecosystem, ...]:
 
 def _present(package: ScannedPackage) -> tuple[Ecosystem, ...]:
     """The system ecosystem, and each language with a sign among the package's members."""
-    left = list(SIGNS.items())
-    found: set[str] = set()
-    for entry in package.entries:
-        hits = [module for module, sign in left if sign(entry.inner)]
-        if hits:
-            found.update(hits)
-            left = [(module, sign) for module, sign in left if module not in found]
-            if not left:
-                break
-    return (system.ECOSYSTEM, *(_load(module) for module in SIGNS if module in found))
+    listing = "\n" + "\n".join(entry.inner for entry in package.entries) + "\n"
+    found = [module for module, signs in SIGNS.items() if signs.anywhere(listing)]
+    return (system.ECOSYSTEM, *(_load(module) for module in found))
 
 
 def wants_metadata(inner: str) -> bool:
     return system.ECOSYSTEM.wants(inner) or any(
-        sign(inner) and _load(module).wants(inner) for module, sign in SIGNS.items()
+        signs.match(inner) and _load(module).wants(inner) for module, signs in SIGNS.items()
     )
 
 
