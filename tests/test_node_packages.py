@@ -532,3 +532,20 @@ def test_an_addon_package_never_built(tmp_path: Path, optional: bool) -> None:
         Item("node_modules/paint/build/Release/paint.node", X64[2].read_bytes(), 0o755),
     ]
     assert "LS613" not in rules(check(node_function(tmp_path / "g.zip", built), "nodejs20.x"))
+
+
+def test_a_library_in_another_platforms_prebuild_folder(tmp_path: Path) -> None:
+    """sodium-native 2.4.9 ships `prebuilds/linux-arm/libsodium.so.23` for its arm addons: on
+    x86_64 only the linux-x64 folder is used, so that library is information, not a warning."""
+    items = prebuilt(
+        [
+            ("linux-x64/wsutil.node", "node_napi9_x86_64.node"),
+            ("linux-arm64/wsutil.node", "node_napi9_aarch64.node"),
+            ("linux-arm64/libwsutil.so.1", "dotnet_native_aarch64.so"),
+        ]
+    )
+    report = check(node_function(tmp_path / "f.zip", items), "nodejs20.x")
+    assert report.verdict == "compatible"
+    assert not rules(report, Severity.WARNING), [(f.rule, f.message) for f in report.findings]
+    [library] = [f for f in report.findings if f.path.endswith("libwsutil.so.1")]
+    assert library.severity is Severity.INFO and "another platform's prebuilds" in library.message

@@ -285,6 +285,20 @@ def test_npm_addon_packages_installed_without_their_build(spec: str) -> None:
     assert errors_of(report) == {"LS613"}, [f.message for f in report.findings]
 
 
+def test_npm_sodium_native_2_tags_match_the_struct() -> None:
+    """sodium-native 2.4.9 (nan, prebuildify): `prebuilds/linux-x64/node.abi<N>.node` and
+    `electron.abi<N>.node`; the NODE_MODULE_VERSION read from each struct is the one in its
+    name. None for Node 20: `No native build was found ... abi=115` on Node 20.20.2 here."""
+    zipped = npm_function("sodium-native@2.4.9", "linux", "x64")
+    report = linkscope.check([str(zipped)], "nodejs20.x")
+    tagged = [b for b in report.binaries if "/prebuilds/linux-x64/" in b.path and ".abi" in b.path]
+    assert len(tagged) == 22
+    for binary in tagged:
+        number = binary.path.rsplit(".abi", 1)[1].removesuffix(".node")
+        assert binary.origin is not None and binary.origin.abi == f"node-abi-{number}", binary.path
+    assert errors_of(report) == {"LS611"}, [f.message for f in report.findings]
+
+
 def test_npm_ssh2_without_cpu_features_loads() -> None:
     report = linkscope.check([str(npm_function("ssh2@1.16.0", "linux", "x64"))], "nodejs20.x")
     assert not errors_of(report)

@@ -67,8 +67,15 @@ class BuildPlace:
     tags: AddonTags | None = None  # node-gyp-build's file name tags
 
     @property
-    def per_node(self) -> bool:
-        return self.major is not None or self.module_version is not None
+    def label(self) -> str:
+        """The folder's name, with node-gyp-build's runtime and ABI tags when it has them
+        (`linux-x64 node.abi72`, `linux-x64 electron.abi75`)."""
+        name = self.folder.rsplit("/", 1)[-1].removesuffix(".node")
+        tags = self.tags
+        if tags is None or (tags.abi is None and not tags.napi):
+            return name
+        version = "napi" if tags.napi else f"abi{tags.abi}"
+        return f"{name} {tags.runtime or 'node'}.{version}"
 
 
 def node_target(runtime: str) -> NodeTarget | None:

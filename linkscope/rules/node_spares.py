@@ -23,6 +23,8 @@ from linkscope.ecosystems.npm import (
 from linkscope.model import EntryKind, ScannedPackage
 from linkscope.resolve import World
 
+NATIVE_KINDS = (EntryKind.ELF, EntryKind.NATIVE)
+
 
 def node_spares(package: ScannedPackage, world: World) -> dict[str, str]:
     """location -> why Node never loads it, for one package."""
@@ -39,7 +41,7 @@ def node_spares(package: ScannedPackage, world: World) -> dict[str, str]:
     return (
         spares
         | _platform_package_spares(package, part, platform)
-        | _prebuild_spares(part, platform, node)
+        | _prebuild_spares(package, part, platform, node)
         | _tagged_spares(part, platform, node.module_version if node else None)
     )
 
@@ -76,16 +78,26 @@ def _platform_package_spares(
 
 
 def _prebuild_spares(
-    part: NodePackage, platform: Platform, node: NodeTarget | None
+    package: ScannedPackage, part: NodePackage, platform: Platform, node: NodeTarget | None
 ) -> dict[str, str]:
     """Prebuilt addons for another platform or Node than the runtime's: the package's loader
-    never picks them (LS611 or LS613 on the package says when it finds none)."""
+    never picks them (LS611 or LS613 on the package says when it finds none); and the
+    libraries in another platform's prebuild folder (sodium-native's
+    `prebuilds/linux-arm/libsodium.so.23`), which only those addons load."""
     for_node = f" and Node {node.major}" if node is not None else ""
-    return {
+    spares = {
         addon.location: f"its loader looks for a build for {platform.label}{for_node} only"
         for addon in part.addons
         if prebuild_fits(addon.inner, platform, node) is False
     }
+    for entry in package.entries:
+        library = entry.kind in NATIVE_KINDS and not entry.inner.endswith(".node")
+        library = library and "node_modules/" in f"/{entry.inner}"
+        if library and prebuild_fits(entry.inner, platform) is False:
+            spares[entry.location] = (
+                "it sits with another platform's prebuilds, which only their addons load"
+            )
+    return spares
 
 
 def _tagged_spares(

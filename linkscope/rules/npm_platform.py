@@ -288,10 +288,12 @@ def _build_fix(world: World, name: str) -> str:
 
 
 def place_names(places: list[BuildPlace]) -> str:
-    names = sorted(
-        {p.folder.rsplit("/", 1)[-1].removesuffix(".node") for p in places}, key=_natural
-    )
-    return ", ".join(names[:4]) + (" ..." if len(names) > 4 else "")
+    """The folders (and tags) a package ships, Node's before Electron's."""
+    for_node = [p for p in places if p.tags is None or p.tags.runtime in (None, "node")]
+    names = sorted({p.label for p in for_node or places}, key=_natural)
+    if len(names) > 4:
+        names = [*names[:2], "...", *names[-2:]]
+    return ", ".join(names)
 
 
 def _natural(name: str) -> list[tuple[int, str]]:
