@@ -593,6 +593,7 @@ def _read_shared(
     from linkscope.pool import SharedRun
 
     members = package.members
+    _warm(members, lean_above)
     chunks = chunk_members(members, count)
     cost = [len(c) * CHUNK_COST_PER_MEMBER + _bytes(members[c.start : c.stop]) for c in chunks]
     order = sorted(range(len(chunks)), key=lambda n: -cost[n])
@@ -627,6 +628,18 @@ def _read_shared(
             _tick(progress, done, len(chunks[chunk]), len(members))
         shared.finish()
     return [read for read in reads if read is not None]
+
+
+def _warm(members: Sequence[Member], lean_above: int | None) -> None:
+    """Import before forking what reading the members imports on first use (the ecosystems
+    whose files are there, the lean reader), so that the workers inherit it instead of each
+    importing it again."""
+    from linkscope.ecosystems import wants_metadata
+
+    for member in members[:: max(1, len(members) // 64)]:
+        wants_metadata(member.inner)
+    if lean_above is not None:
+        import linkscope.elf.lean  # noqa: F401
 
 
 def _tick(progress: Progress | None, done: list[int], more: int, total: int) -> None:
