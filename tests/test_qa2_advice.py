@@ -68,3 +68,14 @@ def test_a_wheel_too_new_for_the_runtime_keeps_the_reinstall_fix(tmp_path: Path)
     report = api.check([function(tmp_path, "cp312-cp312-manylinux_2_34_x86_64")], "python3.11")
     [missing] = missing_library(report)
     assert "pip install -r requirements.txt" in missing.fix
+
+
+@pytest.mark.parametrize("runtime", ["python3.9", "python3.11", "python3.12", "python3.13"])
+def test_a_library_cpython_never_links_is_not_in_var_lang_lib(tmp_path: Path, runtime: str) -> None:
+    """mysqlclient built from its sdist links the build machine's libmariadb.so.3: no Python
+    runtime has it (/var/lang/lib is unlisted, but holds only libpython and CPython's own
+    dependencies), so the function fails. It was LS402, a warning: "compatible"."""
+    report = api.check([function(tmp_path, "cp312-cp312-linux_x86_64")], runtime)
+    assert report.verdict == "incompatible"
+    [missing] = [f for f in findings(report, "LS401") if f.library == "libdemo.so.1"]
+    assert f"which {runtime} (x86_64) does not have" in missing.message

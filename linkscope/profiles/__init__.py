@@ -66,6 +66,7 @@ class RuntimeFile(TypedDict, total=False):
     entrypoint: str
     lang_lib: list[LibraryFile]
     lang_lib_listed: Fact
+    lang_lib_may_hold: Fact
     os_added: list[LibraryFile]
     deprecation: str | None
     block_create: str | None
@@ -189,6 +190,7 @@ def _runtime(entry: RuntimeFile) -> Runtime:
         lang_lib=tuple(_library(lib, "/var/lang/lib") for lib in entry.get("lang_lib", [])),
         lang_lib_listed=bool(entry.get("lang_lib_listed", {}).get("value", True)),
         lang_lib_source=_fact_text(entry.get("lang_lib_listed")),
+        lang_lib_may_hold=tuple(entry.get("lang_lib_may_hold", {}).get("value", ())),
         os_added=tuple(_library(lib, "/usr/lib64") for lib in entry.get("os_added", [])),
         deprecation=_date(entry.get("deprecation")),
         block_create=_date(entry.get("block_create")),

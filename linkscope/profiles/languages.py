@@ -142,11 +142,18 @@ def load_languages() -> dict[str, LanguageFacts]:
 
 @functools.lru_cache(maxsize=1)
 def python_fallbacks() -> dict[str, str]:
-    """Extension module -> the pure-Python module its package falls back to (languages.json)."""
+    """Extension module -> what its package uses when the module cannot be imported, as said
+    in a report: "the pure-Python `msgpack.fallback`", or "`numba.np.ufunc.workqueue`, another
+    of its modules" (languages.json)."""
     resource = resources.files("linkscope.profiles").joinpath("data").joinpath("languages.json")
     try:
         document = json.loads(resource.read_text(encoding="utf-8"))
-        return {e["module"]: e["fallback"] for e in document.get("python_fallbacks", [])}
+        return {
+            e["module"]: f"`{e['fallback']}`, another of its modules"
+            if e.get("compiled")
+            else f"the pure-Python `{e['fallback']}`"
+            for e in document.get("python_fallbacks", [])
+        }
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InvalidProfileError(f"profile data languages.json is unreadable: {exc}") from exc
 

@@ -127,6 +127,9 @@ class Runtime:
     # Whether a listing covers the runtime's own folder (/var/lang/lib); when not, a library
     # outside the OS list may still be there.
     lang_lib_listed: bool = True
+    # When /var/lang/lib is not listed: the soname prefixes it can hold (the language's own
+    # library and its dependencies); () when anything may be there.
+    lang_lib_may_hold: tuple[str, ...] = ()
     lang_lib_source: str = ""
     os_added: tuple[LibraryInfo, ...] = ()  # OS packages the runtime's image adds (.NET: ICU)
     deprecation: datetime.date | None = None

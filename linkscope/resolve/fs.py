@@ -245,7 +245,8 @@ class ProfileFs:
                 f"linkscope's list of {self.os.name} libraries on {self.os.arch} is incomplete "
                 "(no listing of that environment)"
             )
-        if not self.runtime.lang_lib_listed:
+        may_hold = self.runtime.lang_lib_may_hold
+        if not self.runtime.lang_lib_listed and not (may_hold and not name.startswith(may_hold)):
             return (
                 f"it is not among {self.os.name}'s {self.os.arch} libraries (a complete listing), "
                 f"but {self.runtime.name}'s own /var/lang/lib, first on LD_LIBRARY_PATH, "

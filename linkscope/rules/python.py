@@ -86,8 +86,8 @@ def _instead(
 
     base = posixpath.join(module.folder, module.module)
     if f"{base}.py" in sources or f"{base}/__init__.py" in sources:
-        return f"source:{base}.py"
-    dotted = _dotted(module, root)
+        return f"source:the pure-Python `{base}.py`"
+    dotted = dotted_name(module, root)
     fallback = python_fallbacks().get(dotted)
     if fallback is not None:
         return f"fallback:{fallback}"
@@ -150,7 +150,7 @@ def _judge(
     instead: str | None = None,
 ) -> Iterator[Finding]:
     reason = refusal(module, facts, world.target.arch)
-    dotted = _dotted(module, root)
+    dotted = dotted_name(module, root)
     origin = _origin(package, module)
     if reason is not None:
         spare = (module.folder, module.module) in importable
@@ -231,8 +231,8 @@ def _fallback(
     return MODULE.finding(
         module.location,
         f"{named(module.location)} is a Python extension module {reason}, which "
-        f"{world.target.runtime.name} never imports; its package falls back to the pure-Python "
-        f"`{fallback}`, so it works, only slower.{_source(origin)}",
+        f"{world.target.runtime.name} never imports; its package falls back to {fallback}, so "
+        f"it works, only slower.{_source(origin)}",
         pip_fix(origin, need(world), name_source=False),
         severity=Severity.WARNING,
     )
@@ -250,7 +250,7 @@ def _unused(world: World, module: ExtensionModule, reason: str, origin: Origin |
     )
 
 
-def _dotted(module: ExtensionModule, root: str) -> str:
+def dotted_name(module: ExtensionModule, root: str) -> str:
     folder = module.folder
     if root and (folder == root or folder.startswith(root + "/")):
         folder = folder[len(root) :].lstrip("/")

@@ -1,7 +1,8 @@
-"""Python extension modules the runtime's Python never imports, and the libraries only they
-load: their ELF problems (architecture, glibc versions, missing libraries) cannot stop the
-function, because nothing loads the file. Whether that breaks an import is LS601's and LS602's
-to say (an error, or a warning when the package falls back to pure Python)."""
+"""Python extension modules the runtime's Python never imports, optional ones whose package
+falls back when their import fails, and the libraries only such modules load: their ELF
+problems (architecture, glibc versions, missing libraries) cannot stop the function. Whether
+that breaks an import is LS601's and LS602's to say (an error, or a warning when the package
+falls back to pure Python)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import posixpath
 
 from linkscope.ecosystems.python import ExtensionModule
 from linkscope.model import ScannedPackage, Severity
-from linkscope.profiles.languages import LanguageFacts
+from linkscope.profiles.languages import LanguageFacts, python_fallbacks
 from linkscope.resolve import World
 from linkscope.rules.python import (
+    dotted_name,
     python_facts,
     python_packages,
     refusal,
@@ -44,17 +46,27 @@ def _never_imported(
     root = searched_root(package, layer, module.inner, facts.version)
     if root is None:
         folder = module.folder.partition("/site-packages")[0] or module.folder
-        return f"{world.target.runtime.name} never searches `{folder}`", Severity.INFO
+        return (
+            f"It is never loaded here: {world.target.runtime.name} never searches `{folder}`.",
+            Severity.INFO,
+        )
     unnamed = unimportable_folder(module, root)
     if unnamed is not None:
         return (
-            f"`{unnamed}` is no Python package name, so no import reaches this module (unless "
-            "the code adds its folder to sys.path)",
+            f"It is never loaded here: `{unnamed}` is no Python package name, so no import "
+            "reaches this module (unless the code adds its folder to sys.path).",
             Severity.WARNING,
         )
     reason = refusal(module, facts, world.target.arch)
     if reason is not None:
-        return f"this Python extension module is {reason}", Severity.INFO
+        return f"It is never loaded here: this Python extension module is {reason}.", Severity.INFO
+    fallback = python_fallbacks().get(dotted_name(module, root))
+    if fallback is not None:  # an ImportError (a missing library, glibc) is caught
+        return (
+            f"It cannot stop the function: `import {dotted_name(module, root)}` fails, but its "
+            f"package catches the ImportError and uses {fallback} instead.",
+            Severity.WARNING,
+        )
     return None
 
 
@@ -82,7 +94,8 @@ def _libraries_of(
     warned = {where for where, (_why, severity) in spares.items() if severity is Severity.WARNING}
     return {
         library: (
-            "only modules that are never imported load it",
+            "It cannot stop the function: only modules that are never imported, or optional "
+            "ones, load it.",
             Severity.WARNING if _loaded_by_any(library, users, warned) else Severity.INFO,
         )
         for library, loaders in users.items()

@@ -81,7 +81,10 @@ def adjust(findings: Iterable[Finding], world: World) -> list[Finding]:
     Java), saying so."""
     from linkscope.rules.python_spares import python_spares
 
-    spares = {k: (v, Severity.INFO) for k, v in spare_natives(world).items()}
+    spares = {
+        k: (f"It is never loaded here: {v}.", Severity.INFO)
+        for k, v in spare_natives(world).items()
+    }
     spares |= python_spares(world)
     only = {location: (library, loader) for location, library, loader in missing_copies(world)}
     return [_adjusted(f, spares, only, world.target.arch) for f in findings]
@@ -103,7 +106,7 @@ def _adjusted(
         return replace(
             finding,
             severity=severity,
-            message=f"{finding.message} It is never loaded here: {reason}.",
+            message=f"{finding.message} {reason}",
         )
     if finding.rule == "LS101" and finding.path in only:
         library, loader = only[finding.path]
