@@ -361,6 +361,13 @@ PER_NODE_LAYOUTS = {
         ("prebuilds/linuxmusl-x64/node-115.node", eco("node_napi9_musl_x86_64.node")),
         ("prebuilds/darwin-arm64/node-115.node", MAC[2]),
     ],
+    # uWebSockets.js (from GitHub): uws_<platform>_<arch>_<modules>.node beside its loader
+    "uws": [
+        ("uws_linux_x64_108.node", C108),
+        ("uws_linux_x64_115.node", C115),
+        ("uws_linux_arm64_115.node", eco("node_classic_nmv108_aarch64.node")),
+        ("uws_darwin_arm64_115.node", MAC[2]),
+    ],
     # node-pre-gyp's {node_abi}-{platform}-{arch}
     "pregyp": [
         ("lib/binding/node-v108-linux-x64/binding.node", C108),

@@ -272,6 +272,9 @@ def test_npm_classic_addons_read_from_their_struct() -> None:
     ]
     fibers = npm_function("fibers@5.0.3", "linux", "x64")
     assert errors_of(linkscope.check([str(fibers)], "nodejs20.x")) == {"LS611"}  # `Missing binary`
+    # uws 10.148.1: uws_linux_57/59/64.node (read 57, 59, 64), none for 115
+    uws = linkscope.check([str(npm_function("uws@10.148.1", "linux", "x64"))], "nodejs20.x")
+    assert [f.rule for f in uws.findings if f.severity.value == "error"] == ["LS611"]
 
 
 @pytest.mark.parametrize(

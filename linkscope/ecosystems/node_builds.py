@@ -41,6 +41,14 @@ PER_NODE = (
     ),
 )
 
+# uws 10 (npm) and uWebSockets.js (installed from GitHub): `uws_<platform>[_<arch>]_<modules>.node`
+# beside their loader (`'./uws_' + process.platform + '_' + process.arch + '_' +
+# process.versions.modules`); uws 10 names no CPU (x64 only). Only that stem: `foo_linux_64`
+# elsewhere may mean anything.
+PER_NODE_FILE = re.compile(
+    r"uws_(?P<os>[a-z]+(?:32)?)(?:_(?P<arch>[a-z0-9]+))?_(?P<modules>\d+)\.node"
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NodeTarget:
@@ -59,7 +67,7 @@ class BuildPlace:
         str  # the folder that names the platform ("prebuilds/linux-x64", "bin/linux-x64-node-20")
     )
     os: str
-    cpus: frozenset[str]
+    cpus: frozenset[str]  # empty: the path does not say (the ELF machine then decides)
     libc: str | None = None
     major: int | None = None  # deasync: node-<major>
     module_version: int | None = None  # fibers, node-pre-gyp: the NODE_MODULE_VERSION
@@ -98,6 +106,17 @@ def build_place(inner: str) -> BuildPlace | None:
     parts = inner.split("/")
     if "prebuilds" in parts[:-1]:
         return _prebuilds_place(parts)
+    named = PER_NODE_FILE.fullmatch(parts[-1])
+    if named is not None and named["os"] in OS_WORDS:
+        os_name, libc = OS_WORDS[named["os"]]
+        arch = CPU_ALIASES.get(named["arch"] or "", named["arch"])
+        return BuildPlace(
+            folder=inner.removesuffix(".node"),
+            os=os_name,
+            cpus=frozenset((arch,)) if arch else frozenset(),
+            libc=libc,
+            module_version=int(named["modules"]),
+        )
     for index in range(len(parts) - 2, -1, -1):
         place = _per_node_place(parts[index], "/".join(parts[: index + 1]))
         if place is not None:
@@ -153,7 +172,7 @@ def _per_node_place(name: str, folder: str) -> BuildPlace | None:
 def platform_fits(place: BuildPlace, platform: Platform) -> bool:
     return (
         place.os == platform.os
-        and platform.cpu in place.cpus
+        and (not place.cpus or platform.cpu in place.cpus)
         and place.libc in (None, platform.libc)
     )
 
