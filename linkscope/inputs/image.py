@@ -199,9 +199,9 @@ def _apply(
             layer = LayerRead(stream, position, early, limits.max_member_bytes)
             try:
                 changes = read_changes(layer, limits.max_members)
+                _verify(name, stream, expected)  # before closing: a piped layer's digest
             finally:
                 stream.close()
-            _verify(name, stream, expected)
             apply_layer(merged, changes, name, limits.max_members)
             size = region.size if stream.compression == "tar" else stream.high_water
             budget -= size
