@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TextIO
 
-from linkscope.early import EarlyReads, early_facts
+from linkscope.early import EarlyReads, early_facts, is_plain
 from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.errors import InputError
 from linkscope.inputs import (
@@ -229,6 +229,8 @@ def read_member(
         return _Read(EntryKind.UNREADABLE, problem=known)
     if known is not None:
         return _Read(known)
+    if is_plain(package, member):  # an image's file whose first bytes its layer's pass read
+        return _OTHER
     try:
         head = reader.read_head(member, HEAD_BYTES)
         read = _read_code(reader, package, member, head, lean_above)

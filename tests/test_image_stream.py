@@ -20,7 +20,7 @@ from linkscope.cli import main
 from linkscope.early import EarlyReads
 from linkscope.elf import facts_from_bytes
 from linkscope.errors import InputError
-from linkscope.inputs import Limits, layerpipe
+from linkscope.inputs import Limits, layerpipe, open_package
 from linkscope.inputs.blobs import Region
 from linkscope.inputs.layerstream import LayerStream
 from linkscope.model import BinaryFacts
@@ -278,3 +278,29 @@ def test_a_piped_layer_s_digest_is_checked(
     assert main(["check", str(path)]) == 2
     assert "does not match its digest" in capsys.readouterr().err
     assert no_children_left()
+
+
+def test_plain_files_keep_no_head_and_metadata_is_still_found(tmp_path: Path) -> None:
+    """A file the scan needs nothing more of keeps no first bytes from the pass; a file that is
+    metadata only by its merged path (written through a lower layer's link to a .dist-info
+    folder) is read again after the pass, and found."""
+    metadata = b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+    base = [
+        *bootstrap_layer(),
+        ("dir", "var/task/pkg-1.0.dist-info", 0o755),
+        ("symlink", "var/task/meta", "pkg-1.0.dist-info"),
+        ("file", "var/task/notes.txt", b"plain text\n" * 100, 0o644),
+    ]
+    upper = [("file", "var/task/meta/METADATA", metadata, 0o644)]
+    path = oci_archive(tmp_path, Image(layers=[base, upper], entrypoint=["/var/task/bootstrap"]))
+    package = open_package(str(path), Limits(), early=EarlyReads(None, 1 << 20))
+    assert package.content is not None
+    heads = {m.inner: package.content.read(m, 0) for m in package.members if m.size > 0}
+    assert set(heads) >= {"var/task/notes.txt", "var/task/pkg-1.0.dist-info/METADATA"}
+    entries = package.content.entries  # type: ignore[attr-defined]
+    kept = {m.inner: len(entries[m.index].head) for m in package.members if m.size > 0}
+    assert kept["var/task/notes.txt"] == 0 and kept["var/task/bootstrap"] == 512
+    scanned = scan_path(str(path), Limits())
+    [found] = [m for m in scanned.metadata if m.inner.endswith("METADATA")]
+    assert found.inner == "var/task/pkg-1.0.dist-info/METADATA"
+    assert found.text == metadata.decode()

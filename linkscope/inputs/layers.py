@@ -41,6 +41,11 @@ class Entry:
     early: object = None  # what an EarlyReader took from the file while its layer streamed by
 
 
+class HeadNotNeeded:
+    """What an EarlyReader takes from a file it needs nothing more of: its first bytes are
+    not kept (a read of them later reads the layer again)."""
+
+
 class EarlyReader(Protocol):
     """What a scan takes from each file of a layer as the layer streams by, so that the layer
     is inflated once: how many first bytes to keep (`head_size`), and anything read from the
@@ -183,6 +188,8 @@ def _read_file(
         raise stream.failure  # the layer itself is damaged: not the file's problem
     if not any(v.behind for v in views):
         entry.early = taken
+    if isinstance(taken, HeadNotNeeded):
+        entry.head = b""
 
 
 def apply_layer(merged: Merged, changes: list[_Change], layer_name: str, max_entries: int) -> None:
