@@ -2,7 +2,7 @@
 
 `@dataclass` compiles each of these methods from source for every class it decorates; creating
 the classes of linkscope/model.py was the largest part of importing linkscope (start-up time,
-DESIGN section 2). A model class declared as
+DESIGN section 2). The model and the other dataclasses every command imports are declared as
 
     @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
     class Origin(Record): ...

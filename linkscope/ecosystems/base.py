@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from linkscope.model import Classification, ScannedPackage
+from linkscope.records import Record
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Need:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Need(Record):
     """What the runtime needs of a native file, for advice: its Lambda architecture, the
     runtime's name and glibc, and the language version where it matters."""
 
@@ -26,8 +27,8 @@ class Need:
         return name.removeprefix("python") if name.startswith("python3.") else None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ecosystem:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Ecosystem(Record):
     name: str
     wants: Callable[[str], bool]
     classify: Callable[[ScannedPackage], Classification]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
+from linkscope.records import Record
+
 if TYPE_CHECKING:
     from linkscope.elf.image import Buffer
     from linkscope.model import ImageFacts
@@ -16,8 +18,8 @@ STDIN = "-"
 MAX_LINK_BYTES = 4096  # a symlink member's data is its target; PATH_MAX is 4096 on Linux
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Limits:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Limits(Record):
     """Bounds on what one run will read, so that hostile input cannot exhaust memory. Users can
     raise them with `--limit KEY=VALUE` (file-size, total-size, ratio, files)."""
 
@@ -41,8 +43,8 @@ class PackageKind(str, Enum):
     IMAGE = "image"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Member:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Member(Record):
     location: str  # what reports show: "bootstrap", "dist/bootstrap", "fn.zip!lib/libfoo.so"
     inner: str  # path inside the package, "/"-separated, no leading "/"
     size: int
@@ -65,8 +67,8 @@ class MemberSource(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Package:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Package(Record):
     source: str  # what the user typed
     kind: PackageKind
     members: tuple[Member, ...]

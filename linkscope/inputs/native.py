@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from linkscope.records import Record
+
 HEAD_NEEDED = 4096  # a PE header further in than the scan's first bytes is read up to here
 
 _MACHO_THIN = {
@@ -49,8 +51,8 @@ _PE_MACHINES = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NativeKind:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class NativeKind(Record):
     format: str  # "mach-o", "mach-o-fat", "pe"
     os: str  # "macOS", "Windows"
     machines: tuple[str, ...]

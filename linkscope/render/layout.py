@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from linkscope.records import Record
+
 DEFAULT_WIDTH = 80  # a terminal whose size cannot be read
 MIN_COLUMN = 6
 GAP = "  "
@@ -25,8 +27,8 @@ SGR = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Style:
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Style(Record):
     """How text output is laid out: `width` None means no limit (a pipe or a file)."""
 
     width: int | None = None
@@ -41,8 +43,8 @@ class Style:
 PLAIN = Style()
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Cell(Record):
     """A table cell with a colour kind (a key of SGR), applied after layout."""
 
     text: str
