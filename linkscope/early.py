@@ -17,7 +17,7 @@ from linkscope.elf import facts_from_bytes, is_elf
 from linkscope.elf.symbols import may_be_module
 from linkscope.errors import InputError
 from linkscope.inputs import ZIP_MAGICS
-from linkscope.inputs.layers import HeadNotNeeded
+from linkscope.inputs.model import HeadNotNeeded
 from linkscope.inputs.native import native_kind, pe_header_offset
 from linkscope.model import BinaryFacts
 

@@ -149,3 +149,31 @@ def test_a_profiled_run_still_writes_its_profile(tmp_path: Path) -> None:
     )
     assert done.returncode == 0 and "c_hello_gcc_pie_x86_64" in done.stdout
     assert profile.stat().st_size > 0
+
+
+READERS = {
+    "tarfile",
+    "hashlib",
+    "zipfile",
+    "isal",
+    "multiprocessing",
+    "linkscope.inputs.layers",
+    "linkscope.inputs.blobs",
+    "linkscope.inputs.image",
+    "linkscope.inputs.zip",
+}
+
+
+def test_inspecting_a_program_imports_no_image_or_zip_reader() -> None:
+    """The readers for containers and zips (and what they import) only for such an input."""
+    program = BIN / "c_hello_gcc_pie_x86_64"
+    done = _python(
+        "import sys\nfrom linkscope.cli import main\n"
+        f"code = main(['inspect', {str(program)!r}])\n"
+        "print(__import__('json').dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "raise SystemExit(code)"
+    )
+    assert done.returncode == 0, done.stderr
+    imported = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "linkscope.scan" in imported
+    assert not imported & READERS, sorted(imported & READERS)

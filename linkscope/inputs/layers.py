@@ -16,6 +16,7 @@ from linkscope.errors import InputError, LimitExceededError
 from linkscope.inputs.blobs import TAR_ERRORS, forget_headers
 from linkscope.inputs.layerstream import LayerStream
 from linkscope.inputs.layerview import LayerFileView
+from linkscope.inputs.model import HeadNotNeeded  # here since scan.py imports it at start
 
 if TYPE_CHECKING:
     from linkscope.elf.image import Buffer
@@ -39,11 +40,6 @@ class Entry:
     target: str | None = None
     uid: int = 0
     early: object = None  # what an EarlyReader took from the file while its layer streamed by
-
-
-class HeadNotNeeded:
-    """What an EarlyReader takes from a file it needs nothing more of: its first bytes are
-    not kept (a read of them later reads the layer again)."""
 
 
 class EarlyReader(Protocol):

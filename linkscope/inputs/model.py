@@ -105,3 +105,10 @@ def link_escapes(inner: str, target: str) -> bool:
         elif part not in ("", "."):
             depth += 1
     return False
+
+
+class HeadNotNeeded:
+    """What an EarlyReader (inputs/layers.py) takes from a file it needs nothing more of: its
+    first bytes are not kept (a read of them later reads the layer again). Defined here, not in
+    layers.py, so that the scan can name it without importing the image reader (tarfile,
+    hashlib, the layer streams) for every input."""
