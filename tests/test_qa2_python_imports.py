@@ -67,6 +67,8 @@ def errors(report: Report) -> list[str]:
         ("pendulum", "3.3.0", "pendulum/_pendulum", "pendulum._helpers"),
         ("google-crc32c", "1.9.0", "google_crc32c/_crc32c", "google_crc32c.python"),
         ("pyrsistent", "0.20.0", "pvectorc", "pyrsistent._pvector"),
+        ("pymongo", "4.20.1", "bson/_cbson", "bson"),
+        ("pymongo", "4.20.1", "pymongo/_cmessage", "pymongo.message"),
     ],
 )
 def test_optional_speedups_for_another_python_are_warnings(
