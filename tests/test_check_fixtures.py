@@ -66,6 +66,9 @@ def _version_rules(entry: dict[str, Any], target: Target) -> set[str]:
     rules = set()
     if _newer(entry.get("max_glibc"), target.os.glibc):
         rules.add("LS301")
+    # ld's -z pack-relative-relocs asks for GLIBC_ABI_DT_RELR, which glibc has since 2.36 (NEWS)
+    if "GLIBC_ABI_DT_RELR" in entry.get("glibc_named", ()) and _newer("2.36", target.os.glibc):
+        rules.add("LS301")
     libstdcxx = target.os.library("libstdc++.so.6")
     if (
         "libstdc++.so.6" in entry["needed"]

@@ -45,6 +45,7 @@ class LibraryFile(TypedDict, total=False):
     listed: str
     since: DriftFile
     extra_versions: list[str]
+    extra_versions_complete: bool
     exact_versions: list[str]
     directory: str
     source: str
@@ -138,6 +139,7 @@ def _library(entry: LibraryFile, default_dir: str) -> LibraryInfo:
         directory=entry.get("directory", default_dir),
         provides=tuple(sorted(entry.get("provides", {}).items())),
         extra_versions=frozenset(entry.get("extra_versions", ())),
+        extra_versions_complete=bool(entry.get("extra_versions_complete", False)),
         exact_versions=None if exact is None else frozenset(exact),
         source=entry.get("source", ""),
         note=entry.get("note", ""),

@@ -19,6 +19,9 @@ class LibraryInfo:
     directory: str
     provides: tuple[tuple[str, str], ...] = ()  # highest version per prefix: ("GLIBC", "2.34")
     extra_versions: frozenset[str] = frozenset()  # unnumbered versions: GLIBC_PRIVATE
+    # True when `extra_versions` is every unnumbered version the library defines, so another
+    # (glibc 2.36's GLIBC_ABI_DT_RELR on a 2.34 libc) is known to be missing.
+    extra_versions_complete: bool = False
     exact_versions: frozenset[str] | None = None  # the full set, when read from a real library
     source: str = ""
     note: str = ""
@@ -46,7 +49,9 @@ class LibraryInfo:
         if version in self.extra_versions:
             return True
         parsed = split_version(version)
-        return None if parsed is None else self._by_number(*parsed)
+        if parsed is None:
+            return False if self.extra_versions_complete else None
+        return self._by_number(*parsed)
 
     def _by_number(self, prefix: str, number: tuple[int, ...]) -> bool | None:
         ceiling = self.ceiling(prefix)

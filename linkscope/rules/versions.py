@@ -176,13 +176,22 @@ def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
         )
 
 
+# The linker, not the C library, adds this requirement: it packs relative relocations as DT_RELR
+# when asked to (`ld -z pack-relative-relocs`, binutils 2.38+ and lld), which glibc loads since 2.36.
+RELR_FIX = (
+    "GLIBC_ABI_DT_RELR comes from linking with `-z pack-relative-relocs`: link without it "
+    "(or with `-Wl,-z,nopack-relative-relocs`) and the requirement goes away."
+)
+
+
 def _fix(rule: Rule, world: World, problem: VersionProblem) -> str:
     facts = _facts(world, problem.requester)
     os_profile = world.target.os
     if facts is None:
         return "Use a provider that defines this version."
     if rule.id == "LS301":
-        return glibc_fix(facts, os_profile.glibc, os_profile.machine, os_profile.id, need(world))
+        fix = glibc_fix(facts, os_profile.glibc, os_profile.machine, os_profile.id, need(world))
+        return f"{RELR_FIX} {fix}" if problem.version == "GLIBC_ABI_DT_RELR" else fix
     if rule.id in ("LS302", "LS303"):
         return libstdcxx_fix(facts, os_profile.id, need(world))
     bundle = (
