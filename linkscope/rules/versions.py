@@ -176,8 +176,8 @@ def _check_family(rule: Rule, world: World, ctx: Context) -> Iterator[Finding]:
         )
 
 
-# The linker, not the C library, adds this requirement: it packs relative relocations as DT_RELR
-# when asked to (`ld -z pack-relative-relocs`, binutils 2.38+ and lld), which glibc loads since 2.36.
+# The linker, not the C library, adds this requirement: it packs relative relocations as
+# DT_RELR when asked to (`ld -z pack-relative-relocs`, binutils 2.38+), loaded by glibc 2.36+.
 RELR_FIX = (
     "GLIBC_ABI_DT_RELR comes from linking with `-z pack-relative-relocs`: link without it "
     "(or with `-Wl,-z,nopack-relative-relocs`) and the requirement goes away."
