@@ -36,7 +36,9 @@ def can_pipe(compression: str, size: int) -> bool:
     """Whether a layer is worth inflating in another process (and this one may fork)."""
     if compression == "tar" or size < PIPED_FROM or not hasattr(os, "fork"):
         return False
-    return (os.cpu_count() or 1) > 1
+    import threading  # a fork while other threads run could copy a lock they hold
+
+    return (os.cpu_count() or 1) > 1 and threading.active_count() == 1
 
 
 class Inflater:
@@ -53,8 +55,7 @@ class Inflater:
             fcntl.fcntl(data_write, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the inflating process, which leaves by os._exit
-            os.close(data_read)
-            os.close(status_read)
+            _keep_only(data_write, status_write)  # no other pipe waits for this process
             _inflate(make, name, algorithm, data_write, status_write)
         os.close(data_write)
         os.close(status_write)
@@ -110,6 +111,15 @@ class Inflater:
         os.close(self.data)
         os.close(self.status)
         self.pid = None
+
+
+def _keep_only(first: int, second: int) -> None:  # pragma: no cover - the inflating process
+    """Close every inherited descriptor but stdin, stdout, stderr and the two pipes."""
+    low, high = sorted((first, second))
+    top = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1 << 16
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, max(top, high + 1))
 
 
 def _inflate(  # pragma: no cover - runs in the inflating process
