@@ -27,7 +27,7 @@ class Stream(Protocol):
 
     def start_hash(self, algorithm: str) -> None: ...
 
-    def next_block(self) -> bytes | None: ...
+    def next_block(self) -> bytes | bytearray | None: ...
 
     def finish_hash(self) -> str | None: ...
 
@@ -62,7 +62,7 @@ class Inflater:
         self.pid: int | None = pid
         self.data, self.status = data_read, status_read
 
-    def read(self) -> bytes | None:
+    def read(self) -> bytes | bytearray | None:
         """The next block the stream inflated; None at the end (then the digest is known), or
         the error the inflating process met, raised here as it would have been in this one."""
         if self.pid is None:
@@ -78,13 +78,16 @@ class Inflater:
             raise InputError(f"{self.name}: the layer's inflating process stopped")
         return block
 
-    def _exactly(self, size: int) -> bytes:
-        parts: list[bytes] = []
-        left = size
-        while left > 0 and (data := os.read(self.data, left)):
-            parts.append(data)
-            left -= len(data)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+    def _exactly(self, size: int) -> bytearray:
+        """`size` bytes from the pipe (fewer at its end), into one buffer: a pipe hands them
+        over in pieces when this process is ahead."""
+        block = bytearray(size)
+        view, got = memoryview(block), 0
+        while got < size and (count := os.readv(self.data, [view[got:]])):
+            got += count
+        view.release()
+        del block[got:]
+        return block
 
     def _finish(self) -> None:
         status = b""

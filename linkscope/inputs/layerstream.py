@@ -267,7 +267,7 @@ class LayerStream(io.RawIOBase):
         self._buf += out
         return True
 
-    def next_block(self) -> bytes | None:
+    def next_block(self) -> bytes | bytearray | None:
         """The next block inflated (the unit of inflation: a piped layer's blocks are these,
         so its offsets and sizes are the same); None at the end of the layer."""
         if self.failure is not None:
@@ -305,7 +305,7 @@ class LayerStream(io.RawIOBase):
         self._raw_pos += len(data)
         return data
 
-    def _inflate(self) -> bytes | None:
+    def _inflate(self) -> bytes | bytearray | None:
         """The next block of output, or None at the end of the layer."""
         if self.piped:
             if self._pipe is None:
