@@ -192,3 +192,17 @@ def test_an_optional_module_whose_library_is_missing_cannot_stop_the_function(
     assert missing["severity"] == severity
     if severity == "warning":
         assert "uses `numba.np.ufunc.workqueue`, another of its modules" in missing["message"]
+
+
+def test_explain_says_a_fallback_package_starts_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from check_helpers import TODAY, cli_main
+
+    files: dict[str, bytes | Path] = {"yaml/__init__.py": b"", f"yaml/_yaml{CP312}": X86}
+    fn = function(tmp_path, wheel("PyYAML", "6.0.4", files))
+    argv = ["explain", fn, "--runtime", "python3.11", "--today", TODAY.isoformat()]
+    assert cli_main()(argv) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "python3.11: starts: its extension module was installed for CPython 3.12" in out
+    assert "the function does not need it: its package uses a pure-Python fallback" in out

@@ -81,6 +81,14 @@ def package_line(
             f"{sum(other.values())} other error(s) ({', '.join(sorted(other))}), listed below"
         )
     starts = not errors
+    if starts and parts and "will not import" in parts[0]:
+        # no LS601 error: each such module is optional (a pure-Python fallback) or a spare
+        one = parts[0].endswith(" it")
+        parts[0] += (
+            f", but the function does not need {'it' if one else 'them'}: "
+            f"{'its package uses' if one else 'their packages use'} a pure-Python fallback "
+            "(slower) or another build beside it"
+        )
     text = (
         "starts: " + (parts[0] if parts else "no finding stops it") + "."
         if starts
