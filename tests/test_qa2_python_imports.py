@@ -69,6 +69,8 @@ def errors(report: Report) -> list[str]:
         ("pyrsistent", "0.20.0", "pvectorc", "pyrsistent._pvector"),
         ("pymongo", "4.20.1", "bson/_cbson", "bson"),
         ("pymongo", "4.20.1", "pymongo/_cmessage", "pymongo.message"),
+        ("cbor2", "5.9.0", "_cbor2", "cbor2._decoder"),
+        ("immutables", "0.21", "immutables/_map", "immutables.map"),
     ],
 )
 def test_optional_speedups_for_another_python_are_warnings(
