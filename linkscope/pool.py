@@ -37,6 +37,29 @@ def can_fork() -> bool:
     return hasattr(os, "fork")
 
 
+CPU_MAX = "/sys/fs/cgroup/cpu.max"  # cgroup v2: "<quota> <period>" in microseconds, or "max ..."
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on: its CPU affinity (`taskset`, a CI runner's cpuset) and
+    its cgroup's CPU quota (`docker run --cpus 1`), not the machine's count, which
+    `os.cpu_count()` gives and which would fork a worker onto a core it cannot have."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return max(1, min(count, _quota() or count))
+
+
+def _quota() -> int | None:
+    try:
+        with open(CPU_MAX, encoding="ascii") as handle:
+            quota, period = handle.read(64).split()[:2]
+        return max(1, -(-int(quota) // int(period)))  # rounded up: 1.5 CPUs may use 2 cores
+    except (OSError, ValueError):
+        return None  # "max" (no quota), cgroup v1, or not Linux
+
+
 class SharedRun(Generic[R]):
     """`workers` forked processes run chunks with the runner `child_setup()` returns in each of
     them; this process takes chunks from `claims()` and runs them itself. `done(chunk, result)`

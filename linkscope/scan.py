@@ -539,10 +539,13 @@ def _pool_size(package: Package, workers: int | None) -> int:
     """How many processes read the package: 1 (no pool) for small packages, for one file, and
     for an image (its layers are inflated by one reader, in order: workers would each inflate
     them)."""
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count < 2 or package.kind not in (PackageKind.ZIP, PackageKind.FOLDER):
+    if package.kind not in (PackageKind.ZIP, PackageKind.FOLDER) or workers == 1:
         return 1
     from linkscope import pool
+
+    count = workers if workers is not None else pool.usable_cpus()
+    if count < 2:
+        return 1
 
     members = package.members
     if len(members) < 2:
