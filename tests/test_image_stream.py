@@ -304,3 +304,18 @@ def test_plain_files_keep_no_head_and_metadata_is_still_found(tmp_path: Path) ->
     [found] = [m for m in scanned.metadata if m.inner.endswith("METADATA")]
     assert found.inner == "var/task/pkg-1.0.dist-info/METADATA"
     assert found.text == metadata.decode()
+
+
+def test_the_loader_s_files_are_kept_from_the_pass(tmp_path: Path, inflations: list[str]) -> None:
+    """ld.so.cache and ld.so.conf are read by the image facts after the pass: kept whole from
+    it, even though the scan needs nothing more of them (no second inflation of the layer)."""
+    etc = [
+        ("dir", "etc", 0o755),
+        ("file", "etc/ld.so.conf", b"include /etc/ld.so.conf.d/*.conf\n", 0o644),
+        ("dir", "etc/ld.so.conf.d", 0o755),
+        ("file", "etc/ld.so.conf.d/x.conf", b"/opt/lib\n", 0o644),
+    ]
+    image = Image(layers=[[*etc, *bootstrap_layer()]], entrypoint=["/var/task/bootstrap"])
+    [scanned] = api.scan([str(oci_archive(tmp_path, image))], lean=True)
+    assert scanned.image is not None and "/opt/lib" in scanned.image.ld_so_conf
+    assert inflations == ["pass"]

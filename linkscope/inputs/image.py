@@ -27,7 +27,7 @@ from linkscope.inputs.layers import (
 )
 from linkscope.inputs.layerstream import LayerStream, compression_of
 from linkscope.inputs.layerview import LayerFileView
-from linkscope.inputs.model import Limits, Member, Package, PackageKind
+from linkscope.inputs.model import HeadNotNeeded, Limits, Member, Package, PackageKind
 from linkscope.inputs.oci import ImageSpec, is_oci_layout, read_oci
 from linkscope.model import ImageLayer
 
@@ -225,7 +225,10 @@ class _KeepConfigFiles:
         return max(own, self.scan.head_size(path, size) if self.scan is not None else 0)
 
     def take(self, path: str, mode: int, head: bytes, view: Callable[[], Buffer]) -> object:
-        return self.scan.take(path, mode, head, view) if self.scan is not None else None
+        taken = self.scan.take(path, mode, head, view) if self.scan is not None else None
+        if isinstance(taken, HeadNotNeeded) and wants_early(path, len(head)):
+            return None  # the scan needs nothing more of it, the image facts need it whole
+        return taken
 
 
 def _verify(name: str, stream: LayerStream, expected: str | None) -> None:
