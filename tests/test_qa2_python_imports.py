@@ -208,3 +208,22 @@ def test_explain_says_a_fallback_package_starts_and_why(
     out = " ".join(capsys.readouterr().out.split())
     assert "python3.11: starts: its extension module was installed for CPython 3.12" in out
     assert "the function does not need it: its package uses a pure-Python fallback" in out
+
+
+@pytest.mark.parametrize(
+    "site", ["lib/python3.12/site-packages", "venv/lib/python3.12/site-packages"]
+)
+def test_a_layer_zipped_from_a_virtualenv_is_never_searched(tmp_path: Path, site: str) -> None:
+    """`/opt/lib/python3.12/site-packages` is not on sys.path: the layer's packages must be in
+    `python/` (was compatible: nothing judged them)."""
+    files: dict[str, bytes | Path] = {"orjson/__init__.py": b"", f"orjson/orjson{CP312}": X86}
+    layer = make_zip(tmp_path / "layer.zip", installed(wheel("orjson", "3.10.0", files), site))
+    fn = make_zip(tmp_path / "fn.zip", [handler()])
+    report = api.check([str(fn)], "python3.12", layers=(str(layer),))
+    assert report.verdict == "incompatible"
+    [finding] = findings(report, "LS602")
+    assert finding.path.endswith(f"layer.zip!{site}")
+    assert f"Lambda mounts it at `/opt/{site}`" in finding.message
+    assert "--target python/lib/python3.12/site-packages" in finding.fix
+    good = make_zip(tmp_path / "good.zip", installed(wheel("orjson", "3.10.0", files), "python"))
+    assert api.check([str(fn)], "python3.12", layers=(str(good),)).verdict == "compatible"

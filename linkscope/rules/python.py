@@ -283,6 +283,10 @@ def check_site_folders(world: World, ctx: Context) -> Iterator[Finding]:
             if layer and version == facts.version:
                 continue
             yield _unsearched(world, package, part, folder, version, layer, facts, versions)
+        if layer:
+            from linkscope.rules.python_sites import outside_python
+
+            yield from outside_python(world, package, part, facts, SITE)
 
 
 def _unsearched(
