@@ -227,3 +227,22 @@ def test_a_layer_zipped_from_a_virtualenv_is_never_searched(tmp_path: Path, site
     assert "--target python/lib/python3.12/site-packages" in finding.fix
     good = make_zip(tmp_path / "good.zip", installed(wheel("orjson", "3.10.0", files), "python"))
     assert api.check([str(fn)], "python3.12", layers=(str(good),)).verdict == "compatible"
+
+
+def test_mypycs_shared_runtime_is_imported_only_by_its_compiled_modules(tmp_path: Path) -> None:
+    """charset-normalizer 3.4.1 (requests' dependency) ships `md.cpython-312-...so`, `md.py`
+    and mypyc's `md__mypyc.cpython-312-...so`: Python 3.11 imports md.py, and nothing imports
+    md__mypyc (was an LS601 error: "incompatible" for a working function)."""
+    files: dict[str, bytes | Path] = {
+        "charset_normalizer/__init__.py": b"",
+        "charset_normalizer/md.py": b"",
+        f"charset_normalizer/md{CP312}": X86,
+        f"charset_normalizer/md__mypyc{CP312}": X86,
+    }
+    fn = function(tmp_path, wheel("charset-normalizer", "3.4.1", files))
+    report = api.check([fn], "python3.11")
+    assert report.verdict == "compatible", errors(report)
+    severities = {f.path.rpartition("/")[2]: f.severity for f in findings(report, "LS601")}
+    assert severities == {f"md{CP312}": Severity.WARNING, f"md__mypyc{CP312}": Severity.INFO}
+    [runtime] = [f for f in findings(report, "LS601") if "__mypyc" in f.path]
+    assert "mypyc's runtime, imported only by the compiled modules beside it" in runtime.message

@@ -92,7 +92,11 @@ def _instead(
     if fallback is not None:
         return f"fallback:{fallback}"
     if dotted in python_unused_modules():
-        return f"unused:{dotted}"
+        return "unused:a test helper"
+    if module.module.endswith("__mypyc"):
+        # mypyc's shared runtime: only the package's compiled modules import it, and those
+        # carry the same tag, so Python imports their .py files instead
+        return "unused:mypyc's runtime, imported only by the compiled modules beside it"
     if any(e.inner.startswith(base + "/") for e in package.entries):
         return f"namespace:{base}/"
     return None
@@ -155,7 +159,7 @@ def _judge(
     if reason is not None:
         spare = (module.folder, module.module) in importable
         if not spare and instead is not None and instead.startswith("unused:"):
-            yield _unused(world, module, reason, origin)
+            yield _unused(world, module, reason, origin, instead.split(":", 1)[1])
             return
         if not spare and instead is not None and not instead.startswith("namespace:"):
             yield _fallback(world, module, reason, dotted, origin, instead.split(":", 1)[1])
@@ -238,13 +242,15 @@ def _fallback(
     )
 
 
-def _unused(world: World, module: ExtensionModule, reason: str, origin: Origin | None) -> Finding:
+def _unused(
+    world: World, module: ExtensionModule, reason: str, origin: Origin | None, what: str
+) -> Finding:
     package = f" {origin.package}" if origin is not None and origin.package else ""
     return MODULE.finding(
         module.location,
         f"{named(module.location)} is a Python extension module {reason}, which "
         f"{world.target.runtime.name} never imports; nothing in its package{package} imports "
-        f"it either (a test helper), so it stops nothing.{_source(origin)}",
+        f"it either ({what}), so it stops nothing.{_source(origin)}",
         pip_fix(origin, need(world), name_source=False),
         severity=Severity.INFO,
     )
