@@ -167,8 +167,7 @@ def _read_file(
     kept when the reader had to read behind the pass: the scan reads that file again later)."""
     early = layer.early
     keep = HEAD_BYTES if early is None else max(HEAD_BYTES, early.head_size(path, info.size))
-    extracted = archive.extractfile(info)
-    entry.head = extracted.read(min(info.size, keep)) if extracted else b""
+    entry.head = _first_bytes(archive, info, layer.stream, min(info.size, keep))
     if early is None or info.size > layer.max_file or info.issparse():
         return
     stream = layer.stream
@@ -186,6 +185,18 @@ def _read_file(
         entry.early = taken
     if isinstance(taken, HeadNotNeeded):
         entry.head = b""
+
+
+def _first_bytes(
+    archive: tarfile.TarFile, info: tarfile.TarInfo, stream: LayerStream, count: int
+) -> bytes:
+    """A file's first bytes: read in place (tarfile's file object, made for every member, costs
+    more than the read), but through it for a sparse file, whose data has holes."""
+    if info.issparse():
+        extracted = archive.extractfile(info)
+        return extracted.read(count) if extracted else b""
+    stream.seek(info.offset_data)
+    return stream.read(count)
 
 
 def apply_layer(merged: Merged, changes: list[_Change], layer_name: str, max_entries: int) -> None:
