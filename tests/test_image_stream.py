@@ -205,6 +205,7 @@ def no_children_left() -> bool:
     return False
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="layers are piped to a forked process only")
 @pytest.mark.parametrize("compression", ["gzip", "zstd"])
 def test_a_piped_layer_reads_as_an_inflated_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compression: str
