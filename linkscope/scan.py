@@ -30,7 +30,7 @@ from linkscope.inputs import (
     PackageReader,
     open_package,
 )
-from linkscope.inputs.native import HEAD_NEEDED, native_kind, pe_header_offset
+from linkscope.inputs.native import HEAD_NEEDED, NativeKind, native_kind, pe_header_offset
 from linkscope.model import (
     BinaryFacts,
     EntryKind,
@@ -346,16 +346,18 @@ def _native(reader: PackageReader, member: Member, head: bytes) -> NativeFile | 
     if offset is not None and len(head) < offset + 24 <= HEAD_NEEDED:
         head = reader.read_head(member, HEAD_NEEDED)
     kind = native_kind(head)
-    if kind is None:
-        return None
+    return None if kind is None else _native_file(kind, member.location, member.inner, member.size)
+
+
+def _native_file(kind: NativeKind, location: str, inner: str, size: int) -> NativeFile:
     return NativeFile(
-        path=member.location,
-        inner=member.inner,
+        path=location,
+        inner=inner,
         format=kind.format,
         os=kind.os,
         machines=kind.machines,
         file_type=kind.file_type,
-        size=member.size,
+        size=size,
     )
 
 
@@ -451,17 +453,7 @@ def _read_jars(
             native = native_kind(item.data[:HEAD_NEEDED]) if kind is EntryKind.OTHER else None
             if native is not None:
                 kind = EntryKind.NATIVE
-                natives.append(
-                    NativeFile(
-                        path=item.location,
-                        inner=item.inner,
-                        format=native.format,
-                        os=native.os,
-                        machines=native.machines,
-                        file_type=native.file_type,
-                        size=item.size,
-                    )
-                )
+                natives.append(_native_file(native, item.location, item.inner, item.size))
             if kind is EntryKind.ELF:
                 result = _nested_facts(item.data, item.location)
                 if isinstance(result, FileProblem):
