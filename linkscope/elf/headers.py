@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 from linkscope.elf import constants as c
 from linkscope.elf.image import MAX_STRING, Image, Layouts, make_layouts
+from linkscope.errors import CorruptElfError
 
 MAX_PROGRAM_HEADERS = 4096
 MAX_SECTIONS = 1 << 17
@@ -132,7 +134,10 @@ def read_sections(image: Image, header: Header, layouts: Layouts) -> tuple[Secti
             raw = list(layouts.shdr.iter_unpack(table))
         else:
             raw = [layouts.shdr.unpack_from(table, i * header.shentsize) for i in range(count)]
-    except Exception:
+    except (CorruptElfError, struct.error):
+        # Damage in the table itself only; a member that cannot be read (a damaged zip or layer
+        # stream, a read behind a streaming view) is the input's error and must not pass as
+        # "no sections".
         return ()
     names = b""
     if names_index < count:

@@ -38,7 +38,9 @@ def can_pipe(compression: str, size: int) -> bool:
         return False
     import threading  # a fork while other threads run could copy a lock they hold
 
-    return (os.cpu_count() or 1) > 1 and threading.active_count() == 1
+    from linkscope.pool import usable_cpus
+
+    return usable_cpus() > 1 and threading.active_count() == 1
 
 
 class Inflater:
