@@ -96,3 +96,59 @@ def test_native_libraries_on_a_language_runtime_are_judged_as_before(
     assert ls002(report) == [] and code == 0
     code, report = run(capsys, str(BIN / "c_hello_gcc_pie_x86_64"), "--runtime", "python3.12")
     assert ls002(report) == []
+
+
+def _with_urllib3_worker(tmp_path: Path, site: str = "") -> Path:
+    """A Python function whose pip-installed urllib3 ships a `.js` worker, as urllib3 2 does
+    (`urllib3/contrib/emscripten/emscripten_fetch_worker.js`)."""
+    from package_helpers import make_folder
+    from python_helpers import Wheel, handler, installed
+
+    urllib3 = Wheel(
+        name="urllib3",
+        version="2.5.0",
+        tags=("py3-none-any",),
+        files={
+            "urllib3/__init__.py": b"",
+            "urllib3/contrib/emscripten/emscripten_fetch_worker.js": b"let Status = {};\n",
+        },
+        generator="hatchling 1.27.0",
+    )
+    return make_folder(tmp_path / "fn", [handler("lambda_function.py"), *installed(urllib3, site)])
+
+
+@pytest.mark.parametrize("site", ["", "python/lib/python3.12/site-packages"])
+def test_a_js_file_that_pip_installed_is_no_node_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], site: str
+) -> None:
+    code, report = run(capsys, str(_with_urllib3_worker(tmp_path, site)), "--runtime", "nodejs22.x")
+    assert code == 1 and report["verdict"] == "incompatible"
+    [finding] = ls002(report)
+    assert "is a Python package with no Node.js file" in finding["message"]
+
+
+def test_the_urllib3_function_on_python_is_compatible(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = run(capsys, str(_with_urllib3_worker(tmp_path)), "--runtime", "python3.12")
+    assert code == 0 and not ls002(report)
+
+
+def test_python_files_under_node_modules_are_no_python_handler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """node-gyp ships gyp's Python sources inside node_modules; a Node function holding them is
+    still no Python function."""
+    folder = tmp_path / "nodefn"
+    gyp = folder / "node_modules/node-gyp/gyp/pylib/gyp"
+    gyp.mkdir(parents=True)
+    (gyp / "__init__.py").write_text("")
+    (folder / "node_modules/node-gyp/package.json").write_text('{"name": "node-gyp"}')
+    (folder / "index.mjs").write_text("export const handler = async () => 1;\n")
+    (folder / "package.json").write_text('{"name": "fn", "type": "module"}')
+    code, report = run(capsys, str(folder), "--runtime", "python3.12")
+    assert code == 1
+    [finding] = ls002(report)
+    assert "is a Node.js package with no Python file" in finding["message"]
+    _, node = run(capsys, str(folder), "--runtime", "nodejs22.x")
+    assert not ls002(node)

@@ -38,7 +38,7 @@ def missing_handler(world: World) -> Iterator[tuple[ScannedPackage, str]]:
     function = world.function[0]
     if suffixes is None or function.kind not in ("zip", "folder") or function.image is not None:
         return
-    if any(_holds(p, suffixes) for p in (*world.function, *world.layers)):
+    if any(_holds(p, suffixes, language) for p in (*world.function, *world.layers)):
         return
     other = function.ecosystems.language
     if other not in (None, language) and other != "os-only":
@@ -51,10 +51,41 @@ def _native(package: ScannedPackage) -> bool:
     return bool(package.binaries or package.scripts or package.natives or package.problems)
 
 
-def _holds(package: ScannedPackage, suffixes: tuple[str, ...]) -> bool:
+def _holds(package: ScannedPackage, suffixes: tuple[str, ...], language: str) -> bool:
+    """Whether the package has a file of the runtime's language outside what another language's
+    installer put there: urllib3 ships a `.js` worker and node-gyp `.py` files, and neither is a
+    handler the runtime could load."""
+    foreign = _installed_by_others(package, language)
     return any(
-        e.kind is not EntryKind.DIRECTORY and e.inner.endswith(suffixes) for e in package.entries
+        e.kind is not EntryKind.DIRECTORY
+        and e.inner.endswith(suffixes)
+        and not e.inner.startswith(foreign)
+        and not (language != "nodejs" and _in_node_modules(e.inner))
+        for e in package.entries
     )
+
+
+def _in_node_modules(inner: str) -> bool:
+    return inner.startswith("node_modules/") or "/node_modules/" in inner
+
+
+def _installed_by_others(package: ScannedPackage, language: str) -> tuple[str, ...]:
+    """The top folders (with a trailing /) that pip's RECORD files list, when the runtime is not
+    Python's: a distribution's own files, never a handler of another language."""
+    if language == "python":
+        return ()
+    folders: set[str] = set()
+    for record in package.metadata:
+        if not record.inner.endswith(".dist-info/RECORD"):
+            continue
+        site = record.inner.rsplit("/", 2)[0] + "/" if record.inner.count("/") > 1 else ""
+        for line in record.text.splitlines():
+            path = line.split(",", 1)[0]
+            if "/" in path and not path.startswith(("../", "/")):
+                top = path.split("/", 1)[0]
+                if not top.endswith((".dist-info", ".data")):
+                    folders.add(f"{site}{top}/")
+    return tuple(sorted(folders))
 
 
 def handler_findings(world: World, rule: object) -> Iterator[Finding]:
@@ -65,7 +96,9 @@ def handler_findings(world: World, rule: object) -> Iterator[Finding]:
     runtime = world.target.runtime.name
     for function, holds in missing_handler(world):
         other = function.ecosystems.language
-        suggestion = suggested_runtime(other) if other else None
+        part = next((p for p in function.ecosystems.parts if p.ecosystem == other), None)
+        hint = part.runtime_hint if part is not None else None  # the Python its modules are for
+        suggestion = hint or (suggested_runtime(other) if other else None)
         files = ", ".join(f"`{s}`" for s in HANDLER_FILES[language])
         layer = (
             "" if world.layers else " If the handler comes from a layer, pass it with `--layer`."
