@@ -20,17 +20,6 @@ DOTNET_RID = {"x86_64": "linux-x64", "arm64": "linux-arm64"}
 MAVEN_CLASSIFIER = {"x86_64": "linux-x86_64", "arm64": "linux-aarch_64"}
 
 
-def _need(world: World) -> Need:
-    os_profile = world.target.os
-    return Need(
-        runtime=world.target.runtime.name,
-        arch=world.target.arch,
-        machine=os_profile.machine,
-        glibc=os_profile.glibc,
-        os_id=os_profile.id,
-    )
-
-
 def npm_flags(need: Need) -> str:
     cpu = NPM_CPU.get(need.arch, need.arch)
     return f"--os=linux --cpu={cpu} --libc=glibc"
@@ -48,9 +37,9 @@ def npm_platform_advice(need: Need, what: str | None = None) -> str:
     )
 
 
-def npm_install_fix(world: World, name: str | None, version: str | None) -> str:
+def npm_install_fix(need: Need, name: str | None, version: str | None) -> str:
     what = (f"{name}@{version}" if version else name) if name else None
-    return npm_platform_advice(_need(world), what)
+    return npm_platform_advice(need, what)
 
 
 def node_rebuild_fix(world: World, package: ScannedPackage, location: str) -> str:

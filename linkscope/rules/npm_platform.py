@@ -32,7 +32,7 @@ from linkscope.model import EntryKind, Finding, ScannedPackage, Severity
 from linkscope.packaging_fixes import npm_install_fix
 from linkscope.profiles.languages import NodeFacts, language_facts
 from linkscope.resolve import World
-from linkscope.rules.base import Context, Rule, named
+from linkscope.rules.base import Context, Rule, named, need
 
 NATIVE_KINDS = (EntryKind.ELF, EntryKind.NATIVE)
 
@@ -85,7 +85,7 @@ def _missing_program(
         f"`{package.name}` command cannot run on Lambda, and a handler that calls "
         f"{package.name} at run time fails (`require('{package.name}')` itself may work).",
         f"If the function runs {package.name} at run time: "
-        + npm_install_fix(world, package.name, package.version)
+        + npm_install_fix(need(world), package.name, package.version)
         + f" If {package.name} is only a build tool, keep it out of the function: list it in "
         "devDependencies and install with `npm ci --omit=dev`.",
         severity=Severity.WARNING,
@@ -111,7 +111,7 @@ def _missing(missing: MissingPlatform, locations: dict[str, str], world: World) 
         f"{named(path)}: {package.name} loads a platform package at run time, and none for "
         f"{platform.label} is installed (it would use {', '.join(missing.wanted[:3])}"
         f"{installed}): `require('{package.name}')` fails on Lambda.",
-        npm_install_fix(world, package.name, package.version),
+        npm_install_fix(need(world), package.name, package.version),
     )
 
 
@@ -133,7 +133,7 @@ def _mismatched(package: ScannedPackage, part: NodePackage, world: World) -> Ite
             path,
             f"{named(path)}: {npm.name} is for {why} (its package.json), not for "
             f"{platform.label}: nothing on Lambda can load its native code.",
-            npm_install_fix(world, None, None),
+            npm_install_fix(need(world), None, None),
             severity=Severity.WARNING,
         )
 
