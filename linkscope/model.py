@@ -204,19 +204,23 @@ class BinaryFacts(Record):
     def required_versions(self) -> dict[str, str]:
         """Highest version per prefix over every requirement (`{"GLIBC": "2.34"}`), weak ones
         included: `weak_versions` says which of these only weak requirements ask for."""
-        return highest_versions(self.version_requirements)
+        return highest_and_strong(self.version_requirements)[0]
 
     @property
     def weak_versions(self) -> dict[str, str]:
         """The entries of `required_versions` that only weak requirements ask for (ld.so starts
         the program without them): `{"GLIBC": "2.34"}` when the highest GLIBC_ is weak."""
-        strong = highest_versions(r for r in self.version_requirements if not r.weak)
-        return {p: v for p, v in self.required_versions.items() if strong.get(p) != v}
+        return weak_only(*highest_and_strong(self.version_requirements))
 
 
-def highest_versions(requirements: Iterable[VersionRequirement]) -> dict[str, str]:
-    """Highest version per prefix (`{"GLIBC": "2.34", "GLIBCXX": "3.4.30"}`), prefixes sorted."""
+def highest_and_strong(
+    requirements: Iterable[VersionRequirement],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The highest version per prefix (`{"GLIBC": "2.34", "GLIBCXX": "3.4.30"}`, prefixes
+    sorted) over every requirement, and over the strong (not weak) ones, in one pass: a batch
+    of thousands of files renders both for each."""
     best: dict[str, tuple[int, ...]] = {}
+    strong: dict[str, tuple[int, ...]] = {}
     for requirement in requirements:
         parsed = split_version(requirement.version)
         if parsed is None:
@@ -224,6 +228,17 @@ def highest_versions(requirements: Iterable[VersionRequirement]) -> dict[str, st
         prefix, number = parsed
         if number > best.get(prefix, ()):
             best[prefix] = number
+        if not requirement.weak and number > strong.get(prefix, ()):
+            strong[prefix] = number
+    return _joined(best), _joined(strong)
+
+
+def weak_only(everything: dict[str, str], strong: dict[str, str]) -> dict[str, str]:
+    """`BinaryFacts.weak_versions` from `highest_and_strong`'s two answers."""
+    return {p: v for p, v in everything.items() if strong.get(p) != v}
+
+
+def _joined(best: dict[str, tuple[int, ...]]) -> dict[str, str]:
     return {prefix: ".".join(map(str, number)) for prefix, number in sorted(best.items())}
 
 

@@ -9,10 +9,9 @@ from collections.abc import Iterable, Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkscope.model import VersionRequirement, highest_versions
+from linkscope.model import VersionRequirement, highest_and_strong, split_version, weak_only
 from linkscope.render import layout
 from linkscope.render.layout import GAP, MIN_COLUMN, Cell, Style, _cell_lines, grid, wrap
-from linkscope.render.needs import highest_and_strong, weak_only
 
 # ---------------------------------------------------------------- the grid as it was written
 
@@ -166,6 +165,19 @@ requirements = st.builds(
     weak=st.booleans(),
     symbols=st.just(()),
 )
+
+
+def highest_versions(requirements: Iterable[VersionRequirement]) -> dict[str, str]:
+    """The reference: the highest version per prefix, as model.py computed it before."""
+    best: dict[str, tuple[int, ...]] = {}
+    for requirement in requirements:
+        parsed = split_version(requirement.version)
+        if parsed is None:
+            continue
+        prefix, number = parsed
+        if number > best.get(prefix, ()):
+            best[prefix] = number
+    return {prefix: ".".join(map(str, number)) for prefix, number in sorted(best.items())}
 
 
 @settings(max_examples=300, deadline=None)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from linkscope import __version__
-from linkscope.model import BinaryFacts, Finding, Origin, Report, RuntimeClient, Toolchain
-from linkscope.render.needs import highest_and_strong, weak_only
+from linkscope.model import (
+    BinaryFacts,
+    Finding,
+    Origin,
+    Report,
+    RuntimeClient,
+    Toolchain,
+    highest_and_strong,
+    weak_only,
+)
 
 SCHEMA_VERSION = 1
 
